@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers (each a module, each a folder):
+//   ZMTP        the sans-IO protocol core: standard library only.
+//   CSodium     system library: libsodium (Debian libsodium-dev).
+//   ZMTPSodium  CURVE crypto and secure randomness for the core, over CSodium.
+//   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
+let package = Package(
+    name: "swift-zeromq",
+    products: [
+        .library(name: "ZMTP", targets: ["ZMTP"]),
+        .library(name: "ZMTPSodium", targets: ["ZMTPSodium"]),
+        .executable(name: "zmtp-demo", targets: ["ZMTPDemo"]),
+    ],
+    targets: [
+        .target(name: "ZMTP"),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "ZMTPSodium", dependencies: ["ZMTP", "CSodium"]),
+        .executableTarget(name: "ZMTPDemo", dependencies: ["ZMTP", "ZMTPSodium"]),
+        .testTarget(name: "ZMTPTests", dependencies: ["ZMTP"]),
+        .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),
+        .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium"]),
+        .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,33 @@
+/// The NaCl primitives CURVE needs (RFC 26), supplied by a provider outside the core.
+///
+/// The core stays free of C dependencies: `ZMTPSodium.SodiumCurveCrypto` implements this over
+/// libsodium. ``InsecureFuzzingCurveCrypto`` implements it without any security so that fuzzers
+/// can reach the later handshake commands.
+///
+/// Boxes use the "easy" layout: a 16-byte Poly1305 MAC followed by the ciphertext
+/// (libsodium's `crypto_box_easy`, equal to the legacy zero-padded form minus its 16 zero bytes).
+public protocol CurveCrypto: Sendable {
+    /// The public key for a 32-byte secret key (`crypto_scalarmult_base`).
+    func publicKey(forSecretKey secretKey: [UInt8]) -> [UInt8]
+
+    /// `crypto_box_easy`: MAC + ciphertext of `plaintext` from `secretKey` to `publicKey`.
+    func box(_ plaintext: [UInt8], nonce: [UInt8], publicKey: [UInt8], secretKey: [UInt8]) -> [UInt8]
+
+    /// `crypto_box_open_easy`; nil when the MAC does not verify.
+    func openBox(_ box: ArraySlice<UInt8>, nonce: [UInt8], publicKey: [UInt8], secretKey: [UInt8]) -> [UInt8]?
+
+    /// `crypto_box_beforenm`: the precomputed shared key for a session.
+    func sharedKey(publicKey: [UInt8], secretKey: [UInt8]) -> [UInt8]
+
+    /// `crypto_box_easy_afternm` with a precomputed key.
+    func box(_ plaintext: [UInt8], nonce: [UInt8], sharedKey: [UInt8]) -> [UInt8]
+
+    /// `crypto_box_open_easy_afternm`; nil when the MAC does not verify.
+    func openBox(_ box: ArraySlice<UInt8>, nonce: [UInt8], sharedKey: [UInt8]) -> [UInt8]?
+
+    /// `crypto_secretbox_easy` (the cookie).
+    func secretBox(_ plaintext: [UInt8], nonce: [UInt8], key: [UInt8]) -> [UInt8]
+
+    /// `crypto_secretbox_open_easy`; nil when the MAC does not verify.
+    func openSecretBox(_ box: ArraySlice<UInt8>, nonce: [UInt8], key: [UInt8]) -> [UInt8]?
+}

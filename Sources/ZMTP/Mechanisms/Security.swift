@@ -1,0 +1,187 @@
+/// The security mechanisms named in the greeting (RFC 23 §Security Mechanisms).
+public enum MechanismName: String, Hashable, Sendable, CaseIterable {
+    case null = "NULL"
+    case plain = "PLAIN"
+    case curve = "CURVE"
+
+    /// The 20-byte, NUL-padded greeting field.
+    public var greetingField: [UInt8] {
+        var field = Array(rawValue.utf8)
+        field.append(contentsOf: repeatElement(0, count: 20 - field.count))
+        return field
+    }
+}
+
+/// A CURVE long-term or transient key pair (RFC 26). Keys are 32 bytes.
+public struct CurveKeyPair: Hashable, Sendable {
+    /// The key length (RFC 26: 32 octets).
+    public static let keyLength = 32
+
+    public var publicKey: [UInt8]
+    public var secretKey: [UInt8]
+
+    /// - Throws: ``ZMTPError/Code/invalidArgument`` unless both keys are 32 bytes and not all zero.
+    public init(publicKey: [UInt8], secretKey: [UInt8]) throws(ZMTPError) {
+        try CurveKeyPair.validate(publicKey, "public key")
+        try CurveKeyPair.validate(secretKey, "secret key")
+        self.publicKey = publicKey
+        self.secretKey = secretKey
+    }
+
+    /// Generates a key pair from `random` (a secret key of 32 random bytes, `crypto_box_keypair`).
+    public static func generate(crypto: some CurveCrypto, random: RandomSource) -> CurveKeyPair {
+        while true {
+            let secret = random.bytes(keyLength)
+            if let pair = try? CurveKeyPair(publicKey: crypto.publicKey(forSecretKey: secret), secretKey: secret) {
+                return pair
+            }
+        }
+    }
+
+    /// The key pair whose secret key is `secretKey` (public from secret).
+    public static func from(secretKey: [UInt8], crypto: some CurveCrypto) throws(ZMTPError) -> CurveKeyPair {
+        try validate(secretKey, "secret key")
+        return try CurveKeyPair(publicKey: crypto.publicKey(forSecretKey: secretKey), secretKey: secretKey)
+    }
+
+    static func validate(_ key: [UInt8], _ what: String) throws(ZMTPError) {
+        guard key.count == keyLength else { throw .misuse(.invalidArgument, "CURVE \(what) must be 32 bytes") }
+        guard key.contains(where: { $0 != 0 }) else { throw .misuse(.invalidArgument, "CURVE \(what) is all zero") }
+    }
+}
+
+/// The security a connection uses, and its role (RFC 23, 24, 26; libzmq's *_SERVER options).
+///
+/// The role comes from local configuration, not from the greeting's as-server byte, exactly as
+/// libzmq does (it always sends as-server = 0 and never reads the peer's).
+public enum Security: Sendable {
+    /// NULL. With a ZAP domain, the accepting side asks for authentication (RFC 27).
+    case null(zapDomain: String?)
+    /// PLAIN client: sends the credentials.
+    case plainClient(username: [UInt8], password: [UInt8])
+    /// PLAIN server: always asks the application to authenticate (libzmq always calls ZAP).
+    case plainServer(zapDomain: String)
+    /// CURVE client: needs the server's public key and its own long-term key pair.
+    case curveClient(serverPublicKey: [UInt8], keyPair: CurveKeyPair)
+    /// CURVE server. With `authenticate`, the client's long-term key is handed to the application
+    /// (libzmq: when a ZAP handler exists); without, any client with a valid vouch is accepted.
+    case curveServer(keyPair: CurveKeyPair, zapDomain: String, authenticate: Bool)
+
+    /// The NULL mechanism without ZAP.
+    public static let none = Security.null(zapDomain: nil)
+
+    /// The mechanism named in the greeting.
+    public var mechanism: MechanismName {
+        switch self {
+        case .null: return .null
+        case .plainClient, .plainServer: return .plain
+        case .curveClient, .curveServer: return .curve
+        }
+    }
+
+    /// Whether ZMTP 1.0/2.0 peers may be accepted (NULL without a ZAP domain, as libzmq).
+    var allowsLegacyPeers: Bool {
+        switch self {
+        case .null(let domain): return domain?.isEmpty ?? true
+        case .plainClient, .plainServer, .curveClient, .curveServer: return false
+        }
+    }
+}
+
+/// The question a server-side mechanism asks the application (the ZAP request of RFC 27).
+///
+/// The connection emits it as ``ConnectionEvent/authenticationRequest(_:)`` and waits; the
+/// driver answers with ``Connection/completeAuthentication(_:now:)``.
+public struct AuthenticationRequest: Hashable, Sendable {
+    /// NULL, PLAIN or CURVE.
+    public var mechanism: MechanismName
+    /// The ZAP domain configured on the socket.
+    public var domain: String
+    /// The peer's address as the driver described it (``Connection/Configuration/peerAddress``).
+    public var address: String
+    /// The peer's routing id (its `Identity` property; empty for PLAIN and CURVE before READY).
+    public var identity: [UInt8]
+    /// The mechanism's credentials: none for NULL, [username, password] for PLAIN, the client's
+    /// 32-byte long-term public key for CURVE.
+    public var credentials: [[UInt8]]
+
+    public init(mechanism: MechanismName, domain: String, address: String, identity: [UInt8], credentials: [[UInt8]]) {
+        self.mechanism = mechanism
+        self.domain = domain
+        self.address = address
+        self.identity = identity
+        self.credentials = credentials
+    }
+}
+
+/// The application's answer to an ``AuthenticationRequest`` (the ZAP reply of RFC 27).
+public struct AuthenticationReply: Hashable, Sendable {
+    /// "200" success, "300" temporary failure, "400" authentication failure, "500" internal error.
+    public var statusCode: String
+    public var statusText: String
+    /// The user id, exposed as the `User-Id` property of every message from this peer.
+    public var userID: String
+    /// Extra properties from the authenticator (ZAP metadata frame).
+    public var metadata: Metadata
+
+    public init(statusCode: String, statusText: String = "", userID: String = "", metadata: Metadata = Metadata()) {
+        self.statusCode = statusCode
+        self.statusText = statusText
+        self.userID = userID
+        self.metadata = metadata
+    }
+
+    /// Accept the peer.
+    public static func accept(userID: String = "", metadata: Metadata = Metadata()) -> AuthenticationReply {
+        AuthenticationReply(statusCode: "200", statusText: "OK", userID: userID, metadata: metadata)
+    }
+
+    /// Refuse the peer with status 400.
+    public static let deny = AuthenticationReply(statusCode: "400", statusText: "Denied")
+
+    var isSuccess: Bool { statusCode == "200" }
+}
+
+/// What the connection must do after one step of a mechanism's handshake.
+struct HandshakeStep {
+    /// Command bodies (name-len, name, data) to send, in order, as command frames.
+    var send: [[UInt8]] = []
+    /// Ask the application to authenticate the peer, then call the mechanism's `resume`.
+    var authenticate: AuthenticationRequest? = nil
+    /// The handshake is complete.
+    var completion: HandshakeCompletion? = nil
+    /// The handshake failed after `send` (an ERROR command) was queued.
+    var failure: ZMTPError? = nil
+
+    static let nothing = HandshakeStep()
+}
+
+/// The result of a completed handshake.
+struct HandshakeCompletion {
+    /// The properties from the peer's READY or INITIATE.
+    var peerMetadata: Metadata
+    /// The outcome of authentication, if it ran on this side.
+    var authentication: AuthenticationReply?
+    /// How messages are protected from now on.
+    var dataCodec: DataCodec
+}
+
+/// How data frames travel once the handshake is done.
+enum DataCodec {
+    /// NULL and PLAIN: frames as they are.
+    case plaintext
+    /// CURVE: every frame in a MESSAGE box (RFC 26 §MESSAGE, libzmq's flags byte).
+    case curve(CurveMessageCodec)
+}
+
+/// The shared rules for turning an application's reply into a handshake outcome.
+extension AuthenticationReply {
+    /// Validates the status and returns the failure to report, if any.
+    func failure() -> ZMTPError? {
+        switch statusCode {
+        case "200": return nil
+        case "300", "400", "500": return ZMTPError(.authenticationFailed, blame: .peerIncompatible, statusCode)
+        default: return ZMTPError(.zapInvalidStatusCode, blame: .apiMisuse, statusCode)
+        }
+    }
+}

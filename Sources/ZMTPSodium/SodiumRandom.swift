@@ -1,0 +1,19 @@
+import CSodium
+import ZMTP
+
+/// A cryptographically secure ``RandomSource`` over libsodium's `randombytes_buf`.
+public final class SodiumRandom: RandomSource, @unchecked Sendable {
+    public init() {
+        _ = sodiumReady
+    }
+
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        randombytes_buf(base, buffer.count)
+    }
+}
+
+/// `sodium_init` runs once, before the first use of any libsodium function.
+let sodiumReady: Bool = {
+    sodium_init() >= 0
+}()
