@@ -1,0 +1,188 @@
+/// The data phase: messages, commands, subscriptions and heartbeats (RFC 23/37).
+extension Connection {
+    /// The inner flag bits of a CURVE MESSAGE box as libzmq sets them (not RFC 26's: bit 1 is
+    /// COMMAND here, where the frame header uses bit 2).
+    enum CurveFlags {
+        static let more: UInt8 = 0x01
+        static let command: UInt8 = 0x02
+    }
+
+    mutating func becomeReady(_ peer: PeerInfo, codec: DataCodec) {
+        state = .ready(peer)
+        dataCodec = codec
+        handshakeDeadline = nil
+        // ZMTP 1.0/2.0 have no commands, so no heartbeats.
+        if configuration.heartbeatInterval > 0, peer.version.major >= 3 {
+            nextPing = clock.adding(milliseconds: configuration.heartbeatInterval)
+        }
+        let pending = queued
+        queued.removeAll()
+        for item in pending {
+            switch item {
+            case .message(let message): encodeMessage(message)
+            case .command(let command):
+                do throws(ZMTPError) { try encodeCommand(command, peer: peer) } catch { fail(error); return }
+            }
+        }
+    }
+
+    // MARK: Receiving
+
+    mutating func advanceReady(_ peer: PeerInfo) throws(ZMTPError) -> Advance {
+        guard let frame = try decodeFrame() else { return .stalled }
+        switch dataCodec {
+        case .plaintext:
+            switch frame {
+            case .message(let message): return .event(deliver(message))
+            case .command(let body): return try handleCommand(body[...])
+            }
+        case .curve(var codec):
+            let body: [UInt8]
+            switch frame {
+            // libzmq sends MESSAGE in data frames and accepts either form (libzmq.md §2.8).
+            case .message(let message): body = message.bytes
+            case .command(let command): body = command
+            }
+            let opened = try codec.open(body[...])
+            dataCodec = .curve(codec)
+            if opened.flags & CurveFlags.command != 0 {
+                return try handleCommand(opened.payload[...])
+            }
+            return .event(deliver(Message(opened.payload, more: opened.flags & CurveFlags.more != 0)))
+        }
+    }
+
+    /// A data part, or a ZMTP 3.0-style subscription when we publish (RFC 37 §Subscriptions:
+    /// a single-part message whose first byte is 1 or 0, sent by peers older than 3.1 and
+    /// accepted from any peer, as libzmq does).
+    private mutating func deliver(_ message: Message) -> ConnectionEvent {
+        let firstPart = !receivingMultipart
+        receivingMultipart = message.more
+        if firstPart, !message.more, configuration.socketType == .pub || configuration.socketType == .xpub,
+           message.count > 0 {
+            let bytes = message.bytes
+            switch bytes[0] {
+            case 1: return .subscribe(topic: Array(bytes.dropFirst()))
+            case 0: return .cancel(topic: Array(bytes.dropFirst()))
+            default: break
+            }
+        }
+        return .message(message)
+    }
+
+    private mutating func handleCommand(_ body: ArraySlice<UInt8>) throws(ZMTPError) -> Advance {
+        let command = try Command.parse(body)
+        switch command {
+        case .ping(let ttl, let context):
+            // RFC 37: answer with the context (at most 16 bytes); honour the peer's TTL.
+            peerTTL = Int(ttl) * 100
+            if case .ready(let peer) = state {
+                try encodeCommand(.pong(context: Array(context.prefix(Command.maxPingContext))), peer: peer)
+            }
+            return .progressed
+        case .pong:
+            return .progressed
+        case .subscribe(let topic): return .event(.subscribe(topic: topic))
+        case .cancel(let topic): return .event(.cancel(topic: topic))
+        case .join(let group): return .event(.join(group: group))
+        case .leave(let group): return .event(.leave(group: group))
+        case .error(let reason): throw Self.errorFromPeer(reason)
+        case .ready:
+            throw .peer(.unexpectedCommand, "READY after the handshake")
+        case .other:
+            return .event(.command(command))
+        }
+    }
+
+    // MARK: Sending
+
+    /// Frames one message part into the outbound buffer.
+    mutating func encodeMessage(_ message: Message) {
+        switch dataCodec {
+        case .plaintext:
+            FrameEncoder.encode(message, version: framing, into: &outbound)
+        case .curve(var codec):
+            let box = message.withUnsafeBytes { codec.seal(flags: message.more ? CurveFlags.more : 0, body: $0) }
+            dataCodec = .curve(codec)
+            FrameEncoder.encode(Message(box), version: .zmtp3, into: &outbound)
+        }
+    }
+
+    /// Frames a command, choosing the subscription form the peer understands.
+    mutating func encodeCommand(_ command: Command, peer: PeerInfo) throws(ZMTPError) {
+        switch command {
+        case .subscribe(let topic) where !peer.acceptsSubscriptionCommands,
+             .cancel(let topic) where !peer.acceptsSubscriptionCommands:
+            var body: [UInt8] = [command.name == "SUBSCRIBE" ? 1 : 0]
+            body.append(contentsOf: topic)
+            encodeMessage(Message(body))
+            return
+        default:
+            break
+        }
+        guard peer.version.major >= 3 else {
+            throw .misuse(.invalidState, "ZMTP \(peer.version.major).0 peers take no commands")
+        }
+        let body = try command.encoded()
+        switch dataCodec {
+        case .plaintext:
+            FrameEncoder.encodeCommand(body, into: &outbound)
+        case .curve(var codec):
+            let box = body.withUnsafeBytes { codec.seal(flags: CurveFlags.command, body: $0) }
+            dataCodec = .curve(codec)
+            FrameEncoder.encode(Message(box), version: .zmtp3, into: &outbound)
+        }
+    }
+
+    // MARK: Timers
+
+    /// When ``handleTimeout(now:)`` should next be called, or nil if no timer is armed.
+    public var nextDeadline: ZMTPInstant? {
+        switch state {
+        case .failed: return nil
+        case .greeting, .handshake, .legacyIdentity: return handshakeDeadline
+        case .ready:
+            var earliest: ZMTPInstant?
+            for candidate in [nextPing, pingTimeoutDeadline, peerTTLDeadline] {
+                if let c = candidate, earliest.map({ c < $0 }) ?? true { earliest = c }
+            }
+            return earliest
+        }
+    }
+
+    private var peerTTLDeadline: ZMTPInstant? {
+        peerTTL > 0 ? lastReceived.adding(milliseconds: peerTTL) : nil
+    }
+
+    /// Fires every timer that is due at `now`: handshake timeout, heartbeat PING, heartbeat
+    /// timeout, and the peer's TTL. Any received byte counts as liveness (unlike libzmq, which
+    /// waits for a whole message, libzmq issue #2709).
+    public mutating func handleTimeout(now: ZMTPInstant) {
+        clock = max(clock, now)
+        switch state {
+        case .failed:
+            return
+        case .greeting, .handshake, .legacyIdentity:
+            if let deadline = handshakeDeadline, deadline <= clock {
+                fail(ZMTPError(.handshakeTimeout, blame: .transport, "no handshake within \(configuration.handshakeTimeout) ms"))
+            }
+        case .ready(let peer):
+            if let deadline = pingTimeoutDeadline, deadline <= clock {
+                fail(ZMTPError(.heartbeatTimeout, blame: .transport, "nothing received within the heartbeat timeout"))
+                return
+            }
+            if let deadline = peerTTLDeadline, deadline <= clock {
+                fail(ZMTPError(.heartbeatTimeout, blame: .transport, "nothing received within the peer's TTL of \(peerTTL) ms"))
+                return
+            }
+            if let ping = nextPing, ping <= clock {
+                let ttl = UInt16(clamping: min(configuration.heartbeatTTL, Configuration.maxHeartbeatTTL) / 100)
+                do throws(ZMTPError) { try encodeCommand(.ping(ttl: ttl, context: []), peer: peer) } catch { fail(error); return }
+                nextPing = clock.adding(milliseconds: configuration.heartbeatInterval)
+                if pingTimeoutDeadline == nil {
+                    pingTimeoutDeadline = clock.adding(milliseconds: configuration.heartbeatTimeout ?? configuration.heartbeatInterval)
+                }
+            }
+        }
+    }
+}

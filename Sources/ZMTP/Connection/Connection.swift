@@ -1,0 +1,350 @@
+/// One ZMTP connection as a sans-IO state machine: greeting, mechanism handshake, then
+/// messages, commands and heartbeats (RFC 23/37, with libzmq's behaviour where it differs).
+///
+/// The connection never touches a socket, a clock or a random generator. Its driver owns the
+/// byte stream and calls, in any order that respects these rules:
+///
+/// 1. ``receive(_:now:)`` with every chunk of bytes read from the stream. It only buffers.
+/// 2. ``nextEvent()`` until it returns nil: each call parses as much as one event needs.
+/// 3. ``pollTransmit(into:)`` and writes what it appended to the stream.
+/// 4. ``nextDeadline`` tells when to call ``handleTimeout(now:)`` if nothing else happens first.
+///
+/// ``send(_:)`` queues a message part (before the handshake completes too: queued parts go out
+/// once it does). ``completeAuthentication(_:now:)`` answers an
+/// ``ConnectionEvent/authenticationRequest(_:)``. Once ``ConnectionEvent/failed(_:)`` is
+/// reported the error is sticky: transmit what is left (perhaps an ERROR command) and close.
+///
+/// ```swift
+/// var connection = Connection(configuration: .init(socketType: .dealer), random: random, now: clock.now)
+/// while true {
+///     var out: [UInt8] = []
+///     connection.pollTransmit(into: &out); write(fd, out)
+///     let chunk = read(fd)                       // or wait until connection.nextDeadline
+///     connection.receive(chunk, now: clock.now)
+///     while let event = connection.nextEvent() { handle(event) }
+/// }
+/// ```
+public struct Connection {
+    /// The phases of a connection. Each case carries the data only that phase needs.
+    enum State {
+        /// Exchanging greetings (RFC 23 §Greeting, RFC 37 §Version Negotiation).
+        case greeting(GreetingPhase)
+        /// Running the mechanism's handshake commands.
+        case handshake(HandshakePhase)
+        /// A ZMTP 1.0/2.0 peer: its first frame is its identity (RFC 13/15).
+        case legacyIdentity(LegacyPhase)
+        /// Messages flow.
+        case ready(PeerInfo)
+        /// A fatal error; every later call reports it.
+        case failed(ZMTPError)
+    }
+
+    /// How much of our greeting has been sent (staged only with ``Configuration/acceptLegacyPeers``).
+    enum GreetingStage { case signatureSent, majorSent, complete }
+
+    struct GreetingPhase {
+        var stage: GreetingStage
+    }
+
+    struct HandshakePhase {
+        var peerVersion: (major: UInt8, minor: UInt8)
+        var mechanism: MechanismMachine
+        var awaitingAuthentication: Bool
+    }
+
+    struct LegacyPhase {
+        var version: (major: UInt8, minor: UInt8)
+        var socketType: SocketType?
+    }
+
+    /// The mechanism's state machine: one case per mechanism side.
+    enum MechanismMachine {
+        case null(NullHandshake)
+        case plainClient(PlainClientHandshake)
+        case plainServer(PlainServerHandshake)
+        case curveClient(CurveClientHandshake)
+        case curveServer(CurveServerHandshake)
+    }
+
+    /// Something the application sent before the handshake completed.
+    enum Outgoing {
+        case message(Message)
+        case command(Command)
+    }
+
+    // MARK: Stored state
+
+    let configuration: Configuration
+    let crypto: (any CurveCrypto)?
+    let random: RandomSource
+    var state: State
+
+    /// Bytes received and not yet parsed: `inbound[inboundStart...]`.
+    var inbound: [UInt8] = []
+    var inboundStart = 0
+    var decoder: FrameDecoder
+    /// Bytes waiting for ``pollTransmit(into:)``.
+    var outbound: [UInt8] = []
+    /// Events produced but not yet returned (FIFO from `eventsHead`).
+    var events: [ConnectionEvent] = []
+    var eventsHead = 0
+    /// What the application sent before the handshake completed.
+    var queued: [Outgoing] = []
+    /// How data frames are protected once ready.
+    var dataCodec: DataCodec = .plaintext
+    /// The framing the peer speaks.
+    var framing: FramingVersion = .zmtp3
+    /// Whether the previous data part received had MORE set (a multipart message is open).
+    var receivingMultipart = false
+
+    // MARK: Time
+
+    /// The latest `now` the driver gave us.
+    var clock: ZMTPInstant
+    var handshakeDeadline: ZMTPInstant?
+    var lastReceived: ZMTPInstant
+    var nextPing: ZMTPInstant?
+    var pingTimeoutDeadline: ZMTPInstant?
+    /// The TTL the peer asked for in its last PING, in ms (0 = none).
+    var peerTTL = 0
+
+    // MARK: Creation
+
+    /// Creates a connection and queues our greeting.
+    ///
+    /// - Parameters:
+    ///   - configuration: our side's options.
+    ///   - crypto: the CURVE primitives; required when `configuration.security` is CURVE.
+    ///   - random: the randomness CURVE uses (a ``SeededRandom`` reproduces transcripts).
+    ///   - now: the current time, which starts the handshake timer.
+    public init(configuration: Configuration, crypto: (any CurveCrypto)? = nil, random: RandomSource, now: ZMTPInstant) {
+        self.configuration = configuration
+        self.crypto = crypto
+        self.random = random
+        self.clock = now
+        self.lastReceived = now
+        self.decoder = FrameDecoder(version: .zmtp3, maxMessageSize: configuration.maxMessageSize)
+        self.state = .greeting(GreetingPhase(stage: .complete))
+        if configuration.handshakeTimeout > 0 {
+            handshakeDeadline = now.adding(milliseconds: configuration.handshakeTimeout)
+        }
+        let staged = configuration.acceptLegacyPeers && configuration.security.allowsLegacyPeers
+        let greeting = ourGreeting()
+        if staged {
+            // libzmq's order: a signature that doubles as a ZMTP 1.0 identity-frame header.
+            outbound.append(contentsOf: greeting.prefix(10))
+            state = .greeting(GreetingPhase(stage: .signatureSent))
+        } else {
+            outbound.append(contentsOf: greeting)
+        }
+    }
+
+    /// Our 64-byte greeting. The signature carries the identity length + 1 (libzmq's v1 trick);
+    /// as-server is always 0, as libzmq sends it.
+    func ourGreeting() -> [UInt8] {
+        var bytes = Greeting.signature(identityLength: configuration.identity.count)
+        let full = Greeting(minor: configuration.greetingMinorVersion, mechanism: configuration.security.mechanism, asServer: false).encoded()
+        bytes.append(contentsOf: full[10...])
+        return bytes
+    }
+
+    // MARK: Public API
+
+    /// Buffers bytes read from the stream. Any byte counts as liveness for heartbeats.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer, now: ZMTPInstant) {
+        noteReceived(count: bytes.count, now: now)
+        guard case .failed = state else {
+            inbound.append(contentsOf: bytes)
+            return
+        }
+    }
+
+    /// Buffers bytes read from the stream, adopting the array without a copy when nothing
+    /// else is buffered.
+    public mutating func receive(_ bytes: [UInt8], now: ZMTPInstant) {
+        noteReceived(count: bytes.count, now: now)
+        if case .failed = state { return }
+        if inboundStart == inbound.count {
+            inbound = bytes
+            inboundStart = 0
+        } else {
+            inbound.append(contentsOf: bytes)
+        }
+    }
+
+    private mutating func noteReceived(count: Int, now: ZMTPInstant) {
+        clock = max(clock, now)
+        guard count > 0 else { return }
+        lastReceived = clock
+        pingTimeoutDeadline = nil
+    }
+
+    /// The next thing that happened, or nil when more bytes (or an answer) are needed.
+    public mutating func nextEvent() -> ConnectionEvent? {
+        while true {
+            if eventsHead < events.count {
+                let event = events[eventsHead]
+                eventsHead += 1
+                if eventsHead == events.count {
+                    events.removeAll(keepingCapacity: true)
+                    eventsHead = 0
+                }
+                return event
+            }
+            do throws(ZMTPError) {
+                switch try advance() {
+                case .event(let event): return event
+                case .progressed: continue
+                case .stalled: return nil
+                }
+            } catch {
+                fail(error)
+            }
+        }
+    }
+
+    /// Appends every byte waiting to be sent to `buffer`; returns how many were appended.
+    @discardableResult
+    public mutating func pollTransmit(into buffer: inout [UInt8]) -> Int {
+        let count = outbound.count
+        guard count > 0 else { return 0 }
+        if buffer.isEmpty {
+            swap(&buffer, &outbound)
+        } else {
+            buffer.append(contentsOf: outbound)
+        }
+        outbound.removeAll(keepingCapacity: true)
+        return count
+    }
+
+    /// Whether bytes are waiting for ``pollTransmit(into:)``.
+    public var hasPendingTransmit: Bool { !outbound.isEmpty }
+
+    /// Queues one message part. Before the handshake completes, parts wait and go out in order
+    /// once it does.
+    /// - Throws: the sticky error once the connection has failed.
+    public mutating func send(_ message: Message) throws(ZMTPError) {
+        switch state {
+        case .failed(let error): throw error
+        case .greeting, .handshake, .legacyIdentity: queued.append(.message(message))
+        case .ready: encodeMessage(message)
+        }
+    }
+
+    /// Queues a command: SUBSCRIBE/CANCEL (sent as 0x01/0x00 data frames to peers older than
+    /// ZMTP 3.1, RFC 37), JOIN/LEAVE, or any other command.
+    public mutating func send(_ command: Command) throws(ZMTPError) {
+        switch state {
+        case .failed(let error): throw error
+        case .greeting, .handshake, .legacyIdentity: queued.append(.command(command))
+        case .ready(let peer): try encodeCommand(command, peer: peer)
+        }
+    }
+
+    /// Answers the pending ``ConnectionEvent/authenticationRequest(_:)``.
+    public mutating func completeAuthentication(_ reply: AuthenticationReply, now: ZMTPInstant) throws(ZMTPError) {
+        clock = max(clock, now)
+        guard case .handshake(var phase) = state, phase.awaitingAuthentication else {
+            if case .failed(let error) = state { throw error }
+            throw .misuse(.invalidState, "no authentication request is pending")
+        }
+        phase.awaitingAuthentication = false
+        do throws(ZMTPError) {
+            let step: HandshakeStep
+            switch phase.mechanism {
+            case .null(var m): step = try m.resume(reply); phase.mechanism = .null(m)
+            case .plainServer(var m): step = try m.resume(reply); phase.mechanism = .plainServer(m)
+            case .curveServer(var m): step = try m.resume(reply); phase.mechanism = .curveServer(m)
+            case .plainClient, .curveClient: throw ZMTPError.misuse(.invalidState, "clients do not authenticate")
+            }
+            state = .handshake(phase)
+            try apply(step, peerVersion: phase.peerVersion)
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// What the handshake told us about the peer, once ready.
+    public var peer: PeerInfo? {
+        if case .ready(let peer) = state { return peer }
+        return nil
+    }
+
+    /// The sticky error, once failed.
+    public var error: ZMTPError? {
+        if case .failed(let error) = state { return error }
+        return nil
+    }
+
+    /// Whether the handshake has completed and the connection has not failed.
+    public var isReady: Bool { peer != nil }
+
+    // MARK: Failure
+
+    /// Makes `error` sticky, reports it once, and drops what was waiting to be sent by the
+    /// application. During the mechanism handshake a peer's protocol error is answered with an
+    /// ERROR command (RFC 23 §Error Handling).
+    mutating func fail(_ error: ZMTPError) {
+        if case .failed = state { return }
+        if case .handshake = state, error.blame == .peerMisbehaved,
+           let body = try? Command.error(reason: String(error.code.description.prefix(Command.maxErrorReason))).encoded() {
+            FrameEncoder.encodeCommand(body, into: &outbound)
+        }
+        state = .failed(error)
+        queued.removeAll()
+        inbound.removeAll()
+        inboundStart = 0
+        events.append(.failed(error))
+    }
+
+    // MARK: Parsing loop
+
+    enum Advance {
+        case event(ConnectionEvent)
+        case progressed
+        case stalled
+    }
+
+    /// Parses as much as one step needs.
+    mutating func advance() throws(ZMTPError) -> Advance {
+        switch state {
+        case .failed: return .stalled
+        case .greeting(let phase): return try advanceGreeting(phase)
+        case .handshake(let phase): return try advanceHandshake(phase)
+        case .legacyIdentity(let phase): return try advanceLegacyIdentity(phase)
+        case .ready(let peer): return try advanceReady(peer)
+        }
+    }
+
+    /// Decodes one frame from the buffered bytes, or nil when more are needed.
+    mutating func decodeFrame() throws(ZMTPError) -> Frame? {
+        guard inboundStart < inbound.count else { return nil }
+        let start = inboundStart
+        // A second reference to the buffer (no copy: it is only read) keeps `self` free for the
+        // decoder's mutation inside the closure.
+        let buffer = inbound
+        var outcome: Result<(frame: Frame?, consumed: Int), ZMTPError> = .success((nil, 0))
+        buffer.withUnsafeBytes { raw in
+            do throws(ZMTPError) {
+                outcome = .success(try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[start...])))
+            } catch {
+                outcome = .failure(error)
+            }
+        }
+        let result = try outcome.get()
+        consumeInbound(result.consumed)
+        return result.frame
+    }
+
+    mutating func consumeInbound(_ count: Int) {
+        inboundStart += count
+        if inboundStart >= inbound.count {
+            inbound.removeAll(keepingCapacity: true)
+            inboundStart = 0
+        }
+    }
+
+    mutating func emit(_ event: ConnectionEvent) {
+        events.append(event)
+    }
+}

@@ -1,0 +1,63 @@
+extension Connection {
+    /// Everything a connection needs to know about its own side (libzmq's socket options that
+    /// reach the wire).
+    public struct Configuration: Sendable {
+        /// Our socket type, sent as `Socket-Type` and checked against the peer's (RFC 23).
+        public var socketType: SocketType
+        /// Our routing id, sent as `Identity` by REQ, DEALER and ROUTER (≤ 255 bytes).
+        public var identity: [UInt8] = []
+        /// Application properties for READY/INITIATE (libzmq's ZMQ_METADATA; names `X-*`).
+        public var properties: Metadata = Metadata()
+        /// The mechanism and our role in it.
+        public var security: Security = .none
+        /// Inbound frames larger than this fail the connection (ZMQ_MAXMSGSIZE; nil = unlimited).
+        public var maxMessageSize: Int? = nil
+        /// Greeting plus handshake must finish within this many ms (ZMQ_HANDSHAKE_IVL; 0 = never).
+        public var handshakeTimeout: Int = 30_000
+        /// Send PING every this many ms once ready (ZMQ_HEARTBEAT_IVL; 0 = off).
+        public var heartbeatInterval: Int = 0
+        /// Close if nothing arrives this many ms after a PING (ZMQ_HEARTBEAT_TIMEOUT; nil = interval).
+        public var heartbeatTimeout: Int? = nil
+        /// The TTL we ask the peer to apply, in ms, sent in deciseconds (ZMQ_HEARTBEAT_TTL).
+        public var heartbeatTTL: Int = 0
+        /// Accept ZMTP 1.0 and 2.0 peers (NULL without a ZAP domain only, as libzmq).
+        ///
+        /// Off: the whole 64-byte greeting is sent at once and legacy peers are refused.
+        /// On: the greeting is sent in libzmq's stages (10-byte signature, major version, then the
+        /// rest once the peer's revision is known), so a 1.0/2.0 peer can be answered in its own
+        /// protocol.
+        public var acceptLegacyPeers: Bool = false
+        /// The minor version we advertise: 1 (ZMTP 3.1, the default) or 0 (ZMTP 3.0, whose peers
+        /// send subscriptions as 0x01/0x00 data frames). For compatibility testing.
+        public var greetingMinorVersion: UInt8 = 1
+        /// The peer's address as the driver knows it, for ``AuthenticationRequest/address``.
+        public var peerAddress: String = ""
+
+        public init(socketType: SocketType, security: Security = .none) {
+            self.socketType = socketType
+            self.security = security
+        }
+
+        /// The largest `Identity` (RFC 23).
+        public static let maxIdentityLength = 255
+        /// The largest TTL libzmq accepts for ZMQ_HEARTBEAT_TTL, in ms (a uint16 of deciseconds).
+        public static let maxHeartbeatTTL = 6_553_599
+
+        /// The properties we send in READY/INITIATE: Socket-Type, Identity (REQ/DEALER/ROUTER),
+        /// then the application's, as libzmq orders them.
+        func localMetadata() throws(ZMTPError) -> Metadata {
+            guard identity.count <= Self.maxIdentityLength else {
+                throw .misuse(.invalidArgument, "identity is at most 255 bytes")
+            }
+            var metadata = Metadata()
+            metadata.append(name: Metadata.Name.socketType, value: Array(socketType.name.utf8))
+            if socketType.sendsIdentity {
+                metadata.append(name: Metadata.Name.identity, value: identity)
+            }
+            for property in properties.properties {
+                metadata.append(name: property.name, value: property.value)
+            }
+            return metadata
+        }
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The README's test command: installs what it needs, builds, runs every test (unit, vectors,
+# libzmq interop), then builds every fuzz target and runs each for FUZZ_SECONDS (default 60).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+start=$(date +%s)
+swift build --build-tests
+swift test --skip-build
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}" Fuzz/run.sh
+echo "total time: $(( $(date +%s) - start )) s"
