@@ -2,6 +2,9 @@
 extension Connection {
     mutating func advanceGreeting(_ phase: GreetingPhase) throws(ZMTPError) -> Advance {
         let available = inbound[inboundStart...]
+        // Staged: the major version goes out as soon as the peer's signature is in, before anything
+        // after it is judged, so what we send never depends on how the peer's bytes were cut into reads.
+        if phase.stage == .signatureSent, case .progressed = advanceStagedGreeting(phase, available) { return .progressed }
         let staged = phase.stage != .complete
         switch try Greeting.detect(available) {
         case .needMore:

@@ -54,10 +54,9 @@ extension Connection {
         if case .error(let reason) = try? Command.parse(body[...]) {
             throw Self.errorFromPeer(reason)
         }
+        // While the application decides, the mechanism says what may still arrive: a NULL
+        // client's READY, sent without waiting, is kept until the answer comes.
         var phase = phase
-        guard !phase.awaitingAuthentication else {
-            throw .peer(.unexpectedCommand, "command while authentication is pending")
-        }
         let step: HandshakeStep
         switch phase.mechanism {
         case .null(var m): step = try m.receive(body[...]); phase.mechanism = .null(m)

@@ -6,6 +6,11 @@
 ///
 /// Boxes use the "easy" layout: a 16-byte Poly1305 MAC followed by the ciphertext
 /// (libsodium's `crypto_box_easy`, equal to the legacy zero-padded form minus its 16 zero bytes).
+///
+/// Key agreement can refuse a key (libsodium rejects low-order points in `crypto_box_beforenm`).
+/// A provider reports that by returning an **empty array** from the boxing and shared-key
+/// functions; the mechanisms check every result's length and fail the handshake with
+/// ``ZMTPError/Code/cryptographic``.
 public protocol CurveCrypto: Sendable {
     /// The public key for a 32-byte secret key (`crypto_scalarmult_base`).
     func publicKey(forSecretKey secretKey: [UInt8]) -> [UInt8]

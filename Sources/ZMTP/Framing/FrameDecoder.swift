@@ -1,0 +1,346 @@
+/// An incremental frame decoder for ZMTP 3.x, 2.0 and 1.0 framing (RFC 23/37 §Framing, RFC 15,
+/// RFC 13).
+///
+/// Feed it whatever bytes arrived; it returns at most one frame per call and says how many input
+/// bytes it used. A header or body split across reads is kept inside the decoder, so:
+///
+/// ```swift
+/// var rest = received[...]                        // bytes from one read
+/// while !rest.isEmpty {
+///     let (frame, used) = try rest.withUnsafeBytes { try decoder.decode($0) }
+///     rest = rest.dropFirst(used)
+///     guard let frame else { break }              // nil: every byte was taken, read more
+///     handle(frame)
+/// }
+/// ```
+///
+/// The result is the same however the stream is cut into reads. Small bodies (up to
+/// ``Message/inlineCapacity``) are stored inline, with no heap allocation; a larger body is copied
+/// once, into an array allocated when its header is complete. Errors are sticky: after a throw,
+/// every later call throws the same error.
+public struct FrameDecoder: Sendable {
+    /// Bodies up to this size are allocated in full as soon as their header arrives. A larger
+    /// body (only possible when ``maxMessageSize`` is nil or above this) grows with the bytes that
+    /// actually arrive, so a forged 8-octet size cannot make the decoder allocate memory the peer
+    /// never sends. 64 MiB.
+    public static let preallocationCeiling = 1 << 26
+
+    /// The framing the peer speaks. The connection switches it once the greeting is known.
+    /// Changing it in the middle of a frame is API misuse: the next ``decode(_:)`` throws
+    /// ``ZMTPError/Code/invalidState``.
+    public var version: FramingVersion {
+        didSet {
+            guard version != oldValue else { return }
+            switch phase {
+            case .header where header.count == 0, .failed:
+                break
+            case .header, .body:
+                fail(.misuse(.invalidState, "framing version changed in the middle of a frame"))
+            }
+        }
+    }
+
+    /// The largest frame body accepted, or nil for no limit (libzmq `ZMQ_MAXMSGSIZE`, which also
+    /// applies per frame). Checked from the header, before any body byte is stored.
+    public let maxMessageSize: Int?
+
+    /// What the next input byte belongs to. Kept free of references (the error lives in
+    /// `failure`) so that switching on it in the hot path costs no retain or release.
+    private enum Phase: Sendable {
+        /// A frame header; `header` holds the octets received so far.
+        case header
+        /// The body of a frame whose header is `FrameHead`; its octets go to `small` (bodies up
+        /// to ``Message/inlineCapacity``) or `large`.
+        case body(FrameHead)
+        /// A fatal error, `failure`, was reported; it is reported again on every call.
+        case failed
+    }
+
+    private var phase: Phase = .header
+    /// The sticky error; meaningful only while `phase` is `.failed`.
+    private var failure = ZMTPError(.unspecified, blame: .peerMisbehaved)
+    private var header = HeaderBuffer()
+    private var small = SmallBody()
+    private var large: [UInt8] = []
+
+    /// - Parameters:
+    ///   - version: the framing to decode.
+    ///   - maxMessageSize: the largest body accepted; nil (or, as in libzmq, a negative value)
+    ///     means no limit.
+    public init(version: FramingVersion, maxMessageSize: Int? = nil) {
+        self.version = version
+        if let limit = maxMessageSize, limit >= 0 {
+            self.maxMessageSize = limit
+        } else {
+            self.maxMessageSize = nil
+        }
+    }
+
+    /// Decodes at most one frame from the front of `input`.
+    ///
+    /// - Returns: the frame, or nil when more bytes are needed, and how many bytes of `input`
+    ///   were used. When the frame is nil, every byte of `input` was used (partial headers and
+    ///   bodies are kept inside the decoder), so the caller can discard its buffer.
+    /// - Throws: ``ZMTPError/Code/malformedFrame`` or ``ZMTPError/Code/messageTooLarge``, blamed
+    ///   on the peer; the error is sticky.
+    public mutating func decode(_ input: UnsafeRawBufferPointer) throws(ZMTPError) -> (frame: Frame?, consumed: Int) {
+        do throws(ZMTPError) {
+            switch phase {
+            case .header:
+                return try decodeHeader(input)
+            case .body(let head):
+                return continueBody(head, input)
+            case .failed:
+                throw failure
+            }
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// Enters the sticky failed state.
+    private mutating func fail(_ error: ZMTPError) {
+        failure = error
+        phase = .failed
+    }
+
+    // MARK: Header
+
+    /// Reads a header from the front of `input`: straight from `input` when the whole header is
+    /// there (the hot path), else gathered in `header` across calls.
+    private mutating func decodeHeader(_ input: UnsafeRawBufferPointer) throws(ZMTPError) -> (frame: Frame?, consumed: Int) {
+        guard !input.isEmpty else { return (nil, 0) }
+        if header.count == 0 {
+            let length = try Self.headerLength(firstOctet: input[0], version: version)
+            if input.count >= length {
+                let head = try parseHeader(UnsafeRawBufferPointer(rebasing: input[0..<length]))
+                return startBody(head, input, offset: length)
+            }
+        }
+        var offset = 0
+        while offset < input.count {
+            if header.count == 0 {
+                header.append(input[offset])
+                offset += 1
+            }
+            let length = try Self.headerLength(firstOctet: header.first, version: version)
+            let take = min(length - header.count, input.count - offset)
+            header.append(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + take)]))
+            offset += take
+            // A ZMTP 1.0 escaped length of 0 is refused as soon as its 8 octets are in, before
+            // the flags octet, as libzmq's v1_decoder does.
+            if version == .zmtp1, header.count == 9, header.first == FrameFlags.zmtp1LongEscape,
+               header.withUnsafeBytes({ raw in raw[1..<9].allSatisfy { $0 == 0 } }) {
+                throw Failure.malformed("ZMTP 1.0 frame length 0")
+            }
+            if header.count == length {
+                let buffered = header
+                header.count = 0
+                let head = try buffered.withUnsafeBytes { raw throws(ZMTPError) in try parseHeader(raw) }
+                return startBody(head, input, offset: offset)
+            }
+        }
+        return (nil, offset)
+    }
+
+    /// The header length implied by its first octet, after checking everything that octet alone
+    /// decides (reserved bits, COMMAND with MORE, a zero ZMTP 1.0 length).
+    @inline(__always)
+    private static func headerLength(firstOctet first: UInt8, version: FramingVersion) throws(ZMTPError) -> Int {
+        switch version {
+        case .zmtp3:
+            // flags: bits 7-3 reserved = 0 (RFC 37 §Framing; libzmq does not check, we do).
+            guard first & FrameFlags.reservedZMTP3 == 0 else {
+                throw Failure.reservedBits(first, version: "3.x")
+            }
+            // "This bit SHALL be zero on command frames" (RFC 37 §Framing).
+            guard first & (FrameFlags.command | FrameFlags.more) != (FrameFlags.command | FrameFlags.more) else {
+                throw Failure.malformed("MORE set on a command frame")
+            }
+            return first & FrameFlags.long != 0 ? 9 : 2
+        case .zmtp2:
+            // flags: bit0 MORE, bit1 LONG, bits 7-2 reserved (RFC 15 §Framing).
+            guard first & FrameFlags.reservedZMTP2 == 0 else {
+                throw Failure.reservedBits(first, version: "2.0")
+            }
+            return first & FrameFlags.long != 0 ? 9 : 2
+        case .zmtp1:
+            // length = OCTET (1..254) / %xFF 8OCTET; the flags octet follows (RFC 13).
+            guard first != 0 else { throw Failure.malformed("ZMTP 1.0 frame length 0") }
+            return first == FrameFlags.zmtp1LongEscape ? 10 : 2
+        }
+    }
+
+    /// Parses a complete header whose first octet ``headerLength(firstOctet:version:)`` accepted,
+    /// and checks the size against the limit before anything is allocated.
+    @inline(__always)
+    private func parseHeader(_ h: UnsafeRawBufferPointer) throws(ZMTPError) -> FrameHead {
+        let size64: UInt64
+        let flags: UInt8
+        switch version {
+        case .zmtp3, .zmtp2:
+            // flags(1) size(1) / flags(1) size(8, network order)
+            flags = h[0]
+            size64 = flags & FrameFlags.long != 0 ? UInt64(bigEndian: h.loadUnaligned(fromByteOffset: 1, as: UInt64.self)) : UInt64(h[1])
+        case .zmtp1:
+            // length(1) flags(1) / %xFF length(8, network order) flags(1); length counts flags.
+            let length: UInt64
+            if h[0] == FrameFlags.zmtp1LongEscape {
+                length = UInt64(bigEndian: h.loadUnaligned(fromByteOffset: 1, as: UInt64.self))
+                flags = h[9]
+            } else {
+                length = UInt64(h[0])
+                flags = h[1]
+            }
+            guard length != 0 else { throw Failure.malformed("ZMTP 1.0 frame length 0") }
+            guard length >> 63 == 0 else { throw Failure.sizeOverflow(length) }
+            size64 = length - 1
+        }
+        // Sizes run to 2^63-1 (RFC 23 long-size); the top bit set is not a size.
+        guard size64 >> 63 == 0 else { throw Failure.sizeOverflow(size64) }
+        guard let size = Int(exactly: size64) else { throw Failure.tooLarge(size64, limit: maxMessageSize) }
+        if let limit = maxMessageSize, size > limit {
+            throw Failure.tooLarge(size64, limit: limit)
+        }
+        let command = version == .zmtp3 && flags & FrameFlags.command != 0
+        return FrameHead(size: size, more: flags & FrameFlags.more != 0, command: command)
+    }
+
+    // MARK: Body
+
+    /// Starts the body of `head`, whose first octet is `input[offset]`: builds the frame straight
+    /// from `input` when the body is all there, else stores what there is.
+    private mutating func startBody(_ head: FrameHead, _ input: UnsafeRawBufferPointer, offset: Int) -> (frame: Frame?, consumed: Int) {
+        let available = input.count - offset
+        if head.size <= available {
+            let body = UnsafeRawBufferPointer(rebasing: input[offset..<(offset + head.size)])
+            return (Self.frame(head, body), offset + head.size)
+        }
+        let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
+        if head.size <= Message.inlineCapacity {
+            small.count = 0
+            small.append(rest)
+        } else {
+            // The one allocation of a large body, after the size passed the limit check; a body
+            // over the preallocation ceiling grows as its bytes arrive instead.
+            large = []
+            large.reserveCapacity(min(head.size, Self.preallocationCeiling))
+            large.append(contentsOf: rest)
+        }
+        phase = .body(head)
+        return (nil, input.count)
+    }
+
+    /// Adds the front of `input` to a body already started, and completes the frame when the
+    /// last octet arrives.
+    private mutating func continueBody(_ head: FrameHead, _ input: UnsafeRawBufferPointer) -> (frame: Frame?, consumed: Int) {
+        if head.size <= Message.inlineCapacity {
+            let take = min(head.size - small.count, input.count)
+            small.append(UnsafeRawBufferPointer(rebasing: input[0..<take]))
+            guard small.count == head.size else { return (nil, take) }
+            phase = .header
+            let frame = small.withUnsafeBytes { Self.frame(head, $0) }
+            return (frame, take)
+        }
+        let take = min(head.size - large.count, input.count)
+        large.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[0..<take]))
+        guard large.count == head.size else { return (nil, take) }
+        phase = .header
+        let body = large
+        large = []
+        let frame: Frame = head.command ? .command(body) : .message(Message(sharing: body[...], more: head.more))
+        return (frame, take)
+    }
+
+    /// The frame for a complete body in `body`.
+    private static func frame(_ head: FrameHead, _ body: UnsafeRawBufferPointer) -> Frame {
+        head.command ? .command(Array(body)) : .message(Message(copying: body, more: head.more))
+    }
+}
+
+// MARK: - Storage
+
+/// A parsed frame header.
+private struct FrameHead: Sendable {
+    /// Body octets, already checked against the limit.
+    var size: Int
+    /// MORE (always false on a command).
+    var more: Bool
+    /// COMMAND (ZMTP 3.x only).
+    var command: Bool
+}
+
+/// Up to 16 header octets, inline (the longest header is ZMTP 1.0's 10).
+private struct HeaderBuffer: Sendable {
+    var storage: (UInt64, UInt64) = (0, 0)
+    var count = 0
+
+    var first: UInt8 { Swift.withUnsafeBytes(of: storage) { $0[0] } }
+
+    mutating func append(_ octet: UInt8) {
+        let i = count
+        Swift.withUnsafeMutableBytes(of: &storage) { $0[i] = octet }
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        let start = count
+        precondition(start + bytes.count <= MemoryLayout<(UInt64, UInt64)>.size)
+        Swift.withUnsafeMutableBytes(of: &storage) { raw in
+            guard let source = bytes.baseAddress, let destination = raw.baseAddress else { return }
+            (destination + start).copyMemory(from: source, byteCount: bytes.count)
+        }
+        count += bytes.count
+    }
+
+    func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let n = count
+        return try Swift.withUnsafeBytes(of: storage) { raw throws(E) in try body(UnsafeRawBufferPointer(rebasing: raw[0..<n])) }
+    }
+}
+
+/// A body of up to ``Message/inlineCapacity`` octets being received, inline.
+private struct SmallBody: Sendable {
+    var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var count = 0
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        let start = count
+        precondition(start + bytes.count <= Message.inlineCapacity)
+        Swift.withUnsafeMutableBytes(of: &storage) { raw in
+            guard let source = bytes.baseAddress, let destination = raw.baseAddress else { return }
+            (destination + start).copyMemory(from: source, byteCount: bytes.count)
+        }
+        count += bytes.count
+    }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let n = count
+        return Swift.withUnsafeBytes(of: storage) { body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+}
+
+/// The decoder's errors, built out of line so the hot path carries no string formatting.
+private enum Failure {
+    @inline(never)
+    static func malformed(_ detail: StaticString) -> ZMTPError {
+        .peer(.malformedFrame, detail.description)
+    }
+
+    @inline(never)
+    static func reservedBits(_ flags: UInt8, version: StaticString) -> ZMTPError {
+        .peer(.malformedFrame, "reserved ZMTP \(version) flag bits set: flags 0x\(flags < 16 ? "0" : "")\(String(flags, radix: 16))")
+    }
+
+    @inline(never)
+    static func sizeOverflow(_ size: UInt64) -> ZMTPError {
+        .peer(.malformedFrame, "frame size or length \(size) over 2^63-1")
+    }
+
+    @inline(never)
+    static func tooLarge(_ size: UInt64, limit: Int?) -> ZMTPError {
+        guard let limit else { return .peer(.messageTooLarge, "frame of \(size) bytes cannot be addressed") }
+        return .peer(.messageTooLarge, "frame of \(size) bytes over the \(limit)-byte limit")
+    }
+}
