@@ -184,4 +184,18 @@ extension AuthenticationReply {
         default: return ZMTPError(.zapInvalidStatusCode, blame: .apiMisuse, statusCode)
         }
     }
+
+    /// The step that ends a refused handshake, or nil when the reply accepts the peer.
+    ///
+    /// As libzmq's `zap_client`: 400 and 500 send ERROR with the status as reason, then fail;
+    /// 300 (temporary) and invalid codes fail without a word to the peer.
+    func refusal() -> HandshakeStep? {
+        guard let failure = failure() else { return nil }
+        var step = HandshakeStep(failure: failure)
+        if statusCode == "400" || statusCode == "500" {
+            // A 3-octet reason always encodes.
+            step.send = [(try? Command.error(reason: statusCode).encoded()) ?? []]
+        }
+        return step
+    }
 }

@@ -209,16 +209,6 @@ enum CurveWire {
         return key
     }
 
-    /// The body of an ERROR command: `05 'ERROR' reason-len reason` (RFC 23 §ERROR).
-    static func errorCommand(reason: String) -> [UInt8] {
-        let reasonBytes = Array(reason.utf8.prefix(Command.maxErrorReason))
-        var out: [UInt8] = []
-        appendName(errorName, to: &out)
-        out.append(UInt8(reasonBytes.count))
-        out.append(contentsOf: reasonBytes)
-        return out
-    }
-
     /// The error to report for a command that is not the one the state expects: a body too
     /// short for its own name (``ZMTPError/Code/malformedCommandUnspecified``, libzmq's
     /// `check_basic_command_structure`), the peer's ERROR (a 3-digit reason is a ZAP status,

@@ -330,23 +330,18 @@ struct CurveServerHandshake {
     mutating func resume(_ reply: AuthenticationReply) throws(ZMTPError) -> HandshakeStep {
         switch state {
         case .expectAuthentication(let ready):
-            guard let failure = reply.failure() else {
-                do throws(ZMTPError) {
-                    let step = try ready.sendReady(metadata: metadata, authentication: reply, crypto: crypto)
-                    state = .done
-                    return step
-                } catch {
-                    state = .failed(error)
-                    throw error
-                }
+            if let refusal = reply.refusal() {
+                state = .failed(refusal.failure ?? ZMTPError(.authenticationFailed, blame: .peerIncompatible, reply.statusCode))
+                return refusal
             }
-            var step = HandshakeStep()
-            if reply.statusCode == "400" || reply.statusCode == "500" {
-                step.send = [CurveWire.errorCommand(reason: reply.statusCode)]
+            do throws(ZMTPError) {
+                let step = try ready.sendReady(metadata: metadata, authentication: reply, crypto: crypto)
+                state = .done
+                return step
+            } catch {
+                state = .failed(error)
+                throw error
             }
-            step.failure = failure
-            state = .failed(failure)
-            return step
         case .expectHello, .expectInitiate, .done:
             throw .misuse(.invalidState, "CURVE server has no authentication request pending")
         case .failed(let error):

@@ -67,12 +67,9 @@ struct NullHandshake {
         guard case .awaitingAuthentication(let peerMetadata) = state else {
             throw .misuse(.invalidState, "no authentication pending")
         }
-        if let failure = reply.failure() {
+        if let refusal = reply.refusal() {
             state = .done
-            if reply.statusCode == "300" || failure.code == .zapInvalidStatusCode {
-                return HandshakeStep(failure: failure)
-            }
-            return HandshakeStep(send: [try Command.error(reason: reply.statusCode).encoded()], failure: failure)
+            return refusal
         }
         var step = HandshakeStep(send: [try Command.ready(metadata).encoded()])
         if let peerMetadata {

@@ -55,12 +55,9 @@ struct PlainServerHandshake {
         guard case .awaitingAuthentication = state else {
             throw .misuse(.invalidState, "no authentication pending")
         }
-        if let failure = reply.failure() {
+        if let refusal = reply.refusal() {
             state = .done
-            if reply.statusCode == "300" || failure.code == .zapInvalidStatusCode {
-                return HandshakeStep(failure: failure)
-            }
-            return HandshakeStep(send: [try Command.error(reason: reply.statusCode).encoded()], failure: failure)
+            return refusal
         }
         state = .expectInitiate(authentication: reply)
         var welcome: [UInt8] = [7]
