@@ -50,6 +50,8 @@ struct End {
                 print("  \(name): message part \"\(m.string)\"\(m.more ? " (more)" : "")")
             case .failed(let e):
                 print("  \(name): failed: \(e)")
+            case .authenticationRequest(let request):
+                print("  \(name): asked to authenticate a \(request.mechanism.rawValue) peer from \(request.address)")
             default:
                 print("  \(name): \(event)")
             }

@@ -38,7 +38,7 @@ struct VectorTests {
 enum VectorRunner {
     static let kinds: Set<String> = [
         "greeting", "frame", "frame-error", "command", "metadata", "z85", "curve-key", "connection", "handshake",
-        "fuzz-regression",
+        "fuzz-regression", "curve-hello",
     ]
 
     static func run(_ vector: VectorCase) throws {
@@ -53,6 +53,7 @@ enum VectorRunner {
         case "connection": try ConnectionVectors.run(vector)
         case "handshake": try HandshakeVectors.run(vector)
         case "fuzz-regression": try FuzzRegressionVectors.run(vector)
+        case "curve-hello": try CurveHelloVectors.run(vector)
         default:
             Issue.record(Comment(rawValue: "\(vector.file): unknown kind \"\(vector.kind)\" (see Vectors/README.md)"))
         }
