@@ -29,7 +29,6 @@ extension Connection {
             guard let peerType, configuration.socketType.isCompatible(with: peerType) else {
                 throw .incompatible(.incompatibleSocketType, "peer socket type \(socketTypeByte) cannot talk to \(configuration.socketType)")
             }
-            if phase.stage == .signatureSent { outbound.append(3) }
             // RFC 15: socket type, then the identity as the first frame in the peer's framing.
             let legacyFraming: FramingVersion = revision == 0 ? .zmtp1 : .zmtp2
             outbound.append(configuration.socketType.rawValue)
@@ -40,9 +39,9 @@ extension Connection {
 
         case .zmtp3(let greeting):
             if staged {
-                // The rest of our greeting, if the peer's revision byte has not triggered it yet.
-                let full = ourGreeting()
-                outbound.append(contentsOf: full[(phase.stage == .signatureSent ? 10 : 11)...])
+                // The rest of our greeting (the major version went out with the peer's signature),
+                // unless the peer's revision byte already triggered it.
+                outbound.append(contentsOf: ourGreeting()[11...])
             }
             consumeInbound(Greeting.size)
             guard greeting.mechanism == configuration.security.mechanism.greetingField else {
