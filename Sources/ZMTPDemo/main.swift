@@ -68,8 +68,8 @@ for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
 
 let crypto = SodiumCurveCrypto()
 let random = SodiumRandom()
-let serverKeys = CurveKeyPair.generate(crypto: crypto, random: random)
-let clientKeys = CurveKeyPair.generate(crypto: crypto, random: random)
+let serverKeys = try CurveKeyPair.generate(crypto: crypto, random: random)
+let clientKeys = try CurveKeyPair.generate(crypto: crypto, random: random)
 print("server public key \(z85(serverKeys.publicKey))")
 print("client public key \(z85(clientKeys.publicKey))")
 

@@ -20,7 +20,7 @@ public struct SodiumCurveCrypto: CurveCrypto {
 
     /// Initialises libsodium (once per process).
     public init() {
-        _ = sodiumReady
+        precondition(sodiumReady, "libsodium failed to initialise (sodium_init)")
     }
 
     /// `crypto_scalarmult_base`.
@@ -131,7 +131,12 @@ public struct SodiumCurveCrypto: CurveCrypto {
 public enum CurveKeys {
     /// A fresh key pair from libsodium's secure random generator (as `crypto_box_keypair`).
     public static func generate() -> CurveKeyPair {
-        CurveKeyPair.generate(crypto: SodiumCurveCrypto(), random: SodiumRandom())
+        do {
+            return try CurveKeyPair.generate(crypto: SodiumCurveCrypto(), random: SodiumRandom())
+        } catch {
+            // libsodium's randombytes and X25519 never produce 16 unusable keys in a row.
+            preconditionFailure("libsodium produced no usable CURVE key pair: \(error)")
+        }
     }
 
     /// The public key for a 32-byte secret key.

@@ -4,7 +4,9 @@ import ZMTP
 /// A cryptographically secure ``RandomSource`` over libsodium's `randombytes_buf`.
 public final class SodiumRandom: RandomSource, @unchecked Sendable {
     public init() {
-        _ = sodiumReady
+        // Without libsodium there is no secure randomness at all: refuse to run rather than
+        // hand out predictable bytes (libzmq asserts here too).
+        precondition(sodiumReady, "libsodium failed to initialise (sodium_init)")
     }
 
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import ZMTP
+@_spi(Testing) import ZMTP
 import ZMTPSodium
 
 /// A case of `Vectors/curve-interop-hello.json` (kind "curve-hello"): a CURVE HELLO this core

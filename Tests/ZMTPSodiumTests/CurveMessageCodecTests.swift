@@ -1,5 +1,5 @@
 import Testing
-@testable import ZMTP
+@_spi(Testing) @testable import ZMTP
 import ZMTPSodium
 
 /// The CURVE data phase after a real handshake (RFC 26 §MESSAGE, libzmq's flags byte and nonce rules).

@@ -1,5 +1,5 @@
 import Testing
-@testable import ZMTP
+@_spi(Testing) @testable import ZMTP
 import ZMTPSodium
 
 /// The two CURVE providers the machines are driven with.
@@ -39,8 +39,8 @@ struct CurvePair {
     ) throws(ZMTPError) {
         crypto = provider.crypto
         let keyRandom = SeededRandom(seed: seed &* 1000)
-        serverKeys = CurveKeyPair.generate(crypto: crypto, random: keyRandom)
-        clientKeys = CurveKeyPair.generate(crypto: crypto, random: keyRandom)
+        serverKeys = try CurveKeyPair.generate(crypto: crypto, random: keyRandom)
+        clientKeys = try CurveKeyPair.generate(crypto: crypto, random: keyRandom)
         client = try CurveClientHandshake(
             serverPublicKey: clientServerKey ?? serverKeys.publicKey, keyPair: clientKeys, metadata: clientMetadata,
             crypto: crypto, random: SeededRandom(seed: seed &* 1000 &+ 1))

@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import Synchronization
 import Testing
-import ZMTP
+@_spi(Testing) import ZMTP
 
 func monotonicNow() -> ZMTPInstant {
     var ts = timespec()
@@ -25,24 +25,33 @@ func drive(
     onEvent: (ConnectionEvent, inout Connection) -> Void,
     done: (Connection) -> Bool
 ) -> ZMTPError? {
+    let highWaterMark = 1 << 20      // stop reading while this much waits to be written
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
     var writeBuffer: [UInt8] = []
+    var written = 0                  // how much of writeBuffer the socket has taken
     while !done(connection) {
         // 1. Send whatever the core has queued (greeting, handshake commands, messages, PINGs).
-        connection.pollTransmit(into: &writeBuffer)
-        while !writeBuffer.isEmpty {
-            let n = writeBuffer.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n > 0 { writeBuffer.removeFirst(n) } else if errno == EAGAIN { break } else { return connection.error }
+        if written == writeBuffer.count {
+            writeBuffer.removeAll(keepingCapacity: true)
+            written = 0
         }
-        if let error = connection.error { return error }
+        connection.pollTransmit(into: &writeBuffer)
+        while written < writeBuffer.count {
+            let n = writeBuffer[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n > 0 { written += n } else if errno == EAGAIN { break } else { return connection.error }
+        }
+        // A failed connection has said its last word (an ERROR, perhaps): close.
+        if let error = connection.error, written == writeBuffer.count { return error }
 
-        // 2. Wait for bytes, for room to write, or for the core's next deadline.
+        // 2. Wait for bytes, for room to write, or for the core's next deadline. A peer that
+        //    sends without reading is not read from until our output drains.
         var timeout: Int32 = -1
         if let deadline = connection.nextDeadline {
             let now = clock()
             timeout = deadline <= now ? 0 : Int32(min((deadline.nanoseconds - now.nanoseconds) / 1_000_000 + 1, 1_000))
         }
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN) | (writeBuffer.isEmpty ? 0 : Int16(POLLOUT)), revents: 0)
+        let backlog = writeBuffer.count - written
+        var pfd = pollfd(fd: fd, events: (backlog < highWaterMark ? Int16(POLLIN) : 0) | (backlog > 0 ? Int16(POLLOUT) : 0), revents: 0)
         _ = poll(&pfd, 1, timeout)
 
         // 3. Feed what arrived; a closed stream ends the connection.

@@ -128,6 +128,11 @@ public enum Command: Hashable, Sendable, CustomStringConvertible {
     /// `"\x05ERROR"` read as `\x5E` + `RROR`). Recognised so that its refusals are reported.
     static let libzmqBrokenErrorPrefix: [UInt8] = [0x5E, 0x52, 0x52, 0x4F, 0x52]
 
+    /// Whether a command body is an ERROR (in either form), without parsing it.
+    public static func isError(_ body: ArraySlice<UInt8>) -> Bool {
+        body.starts(with: [5, 0x45, 0x52, 0x52, 0x4F, 0x52]) || body.starts(with: libzmqBrokenErrorPrefix)
+    }
+
     /// Parses a command body.
     ///
     /// Unknown names become ``other(name:data:)``; known names with malformed data throw the

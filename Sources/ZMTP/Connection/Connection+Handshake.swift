@@ -51,7 +51,7 @@ extension Connection {
             body = command
         }
         // RFC 23: ERROR may arrive at any point of the handshake; the peer then closes.
-        if case .error(let reason) = try? Command.parse(body[...]) {
+        if Command.isError(body[...]), case .error(let reason) = try Command.parse(body[...]) {
             throw Self.errorFromPeer(reason)
         }
         // While the application decides, the mechanism says what may still arrive: a NULL
@@ -81,14 +81,15 @@ extension Connection {
 
     /// Carries out one step: commands to send, an authentication request, completion or failure.
     mutating func apply(_ step: HandshakeStep, peerVersion: (major: UInt8, minor: UInt8)) throws(ZMTPError) {
+        // The peer's metadata is checked before anything of this step goes out: a peer we are
+        // about to refuse gets no READY.
+        let peer = try step.completion.map { completion throws(ZMTPError) in try validatePeer(completion, peerVersion: peerVersion) }
         for command in step.send {
             FrameEncoder.encodeCommand(command, into: &outbound)
         }
         if let failure = step.failure {
-            // The mechanism already queued its ERROR (if any): report without another one.
-            state = .failed(failure)
-            queued.removeAll()
-            emit(.failed(failure))
+            // The mechanism already queued its ERROR, if the refusal calls for one.
+            fail(failure)
             return
         }
         if let request = step.authenticate {
@@ -97,16 +98,18 @@ extension Connection {
                 state = .handshake(phase)
             }
             var request = request
-            if request.address.isEmpty { request.address = configuration.peerAddress }
+            request.address = configuration.peerAddress
+            request.identity = configuration.identity
             emit(.authenticationRequest(request))
         }
-        if let completion = step.completion {
-            try complete(completion, peerVersion: peerVersion)
+        if let completion = step.completion, let peer {
+            emit(.handshakeCompleted(peer))
+            becomeReady(peer, codec: completion.dataCodec)
         }
     }
 
-    /// Checks the peer's metadata against ours (RFC 23 socket-type table) and becomes ready.
-    private mutating func complete(_ completion: HandshakeCompletion, peerVersion: (major: UInt8, minor: UInt8)) throws(ZMTPError) {
+    /// Checks the peer's metadata against ours (RFC 23 socket-type table, identity length).
+    private func validatePeer(_ completion: HandshakeCompletion, peerVersion: (major: UInt8, minor: UInt8)) throws(ZMTPError) -> PeerInfo {
         let metadata = completion.peerMetadata
         var peerType: SocketType?
         // libzmq accepts a READY without Socket-Type; so do we (tolerant where the RFC allows).
@@ -121,9 +124,7 @@ extension Connection {
         guard identity.count <= Configuration.maxIdentityLength else {
             throw .peer(.invalidMetadata, "Identity over 255 bytes")
         }
-        let peer = PeerInfo(version: peerVersion, mechanism: configuration.security.mechanism, socketType: peerType,
-                            identity: identity, metadata: metadata, authentication: completion.authentication)
-        emit(.handshakeCompleted(peer))
-        becomeReady(peer, codec: completion.dataCodec)
+        return PeerInfo(version: peerVersion, mechanism: configuration.security.mechanism, socketType: peerType,
+                        identity: identity, metadata: metadata, authentication: completion.authentication)
     }
 }

@@ -11,6 +11,7 @@ extension Connection {
         state = .ready(peer)
         dataCodec = codec
         handshakeDeadline = nil
+        decoder.maxMessageSize = configuration.maxMessageSize
         // ZMTP 1.0/2.0 have no commands, so no heartbeats.
         if configuration.heartbeatInterval > 0, peer.version.major >= 3 {
             nextPing = clock.adding(milliseconds: configuration.heartbeatInterval)
@@ -37,18 +38,18 @@ extension Connection {
             case .command(let body): return try handleCommand(body[...])
             }
         case .curve(var codec):
-            let body: [UInt8]
+            let body: ArraySlice<UInt8>
             switch frame {
             // libzmq sends MESSAGE in data frames and accepts either form (libzmq.md §2.8).
-            case .message(let message): body = message.bytes
-            case .command(let command): body = command
+            case .message(let message): body = message.slice
+            case .command(let command): body = command[...]
             }
-            let opened = try codec.open(body[...])
+            let opened = try codec.open(body)
             dataCodec = .curve(codec)
             if opened.flags & CurveFlags.command != 0 {
                 return try handleCommand(opened.payload[...])
             }
-            return .event(deliver(Message(opened.payload, more: opened.flags & CurveFlags.more != 0)))
+            return .event(deliver(Message(sharing: opened.payload[...], more: opened.flags & CurveFlags.more != 0)))
         }
     }
 
@@ -74,10 +75,12 @@ extension Connection {
         let command = try Command.parse(body)
         switch command {
         case .ping(let ttl, let context):
-            // RFC 37: answer with the context (at most 16 bytes); honour the peer's TTL.
+            // RFC 37: answer with the context (at most 16 bytes); honour the peer's TTL. One
+            // PONG at a time, as libzmq: a PING flood from a peer that does not read gets no more.
             peerTTL = Int(ttl) * 100
-            if case .ready(let peer) = state {
+            if case .ready(let peer) = state, !pongPending {
                 try encodeCommand(.pong(context: Array(context.prefix(Command.maxPingContext))), peer: peer)
+                pongPending = true
             }
             return .progressed
         case .pong:
@@ -179,8 +182,9 @@ extension Connection {
                 let ttl = UInt16(clamping: min(configuration.heartbeatTTL, Configuration.maxHeartbeatTTL) / 100)
                 do throws(ZMTPError) { try encodeCommand(.ping(ttl: ttl, context: []), peer: peer) } catch { fail(error); return }
                 nextPing = clock.adding(milliseconds: configuration.heartbeatInterval)
-                if pingTimeoutDeadline == nil {
-                    pingTimeoutDeadline = clock.adding(milliseconds: configuration.heartbeatTimeout ?? configuration.heartbeatInterval)
+                let timeout = configuration.heartbeatTimeout ?? configuration.heartbeatInterval
+                if pingTimeoutDeadline == nil, timeout > 0 {
+                    pingTimeoutDeadline = clock.adding(milliseconds: timeout)
                 }
             }
         }

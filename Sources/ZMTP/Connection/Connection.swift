@@ -14,6 +14,11 @@
 /// ``ConnectionEvent/authenticationRequest(_:)``. Once ``ConnectionEvent/failed(_:)`` is
 /// reported the error is sticky: transmit what is left (perhaps an ERROR command) and close.
 ///
+/// The configuration, and so the long-term CURVE secret key or the PLAIN password in it, lives as
+/// long as the connection; the mechanisms keep transient secrets only in the states that need
+/// them. `Connection` is a value, but the CURVE nonce counters are shared by all copies, so a
+/// copied connection can never seal two messages under one nonce.
+///
 /// ```swift
 /// var connection = Connection(configuration: .init(socketType: .dealer), random: random, now: clock.now)
 /// while true {
@@ -107,6 +112,14 @@ public struct Connection {
     var pingTimeoutDeadline: ZMTPInstant?
     /// The TTL the peer asked for in its last PING, in ms (0 = none).
     var peerTTL = 0
+    /// A PONG is waiting in `outbound`: like libzmq, at most one is kept, so a peer that floods
+    /// PINGs and never reads cannot make us queue answers without bound.
+    var pongPending = false
+
+    /// The largest frame accepted before the handshake completes, whatever
+    /// ``Configuration/maxMessageSize`` says: handshake commands are small (a CURVE INITIATE is
+    /// 257 bytes plus metadata), and a peer that has not authenticated gets no more room.
+    public static let maxHandshakeFrameSize = 1 << 20
 
     // MARK: Creation
 
@@ -123,8 +136,17 @@ public struct Connection {
         self.random = random
         self.clock = now
         self.lastReceived = now
-        self.decoder = FrameDecoder(version: .zmtp3, maxMessageSize: configuration.maxMessageSize)
+        let limit = configuration.maxMessageSize.map { $0 < 0 ? Self.maxHandshakeFrameSize : min($0, Self.maxHandshakeFrameSize) }
+        self.decoder = FrameDecoder(version: .zmtp3, maxMessageSize: limit ?? Self.maxHandshakeFrameSize)
         self.state = .greeting(GreetingPhase(stage: .complete))
+        // A configuration that cannot work fails now, before we advertise a mechanism.
+        do throws(ZMTPError) {
+            try configuration.validate(hasCrypto: crypto != nil)
+        } catch {
+            state = .failed(error)
+            events.append(.failed(error))
+            return
+        }
         if configuration.handshakeTimeout > 0 {
             handshakeDeadline = now.adding(milliseconds: configuration.handshakeTimeout)
         }
@@ -214,6 +236,7 @@ public struct Connection {
             buffer.append(contentsOf: outbound)
         }
         outbound.removeAll(keepingCapacity: true)
+        pongPending = false
         return count
     }
 
@@ -282,14 +305,11 @@ public struct Connection {
     // MARK: Failure
 
     /// Makes `error` sticky, reports it once, and drops what was waiting to be sent by the
-    /// application. During the mechanism handshake a peer's protocol error is answered with an
-    /// ERROR command (RFC 23 §Error Handling).
+    /// application. No ERROR goes out for protocol errors: like libzmq, ERROR is sent only when
+    /// authentication refuses the peer (the mechanisms queue it), so a probing peer learns
+    /// nothing about which check failed.
     mutating func fail(_ error: ZMTPError) {
         if case .failed = state { return }
-        if case .handshake = state, error.blame == .peerMisbehaved,
-           let body = try? Command.error(reason: String(error.code.description.prefix(Command.maxErrorReason))).encoded() {
-            FrameEncoder.encodeCommand(body, into: &outbound)
-        }
         state = .failed(error)
         queued.removeAll()
         inbound.removeAll()

@@ -16,7 +16,8 @@ extension Connection {
         public var handshakeTimeout: Int = 30_000
         /// Send PING every this many ms once ready (ZMQ_HEARTBEAT_IVL; 0 = off).
         public var heartbeatInterval: Int = 0
-        /// Close if nothing arrives this many ms after a PING (ZMQ_HEARTBEAT_TIMEOUT; nil = interval).
+        /// Close if nothing arrives this many ms after a PING (ZMQ_HEARTBEAT_TIMEOUT; nil = the
+        /// interval, as libzmq's -1; 0 or less = never).
         public var heartbeatTimeout: Int? = nil
         /// The TTL we ask the peer to apply, in ms, sent in deciseconds (ZMQ_HEARTBEAT_TTL).
         public var heartbeatTTL: Int = 0
@@ -42,6 +43,32 @@ extension Connection {
         public static let maxIdentityLength = 255
         /// The largest TTL libzmq accepts for ZMQ_HEARTBEAT_TTL, in ms (a uint16 of deciseconds).
         public static let maxHeartbeatTTL = 6_553_599
+
+        /// Checks everything that does not depend on the peer, so a bad configuration fails at
+        /// once rather than after the greeting.
+        func validate(hasCrypto: Bool) throws(ZMTPError) {
+            var scratch: [UInt8] = []
+            try localMetadata().encode(into: &scratch)
+            guard greetingMinorVersion <= 1 else {
+                throw .misuse(.invalidArgument, "greetingMinorVersion is 0 (ZMTP 3.0) or 1 (ZMTP 3.1)")
+            }
+            guard heartbeatTTL >= 0, heartbeatTTL <= Self.maxHeartbeatTTL else {
+                throw .misuse(.invalidArgument, "heartbeatTTL is 0...\(Self.maxHeartbeatTTL) ms")
+            }
+            switch security {
+            case .null, .plainServer:
+                break
+            case .plainClient(let username, let password):
+                guard username.count <= 255, password.count <= 255 else {
+                    throw .misuse(.invalidArgument, "PLAIN username and password are at most 255 bytes")
+                }
+            case .curveClient(let serverPublicKey, _):
+                try CurveKeyPair.validate(serverPublicKey, "server public key")
+                guard hasCrypto else { throw .misuse(.invalidArgument, "CURVE needs a CurveCrypto provider") }
+            case .curveServer:
+                guard hasCrypto else { throw .misuse(.invalidArgument, "CURVE needs a CurveCrypto provider") }
+            }
+        }
 
         /// The properties we send in READY/INITIATE: Socket-Type, Identity (REQ/DEALER/ROUTER),
         /// then the application's, as libzmq orders them.

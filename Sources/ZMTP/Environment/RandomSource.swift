@@ -20,9 +20,12 @@ extension RandomSource {
 
 /// A deterministic generator (SplitMix64) for tests, vectors and fuzzing.
 ///
+/// Available only through `@_spi(Testing) import ZMTP`, so that production code cannot pick it
+/// up by accident.
+///
 /// - Warning: Not cryptographically secure. Never use it for a real connection: anyone who
 ///   knows the seed knows every transient key and nonce.
-public final class SeededRandom: RandomSource {
+@_spi(Testing) public final class SeededRandom: RandomSource {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }
@@ -51,7 +54,7 @@ public final class SeededRandom: RandomSource {
 /// Replays a fixed byte string, then fails loudly: for vectors that pin every random byte.
 ///
 /// - Warning: Not random at all. For tests and conformance vectors only.
-public final class ScriptedRandom: RandomSource {
+@_spi(Testing) public final class ScriptedRandom: RandomSource {
     private var bytes: [UInt8]
     private var offset = 0
 

@@ -21,9 +21,9 @@
 public struct FrameDecoder: Sendable {
     /// Bodies up to this size are allocated in full as soon as their header arrives. A larger
     /// body (only possible when ``maxMessageSize`` is nil or above this) grows with the bytes that
-    /// actually arrive, so a forged 8-octet size cannot make the decoder allocate memory the peer
-    /// never sends. 64 MiB.
-    public static let preallocationCeiling = 1 << 26
+    /// actually arrive, so a forged 8-octet size can make the decoder reserve at most this much
+    /// before the peer has sent it. 256 KiB.
+    public static let preallocationCeiling = 1 << 18
 
     /// The framing the peer speaks. The connection switches it once the greeting is known.
     /// Changing it in the middle of a frame is API misuse: the next ``decode(_:)`` throws
@@ -41,8 +41,11 @@ public struct FrameDecoder: Sendable {
     }
 
     /// The largest frame body accepted, or nil for no limit (libzmq `ZMQ_MAXMSGSIZE`, which also
-    /// applies per frame). Checked from the header, before any body byte is stored.
-    public let maxMessageSize: Int?
+    /// applies per frame). Checked from the header, before any body byte is stored. It may be
+    /// changed between frames (the connection uses a tighter limit during the handshake).
+    public var maxMessageSize: Int? {
+        didSet { if let limit = maxMessageSize, limit < 0 { maxMessageSize = nil } }
+    }
 
     /// What the next input byte belongs to. Kept free of references (the error lives in
     /// `failure`) so that switching on it in the hot path costs no retain or release.

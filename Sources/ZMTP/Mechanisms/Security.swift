@@ -28,14 +28,20 @@ public struct CurveKeyPair: Hashable, Sendable {
         self.secretKey = secretKey
     }
 
+    /// How many draws ``generate(crypto:random:)`` makes before it gives up on a broken source.
+    static let generationAttempts = 16
+
     /// Generates a key pair from `random` (a secret key of 32 random bytes, `crypto_box_keypair`).
-    public static func generate(crypto: some CurveCrypto, random: RandomSource) -> CurveKeyPair {
-        while true {
+    /// - Throws: ``ZMTPError/Code/cryptographic`` when the random source or the provider keeps
+    ///   producing unusable (all-zero or wrongly sized) keys.
+    public static func generate(crypto: some CurveCrypto, random: RandomSource) throws(ZMTPError) -> CurveKeyPair {
+        for _ in 0..<generationAttempts {
             let secret = random.bytes(keyLength)
             if let pair = try? CurveKeyPair(publicKey: crypto.publicKey(forSecretKey: secret), secretKey: secret) {
                 return pair
             }
         }
+        throw ZMTPError(.cryptographic, blame: .apiMisuse, "no usable CURVE key pair from this random source and provider")
     }
 
     /// The key pair whose secret key is `secretKey` (public from secret).
@@ -99,7 +105,9 @@ public struct AuthenticationRequest: Hashable, Sendable {
     public var domain: String
     /// The peer's address as the driver described it (``Connection/Configuration/peerAddress``).
     public var address: String
-    /// The peer's routing id (its `Identity` property; empty for PLAIN and CURVE before READY).
+    /// Our own socket's routing id, as libzmq's `zap_client` sends it in the ZAP request's
+    /// identity frame (the same for every mechanism; the peer's identity arrives with the
+    /// handshake's metadata).
     public var identity: [UInt8]
     /// The mechanism's credentials: none for NULL, [username, password] for PLAIN, the client's
     /// 32-byte long-term public key for CURVE.
@@ -138,8 +146,6 @@ public struct AuthenticationReply: Hashable, Sendable {
 
     /// Refuse the peer with status 400.
     public static let deny = AuthenticationReply(statusCode: "400", statusText: "Denied")
-
-    var isSuccess: Bool { statusCode == "200" }
 }
 
 /// What the connection must do after one step of a mechanism's handshake.
@@ -153,7 +159,7 @@ struct HandshakeStep {
     /// The handshake failed after `send` (an ERROR command) was queued.
     var failure: ZMTPError? = nil
 
-    static let nothing = HandshakeStep()
+    static var nothing: HandshakeStep { HandshakeStep() }
 }
 
 /// The result of a completed handshake.
@@ -185,17 +191,51 @@ extension AuthenticationReply {
         }
     }
 
-    /// The step that ends a refused handshake, or nil when the reply accepts the peer.
+    /// The step that ends a refused handshake and its failure, or nil when the reply accepts
+    /// the peer.
     ///
     /// As libzmq's `zap_client`: 400 and 500 send ERROR with the status as reason, then fail;
     /// 300 (temporary) and invalid codes fail without a word to the peer.
-    func refusal() -> HandshakeStep? {
+    func refusal() -> (step: HandshakeStep, failure: ZMTPError)? {
         guard let failure = failure() else { return nil }
         var step = HandshakeStep(failure: failure)
         if statusCode == "400" || statusCode == "500" {
-            // A 3-octet reason always encodes.
-            step.send = [(try? Command.error(reason: statusCode).encoded()) ?? []]
+            // error = %d5 "ERROR" reason-len reason (RFC 23), the reason a 3-digit status.
+            step.send = [[5] + Array("ERROR".utf8) + [UInt8(statusCode.utf8.count)] + Array(statusCode.utf8)]
         }
-        return step
+        return (step, failure)
     }
+}
+
+// MARK: Keeping secrets out of logs
+
+extension CurveKeyPair: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The public key in hex; the secret key is never printed.
+    public var description: String {
+        "CurveKeyPair(public: \(publicKey.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()), secret: <redacted>)"
+    }
+
+    public var debugDescription: String { description }
+
+    /// `dump` and the debugger show the public key only.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["publicKey": publicKey, "secretKey": "<redacted>"])
+    }
+}
+
+extension Security: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The mechanism and role, with keys and passwords redacted.
+    public var description: String {
+        switch self {
+        case .null(let domain): return "NULL(zapDomain: \(domain ?? "none"))"
+        case .plainClient(let username, _): return "PLAIN client(username: \(String(decoding: username, as: UTF8.self)), password: <redacted>)"
+        case .plainServer(let domain): return "PLAIN server(zapDomain: \(domain))"
+        case .curveClient(_, let keyPair): return "CURVE client(\(keyPair))"
+        case .curveServer(let keyPair, let domain, let authenticate): return "CURVE server(\(keyPair), zapDomain: \(domain), authenticate: \(authenticate))"
+        }
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["security": description]) }
 }

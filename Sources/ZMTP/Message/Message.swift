@@ -72,6 +72,14 @@ public struct Message: Sendable, Hashable, CustomStringConvertible {
     /// The body, copied into an array.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
+    /// The body as a slice: shared (no copy) for large bodies, a small copy for inline ones.
+    var slice: ArraySlice<UInt8> {
+        switch storage {
+        case .inline: return bytes[...]
+        case .shared(let s): return s
+        }
+    }
+
     /// Calls `body` with the message bytes.
     @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -192,6 +192,10 @@ final class BlockingDriver {
         }
         handleEvents()
         flush()
+        // The connection's contract: once it has failed, transmit what is left, then close.
+        if connection.error != nil, pendingWrite.isEmpty, !isClosed {
+            close()
+        }
     }
 
     private func readSocket() {

@@ -1,4 +1,4 @@
-import ZMTP
+@_spi(Testing) import ZMTP
 import ZMTPSodium
 
 /// Kind "curve-hello": a CURVE client built from fixed keys and fixed randomness must put exactly

@@ -1,4 +1,4 @@
-import ZMTP
+@_spi(Testing) import ZMTP
 
 /// Kind "fuzz-regression": inputs the fuzzers found (Vectors/regressions/, written by the fuzzing
 /// harnesses in Fuzz/) replayed through the target they came from. The invariant is the fuzzers'

@@ -1,4 +1,4 @@
-import ZMTP
+@_spi(Testing) import ZMTP
 import ZMTPSodium
 
 /// The randomness a vector gives a connection: `{"seed": n}` (SplitMix64, as ``SeededRandom``) or

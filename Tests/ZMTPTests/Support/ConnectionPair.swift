@@ -1,4 +1,4 @@
-@testable import ZMTP
+@_spi(Testing) @testable import ZMTP
 
 /// Two connections wired back to back, no sockets (quinn's `Pair`, h11's `ConnectionPair`),
 /// with a simulated clock. In `dripFeed` mode bytes cross one at a time.

@@ -31,7 +31,7 @@ struct CurveClientHandshake {
 
         /// Builds HELLO with a fresh transient key pair (c', C').
         func sendHello(crypto: any CurveCrypto, random: RandomSource) throws(ZMTPError) -> (ExpectWelcome, [UInt8]) {
-            let transient = CurveKeyPair.generate(crypto: crypto, random: random)
+            let transient = try CurveKeyPair.generate(crypto: crypto, random: random)
             let shortNonce: UInt64 = 1
             // hello = %d5 "HELLO" version padding hello-client hello-nonce hello-box
             //   version = %x1 %x0; padding = 72 %x00

@@ -24,10 +24,23 @@ struct CurveMessageCodec {
     private let sharedKey: [UInt8]
     private let sendPrefix: [UInt8]
     private let receivePrefix: [UInt8]
-    /// The short nonce of the next MESSAGE we seal.
-    private var nextNonce: UInt64
-    /// The highest short nonce the peer has used; every new one must be greater (gaps allowed).
-    private var lastPeerNonce: UInt64
+    /// The nonce counters, by reference: a copy of this codec (or of the ``Connection`` holding
+    /// it) shares them, so no two boxes are ever sealed under the same nonce and key, however the
+    /// embedding code copies values around.
+    private let nonces: Nonces
+
+    /// The two counters of one CURVE session.
+    final class Nonces {
+        /// The short nonce of the next MESSAGE we seal.
+        var next: UInt64
+        /// The highest short nonce the peer has used; every new one must be greater (gaps allowed).
+        var lastPeer: UInt64
+
+        init(next: UInt64, lastPeer: UInt64) {
+            self.next = next
+            self.lastPeer = lastPeer
+        }
+    }
 
     /// - Parameters:
     ///   - nextNonce: client 3 (after HELLO=1, INITIATE=2); server 2 (after READY=1).
@@ -45,23 +58,24 @@ struct CurveMessageCodec {
             sendPrefix = CurveWire.serverMessageNoncePrefix
             receivePrefix = CurveWire.clientMessageNoncePrefix
         }
-        self.nextNonce = nextNonce
-        self.lastPeerNonce = lastPeerNonce
+        self.nonces = Nonces(next: nextNonce, lastPeer: lastPeerNonce)
     }
 
     /// Seals one frame and returns the whole MESSAGE command body (starting at name-len `07`).
     ///
     /// - Parameter flags: libzmq's inner flags byte: 0x01 MORE, 0x02 COMMAND.
     mutating func seal(flags: UInt8, body: UnsafeRawBufferPointer) -> [UInt8] {
-        let shortNonce = nextNonce
+        let shortNonce = nonces.next
         // 2^64 messages on one connection cannot happen; trapping beats ever reusing a nonce.
-        nextNonce += 1
+        nonces.next += 1
 
         var plaintext: [UInt8] = []
         plaintext.reserveCapacity(1 + body.count)
         plaintext.append(flags)
         plaintext.append(contentsOf: body)
         let box = crypto.box(plaintext, nonce: CurveWire.nonce(sendPrefix, shortNonce), sharedKey: sharedKey)
+        // Our own plaintext under a key the provider already accepted: a wrong size here is a
+        // broken provider, not anything a peer can cause.
         precondition(box.count == plaintext.count + CurveWire.macLength, "CurveCrypto.box returned a malformed box")
 
         var out: [UInt8] = []
@@ -79,16 +93,22 @@ struct CurveMessageCodec {
     /// the nonce (``ZMTPError/Code/invalidSequence``), the box (``ZMTPError/Code/cryptographic``).
     /// The receive nonce advances only when the box opens.
     mutating func open(_ body: ArraySlice<UInt8>) throws(ZMTPError) -> (flags: UInt8, payload: [UInt8]) {
+        // After the handshake only boxes count: a cleartext ERROR here may be injected by anyone
+        // on the path, so it is not read as the server's refusal (libzmq: UNEXPECTED_COMMAND).
         guard CurveWire.hasName(CurveWire.messageName, body) else {
-            throw CurveWire.unexpected(body, expecting: "MESSAGE")
+            if let nameLength = body.first, nameLength > 0, body.count > Int(nameLength) {
+                throw .peer(.unexpectedCommand, "CURVE data phase expects MESSAGE")
+            }
+            // Too short for its own name: libzmq's check_basic_command_structure.
+            throw .peer(.malformedCommandUnspecified, "command too short for its name")
         }
         guard body.count >= CurveWire.minimumMessageSize else {
             throw .peer(.malformedCommandMessage, "CURVE MESSAGE of \(body.count) bytes, minimum \(CurveWire.minimumMessageSize)")
         }
         let start = body.startIndex
         let shortNonce = readBigEndianUInt64(body, at: start + CurveWire.messageName.count + 1)
-        guard shortNonce > lastPeerNonce else {
-            throw .peer(.invalidSequence, "CURVE MESSAGE nonce \(shortNonce) not above \(lastPeerNonce)")
+        guard shortNonce > nonces.lastPeer else {
+            throw .peer(.invalidSequence, "CURVE MESSAGE nonce \(shortNonce) not above \(nonces.lastPeer)")
         }
         guard
             var payload = crypto.openBox(
@@ -98,7 +118,7 @@ struct CurveMessageCodec {
         else {
             throw .peer(.cryptographic, "CURVE MESSAGE box does not open")
         }
-        lastPeerNonce = shortNonce
+        nonces.lastPeer = shortNonce
         // In place: a memmove, not a second allocation.
         let flags = payload.removeFirst()
         return (flags, payload)

@@ -59,7 +59,7 @@ struct CurveServerHandshake {
                 throw .peer(.cryptographic, "CURVE HELLO box does not open (client has the wrong server key?)")
             }
 
-            let transient = CurveKeyPair.generate(crypto: crypto, random: random)
+            let transient = try CurveKeyPair.generate(crypto: crypto, random: random)
             let cookieKey = random.bytes(CurveWire.keyLength)
 
             // cookie = cookie-nonce SecretBox[C' s'](K), nonce "COOKIE--" cookie-nonce (16 + 80)
@@ -67,7 +67,9 @@ struct CurveServerHandshake {
             let cookieBox = crypto.secretBox(
                 clientTransientKey + transient.secretKey, nonce: CurveWire.nonce(CurveWire.cookieNoncePrefix, cookieNonce),
                 key: cookieKey)
-            precondition(cookieBox.count == 2 * CurveWire.keyLength + CurveWire.macLength, "CurveCrypto.secretBox returned a malformed box")
+            guard cookieBox.count == 2 * CurveWire.keyLength + CurveWire.macLength else {
+                throw ZMTPError(.cryptographic, blame: .apiMisuse, "CurveCrypto.secretBox returned a malformed cookie box")
+            }
 
             // welcome = %d7 "WELCOME" welcome-nonce Box[S' cookie](S → C'), nonce "WELCOME-" welcome-nonce
             let welcomeNonce = random.bytes(CurveWire.longNonceLength)
@@ -331,8 +333,8 @@ struct CurveServerHandshake {
         switch state {
         case .expectAuthentication(let ready):
             if let refusal = reply.refusal() {
-                state = .failed(refusal.failure ?? ZMTPError(.authenticationFailed, blame: .peerIncompatible, reply.statusCode))
-                return refusal
+                state = .failed(refusal.failure)
+                return refusal.step
             }
             do throws(ZMTPError) {
                 let step = try ready.sendReady(metadata: metadata, authentication: reply, crypto: crypto)

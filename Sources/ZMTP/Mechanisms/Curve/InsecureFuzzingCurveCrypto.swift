@@ -22,7 +22,7 @@
 /// ```
 /// Keys of the wrong length give an empty result (``publicKey(forSecretKey:)``, ``sharedKey(publicKey:secretKey:)``,
 /// the `box` functions) or nil (the `open` functions), like a provider refusing a key.
-public struct InsecureFuzzingCurveCrypto: CurveCrypto {
+@_spi(Testing) public struct InsecureFuzzingCurveCrypto: CurveCrypto {
     /// The fake 16-octet "MAC" in front of every box: readable in a hex dump, so a transcript
     /// made with this provider cannot be mistaken for a real one.
     public static let fakeMAC: [UInt8] = Array("INSECURE-FUZZING".utf8)

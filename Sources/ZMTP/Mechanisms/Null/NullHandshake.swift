@@ -69,7 +69,7 @@ struct NullHandshake {
         }
         if let refusal = reply.refusal() {
             state = .done
-            return refusal
+            return refusal.step
         }
         var step = HandshakeStep(send: [try Command.ready(metadata).encoded()])
         if let peerMetadata {

@@ -57,7 +57,7 @@ struct PlainServerHandshake {
         }
         if let refusal = reply.refusal() {
             state = .done
-            return refusal
+            return refusal.step
         }
         state = .expectInitiate(authentication: reply)
         var welcome: [UInt8] = [7]
