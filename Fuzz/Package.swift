@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The fuzzers live in their own package (as swift-nio-http2's FuzzTesting/), so the main package
+// never builds them and `--sanitize=fuzzer` applies to this build only. Build and run with
+// ./run.sh (see README.md): the flags are not optional.
+//
+//   FuzzSupport   shared harness code: invariant checks, chunkings, connection driver,
+//                 handshake transcripts, seed writing.
+//   Fuzz*         one libFuzzer entry point (LLVMFuzzerTestOneInput) each.
+
+let zmtp: Target.Dependency = .product(name: "ZMTP", package: "swift-zeromq")
+
+let fuzzers = [
+    "FuzzGreeting",
+    "FuzzFrameDecoderV3", "FuzzFrameDecoderV2", "FuzzFrameDecoderV1",
+    "FuzzCommand",
+    "FuzzZ85",
+    "FuzzPlainServer",
+    "FuzzCurveServer", "FuzzCurveClient",
+    "FuzzConnection",
+]
+
+let package = Package(
+    name: "swift-zeromq-fuzz",
+    dependencies: [
+        .package(name: "swift-zeromq", path: ".."),
+    ],
+    targets: [
+        .target(name: "FuzzSupport", dependencies: [zmtp]),
+    ] + fuzzers.map { name in
+        .executableTarget(name: name, dependencies: ["FuzzSupport", zmtp])
+    },
+    swiftLanguageModes: [.v6]
+)

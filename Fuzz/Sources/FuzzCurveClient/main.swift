@@ -1,0 +1,28 @@
+import FuzzSupport
+@_spi(Testing) import ZMTP
+
+// A Connection configured as a CURVE client with InsecureFuzzingCurveCrypto (NO SECURITY: fuzzing
+// only), so that fuzz input can get past the boxes to the later handshake commands and MESSAGE.
+// The server's stream is recorded once from a real server Connection using the same insecure
+// crypto and SeededRandom; the input's first byte picks the splice point (the input replaces the
+// recorded stream from there), or sealed mode (the input after the recorded handshake is turned
+// into MESSAGE boxes by the harness), and the socket pair and options. See CurveHarness in
+// FuzzSupport/Scenarios.swift for the mode byte. Checks as FuzzPlainServer: identical events and
+// bytes for every chunking, peer-only blame, phase order.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let (scenario, stream) = CurveHarness.setup(.client, input: inputBytes(start, count))
+    fuzzConnection(scenario, stream: stream)
+    return 0
+}
+
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutableRawPointer?) -> CInt {
+    describeIfRequested { input in
+        let (scenario, stream) = CurveHarness.setup(.client, input: input)
+        return scenario.prefix + stream
+    }
+    writeSeedsIfRequested(target: "FuzzCurveClient", { CurveHarness.seeds(.client) })
+    return 0
+}

@@ -1,0 +1,245 @@
+@_spi(Testing) import ZMTP
+
+/// How the harness answers ``ConnectionEvent/authenticationRequest(_:)``: a pure function of the
+/// request's index within the run and the request itself, so every chunking gets the same answers.
+public typealias Authenticator = @Sendable (_ index: Int, _ request: AuthenticationRequest) -> AuthenticationReply
+
+/// Answers alternately accept / deny, starting with accept unless `denyFirst`.
+public func alternating(denyFirst: Bool) -> Authenticator {
+    { index, _ in (index % 2 == 0) != denyFirst ? .accept(userID: "fuzz", metadata: ["X-Fuzz": "1"]) : .deny }
+}
+
+/// SplitMix64 (the same generator and byte order as ``SeededRandom``) whose state can be saved and
+/// restored, so that a connection copied from a snapshot replays the same random bytes.
+///
+/// - Warning: Not random at all. For fuzzing only.
+public final class ReplayableRandom: RandomSource {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        var rng = SplitMix(seed: state)
+        var i = 0
+        while i < buffer.count {
+            var word = rng.next()
+            for _ in 0..<8 where i < buffer.count {
+                buffer[i] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                i += 1
+            }
+        }
+        state = rng.state
+    }
+}
+
+/// Everything a run of a connection produced: the events in order and every transmitted byte.
+public struct ConnectionRun: Equatable {
+    public var events: [ConnectionEvent] = []
+    public var output: [UInt8] = []
+}
+
+/// What a connection harness sets up besides the fuzz input.
+public struct ConnectionScenario {
+    /// Creates the connection under test with the random source it must use.
+    public var make: (RandomSource) -> Connection
+    /// Answers authentication requests.
+    public var authenticator: Authenticator
+    /// Message parts the application sends before any byte arrives (they go out once ready).
+    public var queuedMessages: [Message] = []
+    /// The largest message part the configuration allows through (nil: no limit checked).
+    public var maxMessageSize: Int? = nil
+    /// After the stream, fire timers (1 h, then 3 h later): any failure then must be `.transport`.
+    public var fireTimers: Bool = true
+    /// Valid bytes fed in one read before the fuzz input (a recorded greeting or handshake).
+    public var prefix: [UInt8] = []
+    /// When set, the connection's state after `prefix` is computed once per process and copied
+    /// (Connection is a value type; its random source is restored too) for every later input
+    /// with the same key: the handshake is not redone for every chunking of every input.
+    /// Inputs that should exercise the handshake in every chunking carry it in the fuzz input.
+    public var snapshotKey: Int? = nil
+
+    public init(make: @escaping (RandomSource) -> Connection, authenticator: @escaping Authenticator) {
+        self.make = make
+        self.authenticator = authenticator
+    }
+}
+
+/// Phase bookkeeping for the event checks.
+struct EventChecker {
+    var completed = false
+    var failed: ZMTPError?
+    var requests = 0
+    var timersFired = false
+
+    mutating func check(_ event: ConnectionEvent, maxMessageSize: Int?) {
+        require(failed == nil, "event \(event) after failed(\(failed!))")
+        switch event {
+        case .handshakeCompleted:
+            require(!completed, "second handshakeCompleted: \(event)")
+            completed = true
+        case .message(let message):
+            require(completed, "message before handshakeCompleted: \(message)")
+            if let limit = maxMessageSize {
+                require(message.count <= limit, "message of \(message.count) bytes over the \(limit)-byte limit")
+            }
+        case .subscribe, .cancel, .join, .leave, .command:
+            require(completed, "\(event) before handshakeCompleted")
+        case .authenticationRequest:
+            require(!completed, "authenticationRequest after handshakeCompleted")
+            requests += 1
+        case .failed(let error):
+            requirePeerBlame(error, timersFired ? .peerOrTransport : .peer, "in failed event")
+            if !timersFired {
+                require(error.blame != .transport, "transport error without a timer: \(error)")
+            }
+            failed = error
+        }
+    }
+}
+
+/// One connection under test with what it has produced so far.
+struct ConnectionUnderTest {
+    var connection: Connection
+    let random: ReplayableRandom
+    var randomState: UInt64 = 0
+    var result = ConnectionRun()
+    var checker = EventChecker()
+    let now = ZMTPInstant.zero
+
+    /// A fresh connection that has queued the scenario's messages and read its prefix.
+    init(_ scenario: ConnectionScenario) {
+        random = ReplayableRandom(seed: FuzzSeeds.underTest)
+        connection = scenario.make(random)
+        for message in scenario.queuedMessages {
+            do throws(ZMTPError) {
+                try connection.send(message)
+            } catch {
+                finding("send before any input threw \(error)")
+            }
+        }
+        pump(scenario, budget: Int.max)
+        if !scenario.prefix.isEmpty {
+            connection.receive(scenario.prefix, now: now)
+            pump(scenario, budget: Int.max)
+        }
+        randomState = random.state
+    }
+
+    /// Takes every event (answering authentication requests at once), then what is to be sent.
+    mutating func pump(_ scenario: ConnectionScenario, budget: Int) {
+        while let event = connection.nextEvent() {
+            checker.check(event, maxMessageSize: scenario.maxMessageSize)
+            result.events.append(event)
+            require(result.events.count <= budget, "more than \(budget) events")
+            if case .authenticationRequest(let request) = event {
+                let reply = scenario.authenticator(checker.requests - 1, request)
+                do throws(ZMTPError) {
+                    try connection.completeAuthentication(reply, now: now)
+                } catch {
+                    // Only the sticky peer error may come back; never "nothing pending".
+                    requirePeerBlame(error, .peer, "from completeAuthentication right after the request")
+                }
+            }
+        }
+        connection.pollTransmit(into: &result.output)
+    }
+}
+
+/// Snapshots after the prefix, by ``ConnectionScenario/snapshotKey``. libFuzzer runs inputs on
+/// one thread.
+nonisolated(unsafe) private var snapshots: [Int: ConnectionUnderTest] = [:]
+
+/// Runs `stream` (the fuzz input) into the scenario's connection, after its prefix, read by read
+/// as `plan` cuts it, answering authentication requests as soon as they are reported, and
+/// checks every event.
+public func run(_ scenario: ConnectionScenario, stream: [UInt8], plan: ChunkPlan) -> ConnectionRun {
+    var test: ConnectionUnderTest
+    if let key = scenario.snapshotKey {
+        if let cached = snapshots[key] {
+            test = cached
+        } else {
+            test = ConnectionUnderTest(scenario)
+            snapshots[key] = test
+        }
+        test.random.state = test.randomState
+    } else {
+        test = ConnectionUnderTest(scenario)
+    }
+    // A connection makes at most one event per byte, plus a handful (completion, a request,
+    // failure); more means a loop that never consumes input.
+    let budget = test.result.events.count + stream.count + 16
+
+    // Both entry points: `receive([UInt8])` for whole reads and every other random read (the
+    // connection may adopt the array), `receive(UnsafeRawBufferPointer)` for the rest, from one
+    // exactly sized block holding the stream (ASan sees a read past its end).
+    withExactCopy(stream[...]) { block in
+        var offset = 0
+        for (index, size) in plan.sizes.enumerated() {
+            if plan.kind == .whole || (plan.kind == .random && index % 2 == 1) {
+                test.connection.receive(Array(stream[offset..<(offset + size)]), now: test.now)
+            } else {
+                test.connection.receive(UnsafeRawBufferPointer(rebasing: block[offset..<(offset + size)]), now: test.now)
+            }
+            offset += size
+            test.pump(scenario, budget: budget)
+        }
+    }
+    // No more input: asking again must give nothing new.
+    require(test.connection.nextEvent() == nil, "nextEvent produced an event with no new input")
+
+    // The public state agrees with the events.
+    if let failed = test.checker.failed {
+        require(test.connection.error == failed, "error property \(String(describing: test.connection.error)) != failed event \(failed)")
+        require(!test.connection.isReady && test.connection.peer == nil, "failed connection still ready")
+        do throws(ZMTPError) {
+            try test.connection.send(Message([1, 2, 3]))
+            finding("send after failure did not throw")
+        } catch {
+            require(error == failed, "send after failure threw \(error), not the sticky \(failed)")
+        }
+    } else {
+        require(test.connection.error == nil, "error property \(test.connection.error!) without a failed event")
+        require(test.connection.isReady == test.checker.completed,
+                "isReady \(test.connection.isReady) but completed \(test.checker.completed)")
+    }
+
+    if scenario.fireTimers {
+        test.checker.timersFired = true
+        var t = ZMTPInstant.zero
+        for hours in [1, 3] {
+            t = t.adding(milliseconds: hours * 3_600_000)
+            test.connection.handleTimeout(now: t)
+            test.pump(scenario, budget: budget + 2)
+            if let deadline = test.connection.nextDeadline {
+                require(deadline > t, "nextDeadline \(deadline) not after handleTimeout(now: \(t))")
+            }
+        }
+    }
+    return test.result
+}
+
+/// Runs `stream` through whole, byte-by-byte and one pseudo-random chunking, and requires
+/// identical events and output.
+@discardableResult
+public func fuzzConnection(_ scenario: ConnectionScenario, stream: [UInt8]) -> ConnectionRun {
+    let plans = Array(ChunkPlan.standard(for: stream).prefix(3))
+    let reference = run(scenario, stream: stream, plan: plans[0])
+    for plan in plans.dropFirst() {
+        let other = run(scenario, stream: stream, plan: plan)
+        guard other != reference else { continue }
+        var difference: String
+        if other.events != reference.events {
+            let i = zip(other.events, reference.events).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? min(other.events.count, reference.events.count)
+            difference = "event \(i): \(plans[0].name) has \(reference.events.dropFirst(i).first.map { "\($0)" } ?? "nothing"), "
+                + "\(plan.name) has \(other.events.dropFirst(i).first.map { "\($0)" } ?? "nothing")"
+        } else {
+            let i = zip(other.output, reference.output).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? min(other.output.count, reference.output.count)
+            difference = "output differs at byte \(i) (\(reference.output.count) vs \(other.output.count) bytes)"
+        }
+        finding("chunkings disagree: \(difference)\n  \(plans[0]): \(reference.events)\n  \(plan): \(other.events)")
+    }
+    return reference
+}

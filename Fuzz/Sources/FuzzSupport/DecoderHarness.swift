@@ -1,0 +1,200 @@
+import ZMTP
+
+/// What a ``FrameDecoder`` made of a byte stream.
+public struct DecodeOutcome: Equatable, Sendable, CustomStringConvertible {
+    public var frames: [Frame] = []
+    public var error: ZMTPError? = nil
+
+    public var description: String {
+        "\(frames.count) frames \(frames.prefix(8))\(frames.count > 8 ? "…" : ""), error \(error.map { "\($0)" } ?? "none")"
+    }
+}
+
+/// Decodes `stream` read by read as `plan` cuts it, checking the decoder's contract on every call:
+/// progress, `consumed` within bounds, every byte used when no frame comes back, frames within
+/// the limit and of the right kind for the version, errors blamed on the peer and sticky.
+public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: Int?, plan: ChunkPlan) -> DecodeOutcome {
+    var decoder = FrameDecoder(version: version, maxMessageSize: maxMessageSize)
+    var outcome = DecodeOutcome()
+    var offset = 0
+    for size in plan.sizes {
+        let chunk = stream[offset..<(offset + size)]
+        offset += size
+        let failed: ZMTPError? = withExactCopy(chunk) { raw in
+            if raw.isEmpty {
+                // An empty read must be harmless: nothing decoded, nothing used.
+                do throws(ZMTPError) {
+                    let (frame, used) = try decoder.decode(raw)
+                    require(frame == nil && used == 0, "empty read gave \(String(describing: frame)), consumed \(used)")
+                } catch {
+                    finding("empty read threw \(error) before any error")
+                }
+                return nil
+            }
+            var position = 0
+            while position < raw.count {
+                let rest = UnsafeRawBufferPointer(rebasing: raw[position...])
+                do throws(ZMTPError) {
+                    let (frame, used) = try decoder.decode(rest)
+                    require(used > 0 && used <= rest.count, "consumed \(used) of \(rest.count) bytes (plan \(plan))")
+                    position += used
+                    guard let frame else {
+                        require(used == rest.count, "no frame but only \(used) of \(rest.count) bytes consumed")
+                        break
+                    }
+                    check(frame, version: version, maxMessageSize: maxMessageSize)
+                    outcome.frames.append(frame)
+                } catch {
+                    return error
+                }
+            }
+            return nil
+        }
+        if let failed {
+            checkDecoderError(failed, decoder: &decoder)
+            outcome.error = failed
+            return outcome
+        }
+    }
+    return outcome
+}
+
+/// One `decode` call on `bytes` (in an exactly sized copy), as a Result.
+public func decodeOnce(_ decoder: inout FrameDecoder, _ bytes: some Collection<UInt8>) -> Result<(frame: Frame?, consumed: Int), ZMTPError> {
+    withExactCopy(ArraySlice(bytes)) { raw in
+        do throws(ZMTPError) {
+            return .success(try decoder.decode(raw))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// A decoded frame is valid for its version and limit, and survives encode → decode unchanged.
+func check(_ frame: Frame, version: FramingVersion, maxMessageSize: Int?) {
+    var encoded: [UInt8] = []
+    switch frame {
+    case .message(let message):
+        if let limit = maxMessageSize {
+            require(message.count <= limit, "message of \(message.count) bytes over the \(limit)-byte limit")
+        }
+        FrameEncoder.encode(message, version: version, into: &encoded)
+    case .command(let body):
+        require(version == .zmtp3, "command frame decoded in \(version) framing")
+        if let limit = maxMessageSize {
+            require(body.count <= limit, "command of \(body.count) bytes over the \(limit)-byte limit")
+        }
+        FrameEncoder.encodeCommand(body, into: &encoded)
+    }
+    var fresh = FrameDecoder(version: version, maxMessageSize: maxMessageSize)
+    switch decodeOnce(&fresh, encoded) {
+    case .success(let (again, used)):
+        require(again == frame && used == encoded.count,
+                "re-encoded frame \(hex(encoded)) decodes to \(String(describing: again)) using \(used) bytes, not \(frame)")
+    case .failure(let error):
+        finding("re-encoded frame \(hex(encoded)) does not decode: \(error)")
+    }
+}
+
+/// Errors from peer bytes are malformedFrame or messageTooLarge, blamed on the peer, and sticky.
+func checkDecoderError(_ error: ZMTPError, decoder: inout FrameDecoder) {
+    requirePeerBlame(error, .peer, "from FrameDecoder")
+    require(error.blame == .peerMisbehaved, "FrameDecoder blamed \(error.blame) for \(error)")
+    require(error.code == .malformedFrame || error.code == .messageTooLarge, "unexpected FrameDecoder error code \(error)")
+    for probe in [[], [0x00], [0xFF, 0x01, 0x02]] as [[UInt8]] {
+        switch decodeOnce(&decoder, probe) {
+        case .success(let result):
+            finding("error \(error) not sticky: decoding \(hex(probe)) afterwards gave \(result)")
+        case .failure(let again):
+            require(again == error, "sticky error changed from \(error) to \(again)")
+        }
+    }
+}
+
+/// The whole decoder check: every chunking gives the same outcome, and a limit only cuts the
+/// unlimited outcome short at the first frame that exceeds it.
+///
+/// Without a limit the input is decoded whole, byte by byte and in two random chunkings; with
+/// each limit (`limits`, plus one derived from the input so the fuzzer can move it) whole and in
+/// one random chunking, which keeps the byte-by-byte pass (the slow one) to one per input.
+public func fuzzDecoder(_ input: [UInt8], version: FramingVersion, limits: [Int]) {
+    let plans = ChunkPlan.standard(for: input)
+    func outcome(_ limit: Int?) -> DecodeOutcome {
+        let reference = decode(input, version: version, maxMessageSize: limit, plan: plans[0])
+        for plan in limit == nil ? plans.dropFirst() : plans[2...2] {
+            let other = decode(input, version: version, maxMessageSize: limit, plan: plan)
+            require(other == reference, """
+                chunkings disagree (\(version), limit \(limit.map(String.init) ?? "none")):
+                  \(plans[0]): \(reference)
+                  \(plan): \(other)
+                """)
+        }
+        return reference
+    }
+    let unlimited = outcome(nil)
+    for limit in limits + [Int(fnv1a(input) % 300)] {
+        let limited = outcome(limit)
+        let n = limited.frames.count
+        require(n <= unlimited.frames.count && Array(unlimited.frames.prefix(n)) == limited.frames,
+                "limit \(limit) changed the frames before the cut: \(limited) vs \(unlimited)")
+        switch limited.error?.code {
+        case nil:
+            require(limited == unlimited, "limit \(limit) changed a clean outcome: \(limited) vs \(unlimited)")
+        case .messageTooLarge?:
+            if n < unlimited.frames.count {
+                let size: Int
+                switch unlimited.frames[n] {
+                case .message(let m): size = m.count
+                case .command(let c): size = c.count
+                }
+                require(size > limit, "limit \(limit) refused frame \(n) of \(size) bytes")
+            } else {
+                // The unlimited decoder accepted the same header and waits for the big body.
+                require(unlimited.error == nil, "limit \(limit) cut at frame \(n), but unlimited: \(unlimited)")
+            }
+        case .some:
+            require(limited == unlimited, "limit \(limit) changed a malformed-frame outcome: \(limited) vs \(unlimited)")
+        }
+    }
+}
+
+/// Seeds for a decoder: frames at every size boundary (0, 32/33 around the inline capacity,
+/// 255/256 around the short size), MORE, the long form used for small sizes, commands (ZMTP 3.x),
+/// several frames in a row, and truncated ones.
+public func decoderSeeds(_ version: FramingVersion) -> [[UInt8]] {
+    var seeds: [[UInt8]] = []
+    var stream: [UInt8] = []
+    for size in [0, 1, 5, 31, 32, 33, 200, 253, 254, 255, 256, 300] {
+        for more in [false, true] {
+            let frame = Wire.message((0..<size).map { UInt8(truncatingIfNeeded: $0) }, more: more, version: version)
+            seeds.append(frame)
+            seeds.append(Array(frame.dropLast()))
+            stream += frame
+        }
+    }
+    seeds.append(stream)
+    // Long form for a short body.
+    switch version {
+    case .zmtp3, .zmtp2:
+        seeds.append([0x02, 0, 0, 0, 0, 0, 0, 0, 3, 0x61, 0x62, 0x63])
+        seeds.append([0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00])
+        seeds.append([0x02, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+    case .zmtp1:
+        seeds.append([0xFF, 0, 0, 0, 0, 0, 0, 0, 4, 0x00, 0x61, 0x62, 0x63])
+        seeds.append([0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01])
+        seeds.append([0x01, 0x01, 0x01, 0x00])
+    }
+    if version == .zmtp3 {
+        var commands: [UInt8] = []
+        for body in [Wire.commandBody("READY", Wire.metadata([("Socket-Type", Array(utf8: "DEALER"))])),
+                     Wire.commandBody("PING", [0, 10]), Wire.commandBody("SUBSCRIBE", Array(utf8: "topic")),
+                     Array(repeating: 0x5A, count: 300)] {
+            commands += Wire.command(body)
+            seeds.append(Wire.command(body))
+        }
+        seeds.append(commands + stream)
+        seeds.append([0x05, 0x00])        // COMMAND with MORE
+        seeds.append([0x08, 0x00])        // a reserved bit
+    }
+    return seeds
+}
