@@ -5,6 +5,8 @@ import PackageDescription
 //   ZMTP        the sans-IO protocol core: standard library only.
 //   CSodium     system library: libsodium (Debian libsodium-dev).
 //   ZMTPSodium  CURVE crypto and secure randomness for the core, over CSodium.
+//   CSysShim    one C header: epoll, eventfd and TCP options (Glibc's module lacks them).
+//   ZeroMQTransport  the I/O layer under the sockets: reactor (epoll, timers, mailbox).
 //   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
 let package = Package(
     name: "swift-zeromq",
@@ -21,10 +23,13 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .target(name: "ZMTPSodium", dependencies: ["ZMTP", "CSodium"]),
+        .target(name: "CSysShim"),
+        .target(name: "ZeroMQTransport", dependencies: ["ZMTP", "CSysShim"]),
         .executableTarget(name: "ZMTPDemo", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "ZMTPTests", dependencies: ["ZMTP"]),
         .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium"]),
+        .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
         .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
