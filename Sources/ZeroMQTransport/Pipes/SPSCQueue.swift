@@ -1,0 +1,150 @@
+import Synchronization
+
+/// An unbounded single-producer, single-consumer queue with batched publication and a
+/// reader-asleep handshake: libzmq's `ypipe_t` design, as measured in
+/// `shared/reference/swift-notes.md` (§3: a padded ring publishing in batches reaches about 30 M
+/// messages/s where a lock per message manages 3).
+///
+/// - The writer ``write(_:)``s items that stay invisible until ``flush()`` publishes them all
+///   with one atomic store. `flush()` returns `false` when the reader had gone to sleep: only then
+///   must the writer wake it (an eventfd write costs about 0.8 µs, so waking per message would cap
+///   throughput near 1 M/s).
+/// - The reader ``read()``s until it returns nil; ``checkRead()`` tells whether an item is there
+///   and, when none is, marks the reader asleep so that the next flush reports it.
+///
+/// Items live in chunks of ``chunkSize``; a drained chunk is kept as a spare for the writer, so a
+/// queue in steady state allocates nothing. Exactly one thread may write and one may read.
+public final class SPSCQueue<Element>: @unchecked Sendable {
+    /// Items per chunk (libzmq's `message_pipe_granularity`).
+    public static var chunkSize: Int { 256 }
+
+    /// A block of item slots. Slots are initialised by the writer and moved out by the reader.
+    final class Chunk: @unchecked Sendable {
+        let slots: UnsafeMutablePointer<Element>
+        /// Set by the writer before any slot of the next chunk is published.
+        var next: Chunk?
+
+        init() {
+            slots = .allocate(capacity: SPSCQueue.chunkSize)
+        }
+
+        deinit {
+            slots.deallocate()
+        }
+    }
+
+    // MARK: Shared state, each on its own cache line
+
+    private let _padding0: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    /// How many items the writer has published (release on flush, acquire on read).
+    private let published = Atomic<Int>(0)
+    private let _padding1: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    /// The reader found nothing and is waiting to be woken.
+    private let readerAsleep = Atomic<Bool>(false)
+    private let _padding2: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    /// A drained chunk the reader hands back for the writer to reuse.
+    private let spare = Mutex<Chunk?>(nil)
+
+    // MARK: Writer state (the writer thread only)
+
+    private var writeChunk: Chunk
+    private var writeIndex = 0
+    private var written = 0
+
+    private let _padding3: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+    // MARK: Reader state (the reader thread only)
+
+    private var readChunk: Chunk
+    private var readIndex = 0
+    private var consumed = 0
+    /// The last value of `published` the reader loaded: it reloads only when it catches up.
+    private var visible = 0
+
+    public init() {
+        let first = Chunk()
+        writeChunk = first
+        readChunk = first
+    }
+
+    deinit {
+        // Nobody else can touch the queue now: destroy what was written and never read.
+        var chunk = readChunk
+        var index = readIndex
+        for _ in consumed..<written {
+            if index == Self.chunkSize {
+                guard let next = chunk.next else { break }
+                chunk = next
+                index = 0
+            }
+            (chunk.slots + index).deinitialize(count: 1)
+            index += 1
+        }
+    }
+
+    // MARK: Writer
+
+    /// Appends an item, invisible to the reader until the next ``flush()``.
+    public func write(_ item: consuming Element) {
+        if writeIndex == Self.chunkSize {
+            let next = spare.withLock { $0.take() } ?? Chunk()
+            next.next = nil
+            writeChunk.next = next
+            writeChunk = next
+            writeIndex = 0
+        }
+        (writeChunk.slots + writeIndex).initialize(to: item)
+        writeIndex += 1
+        written += 1
+    }
+
+    /// Publishes everything written so far. Returns `false` when the reader was asleep and must
+    /// be woken (libzmq's `ypipe_t::flush`).
+    @discardableResult
+    public func flush() -> Bool {
+        guard published.load(ordering: .relaxed) != written else { return true }
+        // Sequentially consistent on both sides of the handshake: either the reader sees this
+        // store before it sleeps, or we see its sleep flag here.
+        published.store(written, ordering: .sequentiallyConsistent)
+        return !readerAsleep.exchange(false, ordering: .sequentiallyConsistent)
+    }
+
+    /// How many items were written and not yet published.
+    public var unflushedCount: Int { written - published.load(ordering: .relaxed) }
+
+    // MARK: Reader
+
+    /// Whether an item can be read. When none can, the reader is marked asleep, and the writer's
+    /// next ``flush()`` returns `false` so that it wakes the reader.
+    public func checkRead() -> Bool {
+        if consumed < visible { return true }
+        visible = published.load(ordering: .acquiring)
+        if consumed < visible { return true }
+        readerAsleep.store(true, ordering: .sequentiallyConsistent)
+        // A flush that raced with the store above has published more: take it and stay awake.
+        visible = published.load(ordering: .sequentiallyConsistent)
+        if consumed < visible {
+            readerAsleep.store(false, ordering: .relaxed)
+            return true
+        }
+        return false
+    }
+
+    /// The next published item, or nil (and the reader marked asleep) when there is none.
+    public func read() -> Element? {
+        guard checkRead() else { return nil }
+        if readIndex == Self.chunkSize {
+            // The writer linked the next chunk before publishing anything in it.
+            guard let next = readChunk.next else { return nil }
+            let drained = readChunk
+            readChunk = next
+            readIndex = 0
+            drained.next = nil
+            spare.withLock { if $0 == nil { $0 = drained } }
+        }
+        let item = (readChunk.slots + readIndex).move()
+        readIndex += 1
+        consumed += 1
+        return item
+    }
+}
