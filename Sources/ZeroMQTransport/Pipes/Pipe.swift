@@ -1,0 +1,153 @@
+import Synchronization
+import ZMTP
+
+/// Where a pipe end's wakeups go. Called from the thread of the *other* end (an I/O thread for a
+/// socket's end, the socket's thread for a session's end), so implementations hand the news to
+/// their own thread: a socket through its mailbox, a session through ``Reactor/post(_:)``.
+public protocol PipeEventSink: AnyObject, Sendable {
+    /// Messages arrived after the end was found empty (its reader had gone to sleep).
+    func pipeBecameReadable(_ pipe: PipeEnd)
+    /// The peer read enough for a writer that was at its high-water mark to go on.
+    func pipeBecameWritable(_ pipe: PipeEnd)
+}
+
+/// One end of a bidirectional message pipe between a socket and a session (or, for inproc,
+/// between two sockets): libzmq's `pipe_t`.
+///
+/// Each direction is an ``SPSCQueue`` of ``Message`` parts. A multipart message is published
+/// with its last part, so a reader never sees part of one. The high-water mark counts whole
+/// messages, as libzmq does: an end may start a message while `written - peer's read < hwm`, and
+/// the reader reports its progress every low-water mark, `(hwm + 1) / 2` messages, waking a
+/// writer that was waiting for room. A high-water mark of 0 means no limit.
+public final class PipeEnd: @unchecked Sendable {
+    /// One direction: its queue, the reader's progress, and who to wake on either side.
+    final class Direction: @unchecked Sendable {
+        let queue = SPSCQueue<Message>()
+        /// Whole messages the reader has consumed, reported every low-water mark.
+        let read = Atomic<Int>(0)
+        /// The writer found the direction full and waits for ``PipeEventSink/pipeBecameWritable(_:)``.
+        let writerWaiting = Atomic<Bool>(false)
+        let highWaterMark: Int
+        let lowWaterMark: Int
+        /// An end and the sink it reports to, held weakly: ends are owned by their sockets and
+        /// sessions, never by the pipe, so nothing here keeps them alive in a cycle.
+        struct Binding {
+            weak var end: PipeEnd?
+            weak var sink: PipeEventSink?
+        }
+
+        /// The reader's end and sink, and the writer's, set when each side attaches.
+        let ends = Mutex<(reader: Binding, writer: Binding)>((Binding(), Binding()))
+
+        init(highWaterMark: Int) {
+            self.highWaterMark = max(0, highWaterMark)
+            self.lowWaterMark = max(1, (self.highWaterMark + 1) / 2)
+        }
+
+        func wakeReader() {
+            let binding = ends.withLock { $0.reader }
+            if let end = binding.end, let sink = binding.sink { sink.pipeBecameReadable(end) }
+        }
+
+        func wakeWriter() {
+            let binding = ends.withLock { $0.writer }
+            if let end = binding.end, let sink = binding.sink { sink.pipeBecameWritable(end) }
+        }
+    }
+
+    private let incoming: Direction
+    private let outgoing: Direction
+
+    // Writer state (this end's owner thread).
+    private var messagesWritten = 0
+    private var writingMultipart = false
+    private var unpublished = false
+    // Reader state (this end's owner thread).
+    private var messagesRead = 0
+
+    /// Creates a connected pair. `hwmAB` limits what end A writes to B, `hwmBA` the reverse
+    /// (for inproc, libzmq adds the sender's SNDHWM and the receiver's RCVHWM).
+    public static func makePair(hwmAB: Int, hwmBA: Int) -> (a: PipeEnd, b: PipeEnd) {
+        let ab = Direction(highWaterMark: hwmAB)
+        let ba = Direction(highWaterMark: hwmBA)
+        return (PipeEnd(incoming: ba, outgoing: ab), PipeEnd(incoming: ab, outgoing: ba))
+    }
+
+    private init(incoming: Direction, outgoing: Direction) {
+        self.incoming = incoming
+        self.outgoing = outgoing
+    }
+
+    /// The high-water mark of what this end writes (0: none).
+    public var sendHighWaterMark: Int { outgoing.highWaterMark }
+
+    /// Tells this end where its wakeups go (its owner calls this when it attaches the pipe).
+    /// The pipe holds the sink weakly: the owner keeps it alive.
+    public func setSink(_ sink: PipeEventSink) {
+        incoming.ends.withLock { $0.reader = Direction.Binding(end: self, sink: sink) }
+        outgoing.ends.withLock { $0.writer = Direction.Binding(end: self, sink: sink) }
+    }
+
+    // MARK: Writing
+
+    /// Whether a new message may be started now. When it may not, the end is marked as waiting
+    /// and its sink's ``PipeEventSink/pipeBecameWritable(_:)`` is called once the peer makes room.
+    public func checkWrite() -> Bool {
+        let hwm = outgoing.highWaterMark
+        if writingMultipart || hwm == 0 { return true }
+        if messagesWritten - outgoing.read.load(ordering: .acquiring) < hwm { return true }
+        outgoing.writerWaiting.store(true, ordering: .sequentiallyConsistent)
+        // The reader may have reported progress between the check and the flag: look again.
+        if messagesWritten - outgoing.read.load(ordering: .sequentiallyConsistent) < hwm {
+            outgoing.writerWaiting.store(false, ordering: .relaxed)
+            return true
+        }
+        return false
+    }
+
+    /// Writes one part. The message becomes visible to the peer at the first ``flush()`` after
+    /// its last part. Call ``checkWrite()`` before a message's first part; later parts are always
+    /// accepted, so the high-water mark never cuts a message in two.
+    public func write(_ message: Message) {
+        outgoing.queue.write(message)
+        writingMultipart = message.more
+        if !message.more {
+            messagesWritten += 1
+            unpublished = true
+        }
+    }
+
+    /// Publishes every complete message written so far and wakes the peer if it was asleep.
+    /// Writers call it at the end of a batch, not per message.
+    public func flush() {
+        guard unpublished, !writingMultipart else { return }
+        unpublished = false
+        if !outgoing.queue.flush() {
+            outgoing.wakeReader()
+        }
+    }
+
+    // MARK: Reading
+
+    /// The next part, or nil when none is published (the end is then asleep until the peer's
+    /// next flush wakes it through its sink).
+    public func read() -> Message? {
+        guard let message = incoming.queue.read() else { return nil }
+        if !message.more {
+            messagesRead += 1
+            if messagesRead % incoming.lowWaterMark == 0 { reportProgress() }
+        }
+        return message
+    }
+
+    /// Whether a part can be read (marks the end asleep when none can).
+    public func checkRead() -> Bool { incoming.queue.checkRead() }
+
+    /// Tells the writer how far we have read, waking it if it waits for room.
+    private func reportProgress() {
+        incoming.read.store(messagesRead, ordering: .sequentiallyConsistent)
+        if incoming.writerWaiting.exchange(false, ordering: .sequentiallyConsistent) {
+            incoming.wakeWriter()
+        }
+    }
+}
