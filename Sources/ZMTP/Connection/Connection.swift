@@ -243,6 +243,10 @@ public struct Connection {
     /// Whether bytes are waiting for ``pollTransmit(into:)``.
     public var hasPendingTransmit: Bool { !outbound.isEmpty }
 
+    /// How many bytes are waiting for ``pollTransmit(into:)``: a driver stops feeding messages
+    /// (and stops reading a peer that does not read) once this passes its high-water mark.
+    public var pendingTransmitCount: Int { outbound.count }
+
     /// Queues one message part. Before the handshake completes, parts wait and go out in order
     /// once it does.
     /// - Throws: the sticky error once the connection has failed.

@@ -1,0 +1,286 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import ZMTP
+
+/// Why an engine stopped.
+public enum EngineStop: Sendable, Equatable {
+    /// The ZMTP connection failed (handshake refused, protocol error, heartbeat timeout).
+    case protocolError(ZMTPError)
+    /// The byte stream failed or the peer closed it.
+    case transport(TransportError)
+    case closedByPeer
+    /// The owner stopped the engine.
+    case stopped
+}
+
+/// What an engine reports to its owner (a session), on the reactor's thread.
+public protocol StreamEngineDelegate: AnyObject {
+    /// The handshake completed; messages flow between the stream and the pipe from now on.
+    func engine(_ engine: StreamEngine, completedHandshakeWith peer: PeerInfo)
+    /// The mechanism asks for an authentication decision; answer with
+    /// ``StreamEngine/completeAuthentication(_:)``.
+    func engine(_ engine: StreamEngine, needsAuthentication request: AuthenticationRequest)
+    /// The engine stopped and closed its descriptor; it will not call again.
+    func engine(_ engine: StreamEngine, stoppedWith reason: EngineStop)
+}
+
+/// Drives one ZMTP ``Connection`` over a connected, non-blocking stream descriptor on a
+/// ``Reactor``, moving messages between the byte stream and a ``PipeEnd`` (libzmq's
+/// `stream_engine_base_t`).
+///
+/// Reads go into one 64 KiB buffer per engine and are handed to the core; the messages the core
+/// decodes are written to the pipe and published once per read, not per message. Messages the
+/// pipe delivers are framed by the core into one batch and written with one `write` call. When the
+/// pipe toward the socket is full, the engine stops taking events from the core and stops reading
+/// the descriptor until the socket makes room: back-pressure reaches the TCP window, as in libzmq.
+///
+/// All methods run on the reactor's thread, except the ``PipeEventSink`` callbacks, which the pipe
+/// calls from the socket's thread and which only post work to the reactor.
+public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
+    /// How much one `read` takes (libzmq batches 8 KiB; larger reads cost nothing more here).
+    public static let readBufferSize = 65_536
+    /// Stop pulling messages from the pipe once this much output is waiting.
+    public static let writeBatchSize = 65_536
+    /// How many full batches one turn writes before letting other descriptors run.
+    static let batchesPerTurn = 16
+
+    private let fd: Int32
+    private let reactor: Reactor
+    private var connection: Connection
+    private let pipe: PipeEnd
+    private weak var delegate: StreamEngineDelegate?
+
+    private var registration: Reactor.Registration?
+    private var timer: Reactor.Timer?
+    private var timerDeadline: ZMTPInstant?
+    private var readBuffer: [UInt8]
+    private var writeBuffer: [UInt8] = []
+    private var written = 0
+    private var handshakeDone = false
+    /// An event the pipe had no room for; delivered first once the socket reads.
+    private var stalledEvent: ConnectionEvent?
+    /// The last message part passed to the pipe had MORE set.
+    private var receivingMultipart = false
+    private var stopped = false
+    /// The descriptor reported end of stream: no more reads.
+    private var inputClosed = false
+
+    /// - Parameters:
+    ///   - fd: a connected stream socket; the engine makes it non-blocking and closes it when it
+    ///     stops.
+    ///   - pipe: the session's end of the pipe to the socket.
+    public init(fd: Int32, reactor: Reactor, connection: Connection, pipe: PipeEnd, delegate: StreamEngineDelegate) {
+        self.fd = fd
+        self.reactor = reactor
+        self.connection = connection
+        self.pipe = pipe
+        self.delegate = delegate
+        self.readBuffer = [UInt8](repeating: 0, count: Self.readBufferSize)
+    }
+
+    /// Registers the descriptor and sends the greeting.
+    public func start() {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        pipe.setSink(self)
+        do throws(TransportError) {
+            registration = try reactor.register(fd: fd, events: .readable, handler: self)
+        } catch {
+            stop(.transport(error))
+            return
+        }
+        pump()
+    }
+
+    /// Stops the engine and closes the descriptor (after trying once to send what is queued).
+    public func stop() {
+        stop(.stopped)
+    }
+
+    /// Answers an authentication request the delegate received.
+    public func completeAuthentication(_ reply: AuthenticationReply) {
+        try? connection.completeAuthentication(reply, now: Reactor.now())
+        pump()
+    }
+
+    // MARK: Reactor callbacks
+
+    public func ready(_ events: IOEvents, hangup: Bool) {
+        if events.contains(.readable) { readStream() }
+        pump()
+    }
+
+    // MARK: Pipe callbacks (socket thread)
+
+    public func pipeBecameReadable(_ pipe: PipeEnd) {
+        reactor.post { [weak self] in self?.pump() }
+    }
+
+    public func pipeBecameWritable(_ pipe: PipeEnd) {
+        reactor.post { [weak self] in self?.pump() }
+    }
+
+    // MARK: The work
+
+    private func readStream() {
+        guard !stopped, !inputClosed, stalledEvent == nil else { return }
+        let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+            let now = Reactor.now()
+            readBuffer.withUnsafeBytes { connection.receive(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
+        } else if n == 0 {
+            inputClosed = true
+        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            stop(.transport(TransportError.system("read", errno)))
+        }
+    }
+
+    /// Moves everything that can move: core events to the pipe, pipe messages to the core, the
+    /// core's bytes to the descriptor; then re-arms the timer and the descriptor's interest.
+    private func pump() {
+        guard !stopped else { return }
+        deliverEvents()
+        guard !stopped else { return }
+        // Batches of output while the descriptor takes them. The pipe only wakes a reader that
+        // found it empty, so stopping at a full batch with messages left is our job to resume:
+        // here while the socket keeps up, from the writable event when it does not, and after
+        // other descriptors had their turn when the pipe is long.
+        var batches = 0
+        while true {
+            let full = handshakeDone && takeFromPipe()
+            if connection.error != nil { break }
+            flushOutput()
+            guard !stopped else { return }
+            guard full, written == writeBuffer.count else { break }
+            batches += 1
+            if batches == Self.batchesPerTurn {
+                reactor.post { [weak self] in self?.pump() }
+                break
+            }
+        }
+        if let error = connection.error {
+            flushOutput()
+            stop(.protocolError(error))
+            return
+        }
+        if inputClosed && stalledEvent == nil {
+            stop(.closedByPeer)
+            return
+        }
+        armTimer()
+        updateInterest()
+    }
+
+    private func deliverEvents() {
+        var wrote = false
+        defer { if wrote { pipe.flush() } }
+        if let event = stalledEvent {
+            guard deliver(event, wrote: &wrote) else { return }
+            stalledEvent = nil
+        }
+        while let event = connection.nextEvent() {
+            guard deliver(event, wrote: &wrote) else {
+                stalledEvent = event
+                return
+            }
+            if stopped { return }
+        }
+    }
+
+    /// Hands one core event on; false when the pipe has no room for a new message.
+    private func deliver(_ event: ConnectionEvent, wrote: inout Bool) -> Bool {
+        switch event {
+        case .message(let message):
+            // The high-water mark is checked at a message's first part only: a message is
+            // passed on whole or waits whole.
+            if !receivingMultipart {
+                guard pipe.checkWrite() else { return false }
+            }
+            pipe.write(message)
+            receivingMultipart = message.more
+            wrote = true
+        case .handshakeCompleted(let peer):
+            handshakeDone = true
+            delegate?.engine(self, completedHandshakeWith: peer)
+        case .authenticationRequest(let request):
+            delegate?.engine(self, needsAuthentication: request)
+        case .subscribe, .cancel, .join, .leave, .command:
+            // The socket patterns that use these arrive with the socket layer.
+            break
+        case .failed:
+            break
+        }
+        return true
+    }
+
+    /// Frames messages from the pipe until a batch of output is waiting. Returns true when it
+    /// stopped at a full batch (the pipe may hold more), false when the pipe ran dry.
+    private func takeFromPipe() -> Bool {
+        while writeBuffer.count - written + connection.pendingTransmitCount < Self.writeBatchSize {
+            guard let message = pipe.read() else { return false }
+            do throws(ZMTPError) {
+                try connection.send(message)
+            } catch {
+                return false  // the connection failed; pump() reports it
+            }
+        }
+        return true
+    }
+
+    private func flushOutput() {
+        if written == writeBuffer.count {
+            writeBuffer.removeAll(keepingCapacity: true)
+            written = 0
+        }
+        connection.pollTransmit(into: &writeBuffer)
+        while written < writeBuffer.count {
+            let n = writeBuffer[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                written += n
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                stop(.transport(TransportError.system("send", errno)))
+                return
+            }
+        }
+    }
+
+    private func armTimer() {
+        let deadline = connection.nextDeadline
+        guard deadline != timerDeadline else { return }
+        if let timer { reactor.cancel(timer) }
+        timer = nil
+        timerDeadline = deadline
+        if let deadline {
+            timer = reactor.schedule(at: deadline) { [weak self] in
+                guard let self else { return }
+                self.timer = nil
+                self.timerDeadline = nil
+                self.connection.handleTimeout(now: Reactor.now())
+                self.pump()
+            }
+        }
+    }
+
+    private func updateInterest() {
+        guard let registration else { return }
+        var interest: IOEvents = []
+        if !inputClosed && stalledEvent == nil { interest.insert(.readable) }
+        if written < writeBuffer.count { interest.insert(.writable) }
+        try? reactor.update(registration, events: interest)
+    }
+
+    private func stop(_ reason: EngineStop) {
+        guard !stopped else { return }
+        stopped = true
+        if let timer { reactor.cancel(timer) }
+        if let registration { reactor.deregister(registration) }
+        registration = nil
+        close(fd)
+        delegate?.engine(self, stoppedWith: reason)
+    }
+}
