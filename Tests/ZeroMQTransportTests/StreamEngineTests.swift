@@ -25,11 +25,18 @@ final class EnginePair: @unchecked Sendable {
     let clientDelegate = RecordingDelegate(), serverDelegate = RecordingDelegate()
     var engines: [StreamEngine] = []
 
-    init(client: Connection.Configuration, server: Connection.Configuration, hwm: Int = 1000) throws {
-        reactor = try Reactor()
-        try reactor.start()
+    /// Over a socket pair.
+    convenience init(client: Connection.Configuration, server: Connection.Configuration, hwm: Int = 1000) throws {
         var fds: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw TransportError.system("socketpair", errno) }
+        try self.init(client: client, server: server, hwm: hwm, reactor: try Reactor(), fds: (fds[0], fds[1]))
+    }
+
+    /// Over two connected descriptors (the reactor is started here).
+    init(client: Connection.Configuration, server: Connection.Configuration, hwm: Int = 1000,
+         reactor: Reactor, fds: (Int32, Int32)) throws {
+        self.reactor = reactor
+        try reactor.start()
         let (clientSocket, clientSession) = PipeEnd.makePair(hwmAB: hwm, hwmBA: hwm)
         let (serverSocket, serverSession) = PipeEnd.makePair(hwmAB: hwm, hwmBA: hwm)
         self.clientSocket = clientSocket
@@ -41,10 +48,10 @@ final class EnginePair: @unchecked Sendable {
         clientSocket.setSink(clientSink)
         serverSocket.setSink(serverSink)
         let now = Reactor.now()
-        let clientEngine = StreamEngine(fd: fds[0], reactor: reactor,
+        let clientEngine = StreamEngine(fd: fds.0, reactor: reactor,
                                         connection: Connection(configuration: client, random: SeededRandom(seed: 1), now: now),
                                         pipe: clientSession, delegate: clientDelegate)
-        let serverEngine = StreamEngine(fd: fds[1], reactor: reactor,
+        let serverEngine = StreamEngine(fd: fds.1, reactor: reactor,
                                         connection: Connection(configuration: server, random: SeededRandom(seed: 2), now: now),
                                         pipe: serverSession, delegate: serverDelegate)
         engines = [clientEngine, serverEngine]

@@ -11,6 +11,8 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         case system
         /// The reactor or object was stopped.
         case terminated
+        /// An endpoint string could not be parsed or resolved (libzmq: EINVAL).
+        case invalidEndpoint
     }
 
     public var kind: Kind
@@ -27,10 +29,15 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         TransportError(kind: .terminated, operation: operation, code: 0)
     }
 
+    public static func invalidEndpoint(_ endpoint: String, _ why: String) -> TransportError {
+        TransportError(kind: .invalidEndpoint, operation: "\(endpoint): \(why)", code: 0)
+    }
+
     public var description: String {
         switch kind {
         case .system: return "\(operation): \(String(cString: strerror(code))) (errno \(code))"
         case .terminated: return "\(operation): terminated"
+        case .invalidEndpoint: return "invalid endpoint \(operation)"
         }
     }
 }

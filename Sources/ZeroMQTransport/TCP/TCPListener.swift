@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSysShim
+
+/// A listening TCP socket on a reactor: accepts connections and hands each descriptor (non-
+/// blocking, `TCP_NODELAY`, close-on-exec) to its owner. Reactor thread only, after `init`
+/// (hence `@unchecked Sendable`: it is handed to the reactor once, then confined to it).
+public final class TCPListener: IOHandler, @unchecked Sendable {
+    /// The endpoint actually bound, with the real port (libzmq's `ZMQ_LAST_ENDPOINT`).
+    public let boundEndpoint: String
+
+    private let fd: Int32
+    private let reactor: Reactor
+    private let onAccept: (Int32, SocketAddress?) -> Void
+    private var registration: Reactor.Registration?
+    private var closed = false
+
+    /// Binds and listens at once (so the bound port is known); accepting starts with ``start()``.
+    public init(endpoint: String, reactor: Reactor, backlog: Int32 = 100,
+                onAccept: @escaping (_ fd: Int32, _ peer: SocketAddress?) -> Void) throws(TransportError) {
+        let parsed = try TCPEndpoint(endpoint)
+        var lastError = TransportError.invalidEndpoint(endpoint, "no address to bind")
+        for address in try parsed.resolve(passive: true) {
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { lastError = .system("socket", errno); continue }
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            let bound = address.withSockaddr { bind(fd, $0, $1) } == 0 && listen(fd, backlog) == 0
+            guard bound else {
+                lastError = .system("bind \(address)", errno)
+                Glibc.close(fd)
+                continue
+            }
+            self.fd = fd
+            self.reactor = reactor
+            self.onAccept = onAccept
+            self.boundEndpoint = "tcp://" + (SocketAddress.local(of: fd)?.description ?? "?")
+            return
+        }
+        throw lastError
+    }
+
+    deinit {
+        if !closed { Glibc.close(fd) }
+    }
+
+    /// Starts accepting (on the reactor's thread).
+    public func start() throws(TransportError) {
+        registration = try reactor.register(fd: fd, events: .readable, handler: self)
+    }
+
+    /// Stops accepting and closes the listening socket (on the reactor's thread).
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        if let registration { reactor.deregister(registration) }
+        registration = nil
+        Glibc.close(fd)
+    }
+
+    public func ready(_ events: IOEvents, hangup: Bool) {
+        // Accept what is pending now; level-triggered polling brings us back for the rest.
+        for _ in 0..<64 {
+            let client = accept(fd, nil, nil)
+            if client < 0 { return }
+            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            TCPOptions.configure(client)
+            onAccept(client, SocketAddress.peer(of: client))
+        }
+    }
+}
+
+/// The options every connected TCP descriptor gets.
+enum TCPOptions {
+    static func configure(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+}
