@@ -30,7 +30,7 @@ let package = Package(
         .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
-        .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium"], exclude: ["Peers"]),
+        .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
 )
