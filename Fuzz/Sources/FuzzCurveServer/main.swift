@@ -7,8 +7,8 @@ import FuzzSupport
 // crypto and SeededRandom; the input's first byte picks the splice point (the input replaces the
 // recorded stream from there), or sealed mode (the input after the recorded handshake is turned
 // into MESSAGE boxes by the harness), and the socket pair and options. See CurveHarness in
-// FuzzSupport/Scenarios.swift for the mode byte. Checks as FuzzPlainServer: identical events and
-// bytes for every chunking, peer-only blame, phase order.
+// FuzzSupport/Scenarios.swift for the mode byte. Checks as FuzzPlainServer: identical events for
+// every chunking and identical output whole and byte by byte, peer-only blame, phase order.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {

@@ -38,7 +38,7 @@ public enum PlainServerHarness {
             make: { Connection(configuration: configuration, random: $0, now: .zero) },
             authenticator: authenticator)
         scenario.queuedMessages = [queuedMessage]
-        scenario.prefix = greeting
+        scenario.prefixUnits = [greeting]
         scenario.snapshotKey = 0
         return scenario
     }
@@ -150,16 +150,16 @@ public enum CurveHarness {
         let pair = Int(mode >> 4) & 3
         let script = role == .server ? serverScripts[pair] : clientScripts[pair]
 
-        let prefix: [UInt8]
+        let prefix: [[UInt8]]
         let stream: [UInt8]
         if mode & 0x08 != 0 {
             mode &= ~0x07   // k is ignored: one snapshot for all its values
             var sealer = script.sealer
-            prefix = Array(script.peerUnits.prefix(handshakeUnits).joined())
+            prefix = Array(script.peerUnits.prefix(handshakeUnits))
             stream = sealer.sealRecords(rest)
         } else {
             let k = Int(mode & 0x07) % 5
-            prefix = Array(script.peerUnits.prefix(k).joined())
+            prefix = Array(script.peerUnits.prefix(k))
             stream = Array(rest)
         }
 
@@ -183,7 +183,7 @@ public enum CurveHarness {
             make: { Connection(configuration: fixed, crypto: FuzzKeys.crypto, random: $0, now: .zero) },
             authenticator: authenticator)
         scenario.queuedMessages = [queuedMessage]
-        scenario.prefix = prefix
+        scenario.prefixUnits = prefix
         scenario.snapshotKey = (role == .server ? 0x100 : 0x200) + Int(mode)
         // Under CURVE the limit applies to the MESSAGE frame; the payload is smaller still.
         scenario.maxMessageSize = configuration.maxMessageSize
