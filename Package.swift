@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "ZMTP", targets: ["ZMTP"]),
         .library(name: "ZMTPSodium", targets: ["ZMTPSodium"]),
         .executable(name: "zmtp-demo", targets: ["ZMTPDemo"]),
+        // The fuzzing harnesses' set-ups and invariant checks, shared by Fuzz/ (built there with
+        // the sanitizers) and by the vector runner that replays fuzz regressions.
+        .library(name: "FuzzSupport", targets: ["FuzzSupport"]),
     ],
     targets: [
         .target(name: "ZMTP"),
@@ -23,12 +26,13 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .target(name: "ZMTPSodium", dependencies: ["ZMTP", "CSodium"]),
+        .target(name: "FuzzSupport", dependencies: ["ZMTP"], path: "Fuzz/Sources/FuzzSupport"),
         .target(name: "CSysShim"),
         .target(name: "ZeroMQTransport", dependencies: ["ZMTP", "CSysShim"]),
         .executableTarget(name: "ZMTPDemo", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "ZMTPTests", dependencies: ["ZMTP"]),
         .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),
-        .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium"]),
+        .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
         .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport"], exclude: ["Peers"]),
     ],

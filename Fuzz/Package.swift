@@ -5,11 +5,14 @@ import PackageDescription
 // never builds them and `--sanitize=fuzzer` applies to this build only. Build and run with
 // ./run.sh (see README.md): the flags are not optional.
 //
-//   FuzzSupport   shared harness code: invariant checks, chunkings, connection driver,
-//                 handshake transcripts, seed writing.
+//   FuzzSupport   shared harness code (invariant checks, chunkings, connection driver,
+//                 handshake transcripts, seed writing). Its sources are here, in
+//                 Sources/FuzzSupport, but the main package builds it as a product, so that the
+//                 vector runner replays regressions through the very same set-ups.
 //   Fuzz*         one libFuzzer entry point (LLVMFuzzerTestOneInput) each.
 
 let zmtp: Target.Dependency = .product(name: "ZMTP", package: "swift-zeromq")
+let support: Target.Dependency = .product(name: "FuzzSupport", package: "swift-zeromq")
 
 let fuzzers = [
     "FuzzGreeting",
@@ -26,10 +29,8 @@ let package = Package(
     dependencies: [
         .package(name: "swift-zeromq", path: ".."),
     ],
-    targets: [
-        .target(name: "FuzzSupport", dependencies: [zmtp]),
-    ] + fuzzers.map { name in
-        .executableTarget(name: name, dependencies: ["FuzzSupport", zmtp])
+    targets: fuzzers.map { name in
+        .executableTarget(name: name, dependencies: [support, zmtp])
     },
     swiftLanguageModes: [.v6]
 )

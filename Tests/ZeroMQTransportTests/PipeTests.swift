@@ -86,8 +86,7 @@ struct PipeTests {
         b.setSink(readerSink)
         defer { withExtendedLifetime((writerSink, readerSink)) {} }
         let total = 200_000
-        final class Job: @unchecked Sendable { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-        let writer = Unmanaged.passRetained(Job {
+        let writer = TestThread {
             var i = 0
             let deadline = Reactor.now().adding(milliseconds: 60_000)
             while i < total, Reactor.now() < deadline {
@@ -104,13 +103,7 @@ struct PipeTests {
                 }
             }
             a.flush()
-        }).toOpaque()
-        var thread = pthread_t()
-        #expect(pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Job>.fromOpaque(raw).takeRetainedValue().body()
-            return nil
-        }, writer) == 0)
+        }
         var expected = 0
         var intact = true
         let deadline = Reactor.now().adding(milliseconds: 60_000)
@@ -125,7 +118,7 @@ struct PipeTests {
             _ = poll(&pfd, 1, 100)
             readerSignal.drain()
         }
-        pthread_join(thread, nil)
+        writer.join()
         #expect(expected == total)
         #expect(intact)
     }

@@ -19,6 +19,26 @@ func eventually(_ what: String, timeoutMilliseconds: Int = 10_000, _ condition: 
     return true
 }
 
+/// A thread of the test's own (a producer, a second socket): `join()` waits for it.
+final class TestThread: @unchecked Sendable {
+    private let body: () -> Void
+    private var thread = pthread_t()
+
+    /// Starts `body` on a new thread.
+    init(_ body: @escaping () -> Void) {
+        self.body = body
+        let box = Unmanaged.passRetained(self).toOpaque()
+        let status = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<TestThread>.fromOpaque(raw).takeRetainedValue().body()
+            return nil
+        }, box)
+        precondition(status == 0, "pthread_create failed: \(status)")
+    }
+
+    func join() { pthread_join(thread, nil) }
+}
+
 /// A value shared between the test thread and the reactor's thread.
 final class Shared<Value: Sendable>: Sendable {
     private let lock: Mutex<Value>
@@ -72,19 +92,10 @@ struct ReactorTests {
         defer { reactor.stop() }
         let count = Shared<Int>(0)
         let threads = 4, perThread = 2_000
-        var workers: [pthread_t] = []
-        final class Job: @unchecked Sendable { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-        for _ in 0..<threads {
-            var t = pthread_t()
-            let job = Unmanaged.passRetained(Job { for _ in 0..<perThread { reactor.post { count.withLock { $0 += 1 } } } }).toOpaque()
-            #expect(pthread_create(&t, nil, { raw in
-                guard let raw else { return nil }
-                Unmanaged<Job>.fromOpaque(raw).takeRetainedValue().body()
-                return nil
-            }, job) == 0)
-            workers.append(t)
+        let workers = (0..<threads).map { _ in
+            TestThread { for _ in 0..<perThread { reactor.post { count.withLock { $0 += 1 } } } }
         }
-        for t in workers { pthread_join(t, nil) }
+        for worker in workers { worker.join() }
         #expect(eventually("every posted task") { count.value == threads * perThread })
     }
 

@@ -60,12 +60,8 @@ struct SPSCQueueTests {
         let queue = SPSCQueue<Int>()
         let signal = try WakeupSignal()
         let total = 1_000_000
-        final class Producer: @unchecked Sendable {
-            let body: () -> Void
-            init(_ body: @escaping () -> Void) { self.body = body }
-        }
         let wakeups = Shared(0)
-        let producer = Unmanaged.passRetained(Producer {
+        let producer = TestThread {
             for i in 0..<total {
                 queue.write(i)
                 if i % 64 == 63 || i == total - 1 {
@@ -75,13 +71,7 @@ struct SPSCQueueTests {
                     }
                 }
             }
-        }).toOpaque()
-        var thread = pthread_t()
-        #expect(pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Producer>.fromOpaque(raw).takeRetainedValue().body()
-            return nil
-        }, producer) == 0)
+        }
 
         var expected = 0
         var inOrder = true
@@ -97,7 +87,7 @@ struct SPSCQueueTests {
             _ = poll(&pfd, 1, 100)
             signal.drain()
         }
-        pthread_join(thread, nil)
+        producer.join()
         #expect(expected == total)
         #expect(inOrder)
         // Batched publication: far fewer wakeups than flushes.

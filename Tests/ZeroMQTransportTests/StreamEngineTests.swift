@@ -116,22 +116,15 @@ struct StreamEngineTests {
         let pair = try EnginePair(client: .init(socketType: .push), server: .init(socketType: .pull), hwm: 10)
         defer { pair.stop() }
         let total = 5_000
-        final class Job: @unchecked Sendable { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
         let sent = Shared(0)
-        let job = Unmanaged.passRetained(Job {
+        let job = TestThread {
             for i in 0..<total {
                 guard pair.send(["\(i)", String(repeating: "x", count: i % 300)], from: pair.clientSocket, signal: pair.clientSignal) else { return }
                 sent.withLock { $0 += 1 }
             }
-        }).toOpaque()
-        var thread = pthread_t()
-        #expect(pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Job>.fromOpaque(raw).takeRetainedValue().body()
-            return nil
-        }, job) == 0)
+        }
         let received = pair.receive(total, at: pair.serverSocket, signal: pair.serverSignal)
-        pthread_join(thread, nil)
+        job.join()
         #expect(sent.value == total)
         #expect(received.count == total)
         #expect(received.enumerated().allSatisfy { $0.element == ["\($0.offset)", String(repeating: "x", count: $0.offset % 300)] })

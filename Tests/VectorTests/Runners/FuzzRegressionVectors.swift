@@ -1,3 +1,4 @@
+import FuzzSupport
 @_spi(Testing) import ZMTP
 
 /// Kind "fuzz-regression": inputs the fuzzers found (Vectors/regressions/, written by the fuzzing
@@ -33,16 +34,13 @@ enum FuzzRegressionVectors {
             let setup: ConnectionSetup
             if let configuration {
                 let c = try VectorConfiguration(configuration, "\(vector.name).configuration")
-                setup = ConnectionSetup(configuration: c.configuration, crypto: c.crypto,
+                let made = c.configuration, crypto = c.crypto
+                setup = ConnectionSetup(make: { Connection(configuration: made, crypto: crypto, random: $0, now: .zero) },
                                         random: { try VectorRandom.from(random, "\(vector.name).random") },
                                         stream: stream ?? input, queued: [],
                                         authenticate: { _, _ in reply ?? .accept() })
             } else {
-                guard let harness = try FuzzHarnesses.setup(target: target, input: input, stream: stream) else {
-                    throw VectorFormatError("\(vector.name): this \(target) input cannot be replayed without the harness's recorded stream: "
-                                            + "give \"stream\", the bytes the harness fed the connection (Vectors/README.md)")
-                }
-                setup = harness
+                setup = harnessSetup(target: target, input: input, stream: stream)
             }
             try connection(setup)
         default:
@@ -101,8 +99,8 @@ enum FuzzRegressionVectors {
 
     /// Everything needed to rebuild the connection a harness fuzzed.
     struct ConnectionSetup {
-        var configuration: Connection.Configuration
-        var crypto: any CurveCrypto
+        /// Creates the connection under test with its random source.
+        var make: (RandomSource) -> Connection
         var random: () throws -> RandomSource
         var stream: [UInt8]
         var queued: [Message]
@@ -124,14 +122,17 @@ enum FuzzRegressionVectors {
     }
 
     static func run(_ setup: ConnectionSetup, drip: Bool) throws -> Run {
-        var connection = Connection(configuration: setup.configuration, crypto: setup.crypto, random: try setup.random(), now: .zero)
+        var connection = setup.make(try setup.random())
         var result = Run()
         var requests = 0
         var timersFired = false
         for message in setup.queued {
             do throws(ZMTPError) { try connection.send(message) } catch { fail("send before any input threw \(error)") }
         }
-        func pump(_ now: ZMTPInstant) {
+        // Output is collected only after the stream and after each timer, as the fuzz harness
+        // does: a connection keeps one pending PONG at a time, so how often a driver transmits
+        // changes what it sends.
+        func pump(_ now: ZMTPInstant, transmit: Bool = true) {
             while let event = connection.nextEvent() {
                 result.events.append(event)
                 switch event {
@@ -149,14 +150,15 @@ enum FuzzRegressionVectors {
                     break
                 }
             }
-            connection.pollTransmit(into: &result.output)
+            if transmit { connection.pollTransmit(into: &result.output) }
         }
         pump(.zero)
         if drip {
             for byte in setup.stream {
                 connection.receive([byte], now: .zero)
-                pump(.zero)
+                pump(.zero, transmit: false)
             }
+            pump(.zero)
         } else {
             connection.receive(setup.stream, now: .zero)
             pump(.zero)
@@ -172,102 +174,21 @@ enum FuzzRegressionVectors {
     }
 }
 
-/// The fuzzing harnesses' set-ups (Fuzz/Sources/FuzzSupport/Scenarios.swift and Transcripts.swift),
-/// rebuilt from a regression's `input` where that is possible without the harness's recordings.
-enum FuzzHarnesses {
-    static let crypto = InsecureFuzzingCurveCrypto()
-    static let underTestSeed: UInt64 = 0x5E4E
-    static let queued = Message(Array("queued by the application".utf8))
-
-    static func keyPair(_ fill: UInt8) -> CurveKeyPair {
-        let secret = (0..<32).map { UInt8(truncatingIfNeeded: Int(fill) &+ $0 &* 7) }
-        return try! CurveKeyPair.from(secretKey: secret, crypto: crypto)
-    }
-
-    static let serverKeys = keyPair(0x11)
-    static let clientKeys = keyPair(0x22)
-
-    /// `alternating(denyFirst:)`: accept (user "fuzz", X-Fuzz=1) and deny in turn.
-    static func alternating(denyFirst: Bool) -> (Int, AuthenticationRequest) -> AuthenticationReply {
-        { index, _ in (index % 2 == 0) != denyFirst ? .accept(userID: "fuzz", metadata: ["X-Fuzz": "1"]) : .deny }
-    }
-
-    static func setup(target: String, input: [UInt8], stream: [UInt8]?) throws -> FuzzRegressionVectors.ConnectionSetup? {
-        let seeded: () throws -> RandomSource = { SeededRandom(seed: underTestSeed) }
+extension FuzzRegressionVectors {
+    /// The set-up the fuzz target itself used for `input` (FuzzSupport, shared with Fuzz/): its
+    /// configuration, recorded prefix, random seed and authentication answers.
+    static func harnessSetup(target: String, input: [UInt8], stream: [UInt8]?) -> ConnectionSetup {
+        let scenario: ConnectionScenario
+        let tail: [UInt8]
         switch target {
-        case "FuzzPlainServer":
-            var c = Connection.Configuration(socketType: .router, security: .plainServer(zapDomain: "fuzz"))
-            c.peerAddress = "fuzz-peer"
-            return .init(
-                configuration: c, crypto: crypto, random: seeded,
-                stream: stream ?? (Greeting(minor: 1, mechanism: .plain).encoded() + input), queued: [queued],
-                authenticate: { index, request in
-                    switch (index + (request.credentials.first?.count ?? 0)) % 4 {
-                    case 0: return .accept(userID: "fuzz", metadata: ["X-Fuzz": "1"])
-                    case 1: return .deny
-                    case 2: return AuthenticationReply(statusCode: "300", statusText: "Try later")
-                    default: return AuthenticationReply(statusCode: "500", statusText: "Internal")
-                    }
-                })
-        case "FuzzConnection":
-            let b0 = input.first ?? 0
-            let b1 = input.dropFirst().first ?? 0
-            let types = SocketType.allCases
-            let type = types[Int(b0) % types.count]
-            let security: Security
-            switch (Int(b0) / types.count) % 6 {
-            case 0: security = .none
-            case 1: security = .null(zapDomain: "fuzz")
-            case 2: security = .plainServer(zapDomain: "fuzz")
-            case 3: security = .plainClient(username: Array("user".utf8), password: Array("password".utf8))
-            case 4: security = .curveServer(keyPair: serverKeys, zapDomain: "fuzz", authenticate: b1 & 0x20 != 0)
-            default: security = .curveClient(serverPublicKey: serverKeys.publicKey, keyPair: clientKeys)
-            }
-            var c = Connection.Configuration(socketType: type, security: security)
-            c.acceptLegacyPeers = b0 >= 126
-            if b1 & 0x01 != 0 {
-                c.heartbeatInterval = 1_000
-                c.heartbeatTTL = 5_000
-                c.heartbeatTimeout = 2_000
-            }
-            if b1 & 0x02 != 0 { c.greetingMinorVersion = 0 }
-            c.maxMessageSize = [nil, 0, 32, 300][Int(b1 >> 2) & 3]
-            if b1 & 0x10 != 0 { c.identity = Array("fuzz-identity".utf8) }
-            if b1 & 0x80 != 0 { c.properties = ["X-Fuzz": "yes", "X-Empty": ""] }
-            c.peerAddress = "fuzz-peer"
-            return .init(configuration: c, crypto: crypto, random: seeded, stream: stream ?? Array(input.dropFirst(2)),
-                         queued: [queued], authenticate: alternating(denyFirst: b1 & 0x40 != 0))
-        case "FuzzCurveServer", "FuzzCurveClient":
-            // Only splice point 0 outside sealed mode replaces the whole recorded stream; any other
-            // mode needs the recording, so the regression must carry "stream".
-            let mode = input.first ?? 0
-            guard stream != nil || (mode & 0x08 == 0 && Int(mode & 0x07) % 5 == 0) else { return nil }
-            let pairs: [(server: SocketType, client: SocketType)] = [(.router, .dealer), (.pub, .sub), (.rep, .req), (.server, .client)]
-            let pair = pairs[Int(mode >> 4) & 3]
-            var c: Connection.Configuration
-            var authenticate = alternating(denyFirst: false)
-            if target == "FuzzCurveServer" {
-                c = Connection.Configuration(socketType: pair.server, security: .curveServer(
-                    keyPair: serverKeys, zapDomain: "fuzz", authenticate: mode & 0x40 != 0))
-                c.identity = Array("server-id".utf8)
-                c.peerAddress = "fuzz-peer"
-                authenticate = alternating(denyFirst: mode & 0x80 != 0)
-            } else {
-                c = Connection.Configuration(socketType: pair.client, security: .curveClient(
-                    serverPublicKey: serverKeys.publicKey, keyPair: clientKeys))
-                c.identity = Array("client-id".utf8)
-                c.properties = ["X-Fuzz": "client"]
-                if mode & 0x40 != 0 {
-                    c.heartbeatInterval = 1_000
-                    c.heartbeatTTL = 5_000
-                    c.heartbeatTimeout = 2_000
-                }
-                if mode & 0x80 != 0 { c.maxMessageSize = 64 }
-            }
-            return .init(configuration: c, crypto: crypto, random: seeded, stream: stream ?? Array(input.dropFirst()),
-                         queued: [queued], authenticate: authenticate)
-        default:
-            return nil
+        case "FuzzPlainServer": (scenario, tail) = (PlainServerHarness.scenario, input)
+        case "FuzzCurveServer": (scenario, tail) = CurveHarness.setup(.server, input: input)
+        case "FuzzCurveClient": (scenario, tail) = CurveHarness.setup(.client, input: input)
+        default: (scenario, tail) = ConnectionHarness.setup(input: input)
         }
+        return ConnectionSetup(
+            make: scenario.make, random: { ReplayableRandom(seed: FuzzSeeds.underTest) },
+            stream: stream ?? (scenario.prefix + tail), queued: scenario.queuedMessages,
+            authenticate: { index, request in scenario.authenticator(index, request) })
     }
 }
