@@ -216,3 +216,19 @@ struct ReactorTests {
         #expect(queue.count == 0)
     }
 }
+
+@Suite("Reactor shutdown")
+struct ReactorShutdownTests {
+    @Test func aTaskCanStopItsOwnReactor() throws {
+        let reactor = try Reactor()
+        try reactor.start()
+        let stoppedInside = Shared(false)
+        reactor.post {
+            reactor.stop()
+            stoppedInside.withLock { $0 = true }
+        }
+        #expect(eventually("the task") { stoppedInside.value })
+        #expect(eventually("post to be refused") { !reactor.post {} })
+        reactor.stop()   // from outside, after the loop ended: returns at once
+    }
+}

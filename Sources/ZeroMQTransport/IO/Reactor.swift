@@ -91,8 +91,22 @@ public final class Reactor: @unchecked Sendable {
     }
 
     /// Stops the loop after the tasks already posted, and waits for its thread to end. Timers
-    /// that have not fired are dropped. Call it from another thread than the reactor's.
+    /// that have not fired are dropped. Called on the reactor's own thread (from a handler or a
+    /// task), it ends the loop after the current iteration without waiting for itself.
     public func stop() {
+        if isOnLoopThread {
+            let wasRunning = runState.withLock { state -> Bool in
+                defer { state = .stopped }
+                if case .running = state { return true }
+                return false
+            }
+            if wasRunning {
+                running = false
+                // Nobody will join this thread: let it release its resources when it ends.
+                pthread_detach(pthread_self())
+            }
+            return
+        }
         let wasRunning = runState.withLock { state -> Bool in
             defer { state = .stopped }
             if case .running = state { return true }
