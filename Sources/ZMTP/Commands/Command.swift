@@ -112,8 +112,10 @@ public enum Command: Hashable, Sendable, CustomStringConvertible {
     // MARK: Parsing
 
     /// Splits a command body into name and data.
-    /// - Throws: ``ZMTPError/Code/malformedCommandUnspecified`` when the name is empty or runs
-    ///   past the frame.
+    /// - Throws: ``ZMTPError/Code/malformedCommandUnspecified`` when the name is empty, runs past
+    ///   the frame, or has a byte outside the characters of a property name (ALPHA DIGIT - _ . +:
+    ///   RFC 23's ALPHA and the punctuation of application names such as `X-CUSTOM`; never bytes
+    ///   that are not ASCII, so a name reads and re-encodes the same).
     public static func split(_ body: ArraySlice<UInt8>) throws(ZMTPError) -> (name: ArraySlice<UInt8>, data: ArraySlice<UInt8>) {
         guard let first = body.first else { throw .peer(.malformedCommandUnspecified, "empty command frame") }
         let nameLength = Int(first)
@@ -121,7 +123,11 @@ public enum Command: Hashable, Sendable, CustomStringConvertible {
         guard nameLength > 0, body.endIndex - start >= nameLength else {
             throw .peer(.malformedCommandUnspecified, "command name length \(nameLength) runs past the frame")
         }
-        return (body[start..<(start + nameLength)], body[(start + nameLength)...])
+        let name = body[start..<(start + nameLength)]
+        guard Metadata.isValidName(name) else {
+            throw .peer(.malformedCommandUnspecified, "command name has characters outside ALPHA DIGIT - _ . +")
+        }
+        return (name, body[(start + nameLength)...])
     }
 
     /// libzmq 4.3.4's PLAIN server sends ERROR as `5e 'RROR' len reason` (the C literal
