@@ -61,10 +61,10 @@ extension Connection {
         receivingMultipart = message.more
         if firstPart, !message.more, configuration.socketType == .pub || configuration.socketType == .xpub,
            message.count > 0 {
-            let bytes = message.bytes
-            switch bytes[0] {
-            case 1: return .subscribe(topic: Array(bytes.dropFirst()))
-            case 0: return .cancel(topic: Array(bytes.dropFirst()))
+            // Peek at the first byte; copy only when the message is a subscription.
+            switch message.withUnsafeBytes({ $0[0] }) {
+            case 1: return .subscribe(topic: Array(message.slice.dropFirst()))
+            case 0: return .cancel(topic: Array(message.slice.dropFirst()))
             default: break
             }
         }
@@ -107,7 +107,7 @@ extension Connection {
         case .curve(var codec):
             let box = message.withUnsafeBytes { codec.seal(flags: message.more ? CurveFlags.more : 0, body: $0) }
             dataCodec = .curve(codec)
-            FrameEncoder.encode(Message(box), version: .zmtp3, into: &outbound)
+            FrameEncoder.encode(Message(sharing: box[...]), version: .zmtp3, into: &outbound)
         }
     }
 
@@ -133,7 +133,7 @@ extension Connection {
         case .curve(var codec):
             let box = body.withUnsafeBytes { codec.seal(flags: CurveFlags.command, body: $0) }
             dataCodec = .curve(codec)
-            FrameEncoder.encode(Message(box), version: .zmtp3, into: &outbound)
+            FrameEncoder.encode(Message(sharing: box[...]), version: .zmtp3, into: &outbound)
         }
     }
 
