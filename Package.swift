@@ -7,12 +7,15 @@ import PackageDescription
 //   ZMTPSodium  CURVE crypto and secure randomness for the core, over CSodium.
 //   CSysShim    one C header: epoll, eventfd and TCP options (Glibc's module lacks them).
 //   ZeroMQTransport  the I/O layer under the sockets: reactor (epoll, timers, mailbox).
+//   ZeroMQ      the sockets: Context, Socket, every classic pattern, sessions, inproc.
 //   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
 let package = Package(
     name: "swift-zeromq",
     products: [
         .library(name: "ZMTP", targets: ["ZMTP"]),
         .library(name: "ZMTPSodium", targets: ["ZMTPSodium"]),
+        .library(name: "ZeroMQTransport", targets: ["ZeroMQTransport"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .executable(name: "zmtp-demo", targets: ["ZMTPDemo"]),
         // The fuzzing harnesses' set-ups and invariant checks, shared by Fuzz/ (built there with
         // the sanitizers) and by the vector runner that replays fuzz regressions.
@@ -29,11 +32,13 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["ZMTP"], path: "Fuzz/Sources/FuzzSupport"),
         .target(name: "CSysShim"),
         .target(name: "ZeroMQTransport", dependencies: ["ZMTP", "CSysShim"]),
+        .target(name: "ZeroMQ", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport"]),
         .executableTarget(name: "ZMTPDemo", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "ZMTPTests", dependencies: ["ZMTP"]),
         .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ZeroMQTransport"]),
         .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]

@@ -24,6 +24,15 @@ public protocol StreamEngineDelegate: AnyObject {
     func engine(_ engine: StreamEngine, needsAuthentication request: AuthenticationRequest)
     /// The engine stopped and closed its descriptor; it will not call again.
     func engine(_ engine: StreamEngine, stoppedWith reason: EngineStop)
+    /// The socket closed its end of the pipe. The engine goes on sending what the pipe still
+    /// holds and stops once it is all written; the delegate bounds that with LINGER (calling
+    /// ``StreamEngine/stop()`` when it runs out).
+    func engineFoundPipeClosed(_ engine: StreamEngine)
+}
+
+extension StreamEngineDelegate {
+    /// By default the engine drains the pipe with no time limit.
+    public func engineFoundPipeClosed(_ engine: StreamEngine) {}
 }
 
 /// Drives one ZMTP ``Connection`` over a connected, non-blocking stream descriptor on a
@@ -49,7 +58,14 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private let fd: Int32
     private let reactor: Reactor
     private var connection: Connection
-    private let pipe: PipeEnd
+    private var pipe: PipeEnd?
+    /// SUB/XSUB: single-part messages starting with 1 or 0 are subscriptions, sent as
+    /// SUBSCRIBE/CANCEL commands (or as data frames to ZMTP 3.0 peers), as libzmq does.
+    private let sendsSubscriptions: Bool
+    private var sendingMultipart = false
+    private var reportedPipeClosed = false
+    /// The socket closed the pipe and everything in it was taken.
+    private var pipeDrained = false
     private weak var delegate: StreamEngineDelegate?
 
     private var registration: Reactor.Registration?
@@ -70,12 +86,16 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// - Parameters:
     ///   - fd: a connected stream socket; the engine makes it non-blocking and closes it when it
     ///     stops.
-    ///   - pipe: the session's end of the pipe to the socket.
-    public init(fd: Int32, reactor: Reactor, connection: Connection, pipe: PipeEnd, delegate: StreamEngineDelegate) {
+    ///   - pipe: the session's end of the pipe to the socket, or nil to attach one with
+    ///     ``attach(_:)`` when the handshake completes.
+    ///   - sendsSubscriptions: the local socket is SUB or XSUB.
+    public init(fd: Int32, reactor: Reactor, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
+                delegate: StreamEngineDelegate) {
         self.fd = fd
         self.reactor = reactor
         self.connection = connection
         self.pipe = pipe
+        self.sendsSubscriptions = sendsSubscriptions
         self.delegate = delegate
         self.readBuffer = [UInt8](repeating: 0, count: Self.readBufferSize)
     }
@@ -83,7 +103,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// Registers the descriptor and sends the greeting.
     public func start() {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        pipe.setSink(self)
+        pipe?.setSink(self)
         do throws(TransportError) {
             registration = try reactor.register(fd: fd, events: .readable, handler: self)
         } catch {
@@ -95,8 +115,19 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     /// Stops the engine and closes the descriptor (after trying once to send what is queued).
     public func stop() {
+        if !stopped { flushOutput() }
         stop(.stopped)
     }
+
+    /// Gives the engine its pipe (from the delegate's handshake callback, for sessions that make
+    /// the pipe only once the peer is known).
+    public func attach(_ pipe: PipeEnd) {
+        self.pipe = pipe
+        pipe.setSink(self)
+    }
+
+    /// Whether the engine has stopped (and closed its descriptor).
+    public var isStopped: Bool { stopped }
 
     /// Answers an authentication request the delegate received.
     public func completeAuthentication(_ reply: AuthenticationReply) {
@@ -121,6 +152,10 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         reactor.post { [weak self] in self?.pump() }
     }
 
+    public func pipePeerClosed(_ pipe: PipeEnd) {
+        reactor.post { [weak self] in self?.pump() }
+    }
+
     // MARK: The work
 
     private func readStream() {
@@ -140,6 +175,11 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// core's bytes to the descriptor; then re-arms the timer and the descriptor's interest.
     private func pump() {
         guard !stopped else { return }
+        if let pipe, pipe.peerClosed, !reportedPipeClosed {
+            reportedPipeClosed = true
+            delegate?.engineFoundPipeClosed(self)
+            guard !stopped else { return }
+        }
         deliverEvents()
         guard !stopped else { return }
         // Batches of output while the descriptor takes them. The pipe only wakes a reader that
@@ -164,6 +204,10 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             stop(.protocolError(error))
             return
         }
+        if pipeDrained && written == writeBuffer.count {
+            stop(.stopped)
+            return
+        }
         if inputClosed && stalledEvent == nil {
             stop(.closedByPeer)
             return
@@ -174,7 +218,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     private func deliverEvents() {
         var wrote = false
-        defer { if wrote { pipe.flush() } }
+        defer { if wrote { pipe?.flush() } }
         if let event = stalledEvent {
             guard deliver(event, wrote: &wrote) else { return }
             stalledEvent = nil
@@ -192,21 +236,20 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private func deliver(_ event: ConnectionEvent, wrote: inout Bool) -> Bool {
         switch event {
         case .message(let message):
-            // The high-water mark is checked at a message's first part only: a message is
-            // passed on whole or waits whole.
-            if !receivingMultipart {
-                guard pipe.checkWrite() else { return false }
-            }
-            pipe.write(message)
-            receivingMultipart = message.more
-            wrote = true
+            return pass(message, wrote: &wrote)
+        case .subscribe(let topic):
+            // To the socket as libzmq passes them: a message of 1 (or 0) and the topic.
+            return pass(Message([1] + topic), wrote: &wrote)
+        case .cancel(let topic):
+            return pass(Message([0] + topic), wrote: &wrote)
         case .handshakeCompleted(let peer):
             handshakeDone = true
             delegate?.engine(self, completedHandshakeWith: peer)
         case .authenticationRequest(let request):
             delegate?.engine(self, needsAuthentication: request)
-        case .subscribe, .cancel, .join, .leave, .command:
-            // The socket patterns that use these arrive with the socket layer.
+        case .join, .leave, .command:
+            // RADIO/DISH groups belong to the draft sockets; other commands are dropped, as
+            // libzmq drops them.
             break
         case .failed:
             break
@@ -214,18 +257,56 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         return true
     }
 
+    /// Passes one message part to the socket; false when the pipe has no room for a new message.
+    private func pass(_ message: Message, wrote: inout Bool) -> Bool {
+        guard let pipe else { return false }
+        // The high-water mark is checked at a message's first part only: a message is passed on
+        // whole or waits whole.
+        if !receivingMultipart {
+            guard pipe.checkWrite() else { return false }
+        }
+        pipe.write(message)
+        receivingMultipart = message.more
+        wrote = true
+        return true
+    }
+
     /// Frames messages from the pipe until a batch of output is waiting. Returns true when it
     /// stopped at a full batch (the pipe may hold more), false when the pipe ran dry.
     private func takeFromPipe() -> Bool {
+        guard let pipe, !pipeDrained else { return false }
         while writeBuffer.count - written + connection.pendingTransmitCount < Self.writeBatchSize {
-            guard let message = pipe.read() else { return false }
+            let message: Message
+            switch pipe.readState() {
+            case .message(let m): message = m
+            case .empty: return false
+            case .closed:
+                pipeDrained = true
+                return false
+            }
             do throws(ZMTPError) {
-                try connection.send(message)
+                if sendsSubscriptions && !sendingMultipart && !message.more, let command = Self.subscription(message) {
+                    try connection.send(command)
+                } else {
+                    try connection.send(message)
+                }
+                sendingMultipart = message.more
             } catch {
                 return false  // the connection failed; pump() reports it
             }
         }
         return true
+    }
+
+    /// A SUB/XSUB message that is a subscription (1 + topic) or a cancel (0 + topic).
+    private static func subscription(_ message: Message) -> Command? {
+        guard message.count > 0 else { return nil }
+        let first = message.withUnsafeBytes { $0[0] }
+        switch first {
+        case 1: return .subscribe(topic: Array(message.bytes.dropFirst()))
+        case 0: return .cancel(topic: Array(message.bytes.dropFirst()))
+        default: return nil
+        }
     }
 
     private func flushOutput() {

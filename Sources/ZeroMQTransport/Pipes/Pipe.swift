@@ -9,6 +9,23 @@ public protocol PipeEventSink: AnyObject, Sendable {
     func pipeBecameReadable(_ pipe: PipeEnd)
     /// The peer read enough for a writer that was at its high-water mark to go on.
     func pipeBecameWritable(_ pipe: PipeEnd)
+    /// The peer closed its end: read what is left (``PipeEnd/readState()`` ends in `.closed`),
+    /// then close this end too.
+    func pipePeerClosed(_ pipe: PipeEnd)
+}
+
+extension PipeEventSink {
+    /// By default a closing peer wakes the reader, which finds the pipe closed once it is drained.
+    public func pipePeerClosed(_ pipe: PipeEnd) { pipeBecameReadable(pipe) }
+}
+
+/// What a read finds (``PipeEnd/readState()``).
+public enum PipeRead: Sendable {
+    case message(Message)
+    /// Nothing published yet; the reader is asleep until the peer's next flush wakes it.
+    case empty
+    /// The peer closed its end and everything it wrote has been read.
+    case closed
 }
 
 /// One end of a bidirectional message pipe between a socket and a session (or, for inproc,
@@ -27,8 +44,15 @@ public final class PipeEnd: @unchecked Sendable {
         let read = Atomic<Int>(0)
         /// The writer found the direction full and waits for ``PipeEventSink/pipeBecameWritable(_:)``.
         let writerWaiting = Atomic<Bool>(false)
-        let highWaterMark: Int
-        let lowWaterMark: Int
+        /// Atomic because an inproc pipe created before its binder existed learns the binder's
+        /// receive HWM later (libzmq adds the two).
+        let highWaterMarkValue: Atomic<Int>
+        var highWaterMark: Int { highWaterMarkValue.load(ordering: .relaxed) }
+        var lowWaterMark: Int { max(1, (highWaterMark + 1) / 2) }
+        /// The writer closed this direction after publishing its last message.
+        let writerClosed = Atomic<Bool>(false)
+        /// The reader closed its end: whatever is written from now on is dropped.
+        let readerClosed = Atomic<Bool>(false)
         /// An end and the sink it reports to, held weakly: ends are owned by their sockets and
         /// sessions, never by the pipe, so nothing here keeps them alive in a cycle.
         struct Binding {
@@ -40,8 +64,12 @@ public final class PipeEnd: @unchecked Sendable {
         let ends = Mutex<(reader: Binding, writer: Binding)>((Binding(), Binding()))
 
         init(highWaterMark: Int) {
-            self.highWaterMark = max(0, highWaterMark)
-            self.lowWaterMark = max(1, (self.highWaterMark + 1) / 2)
+            self.highWaterMarkValue = Atomic(max(0, highWaterMark))
+        }
+
+        func wakeReaderClosed() {
+            let binding = ends.withLock { $0.reader }
+            if let end = binding.end, let sink = binding.sink { sink.pipePeerClosed(end) }
         }
 
         func wakeReader() {
@@ -81,6 +109,39 @@ public final class PipeEnd: @unchecked Sendable {
     /// The high-water mark of what this end writes (0: none).
     public var sendHighWaterMark: Int { outgoing.highWaterMark }
 
+    /// Changes both high-water marks (an inproc pipe made before its binder existed learns the
+    /// binder's HWMs when it binds). Safe from either end's thread.
+    public func setHighWaterMarks(send: Int, receive: Int) {
+        outgoing.highWaterMarkValue.store(max(0, send), ordering: .relaxed)
+        incoming.highWaterMarkValue.store(max(0, receive), ordering: .relaxed)
+    }
+
+    /// Whether this end was closed by its owner.
+    public private(set) var isClosed = false
+
+    /// Whether the peer closed its end (there may still be messages to read).
+    public var peerClosed: Bool { incoming.writerClosed.load(ordering: .acquiring) }
+
+    /// Whether the peer stopped reading: what this end writes is dropped.
+    public var peerStoppedReading: Bool { outgoing.readerClosed.load(ordering: .acquiring) }
+
+    /// Closes this end: publishes what was written (a message left half-written is dropped by
+    /// the reader, which never sees its unpublished parts), stops reading, and tells the peer,
+    /// which reads what is left and then finds the pipe closed (libzmq's pipe termination with
+    /// its delimiter).
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        if !writingMultipart { flush() }
+        incoming.readerClosed.store(true, ordering: .releasing)
+        outgoing.writerClosed.store(true, ordering: .sequentiallyConsistent)
+        outgoing.wakeReaderClosed()
+        // A writer on the other side waiting for room would wait forever.
+        if incoming.writerWaiting.exchange(false, ordering: .sequentiallyConsistent) {
+            incoming.wakeWriter()
+        }
+    }
+
     /// Tells this end where its wakeups go (its owner calls this when it attaches the pipe).
     /// The pipe holds the sink weakly: the owner keeps it alive.
     public func setSink(_ sink: PipeEventSink) {
@@ -94,7 +155,8 @@ public final class PipeEnd: @unchecked Sendable {
     /// and its sink's ``PipeEventSink/pipeBecameWritable(_:)`` is called once the peer makes room.
     public func checkWrite() -> Bool {
         let hwm = outgoing.highWaterMark
-        if writingMultipart || hwm == 0 { return true }
+        if writingMultipart || hwm == 0 || isClosed { return true }
+        if outgoing.readerClosed.load(ordering: .relaxed) { return true }
         if messagesWritten - outgoing.read.load(ordering: .acquiring) < hwm { return true }
         outgoing.writerWaiting.store(true, ordering: .sequentiallyConsistent)
         // The reader may have reported progress between the check and the flag: look again.
@@ -109,6 +171,11 @@ public final class PipeEnd: @unchecked Sendable {
     /// its last part. Call ``checkWrite()`` before a message's first part; later parts are always
     /// accepted, so the high-water mark never cuts a message in two.
     public func write(_ message: Message) {
+        if isClosed || outgoing.readerClosed.load(ordering: .relaxed) {
+            // Nobody will read it: drop it rather than let it pile up.
+            writingMultipart = message.more
+            return
+        }
         outgoing.queue.write(message)
         writingMultipart = message.more
         if !message.more {
@@ -142,6 +209,15 @@ public final class PipeEnd: @unchecked Sendable {
 
     /// Whether a part can be read (marks the end asleep when none can).
     public func checkRead() -> Bool { incoming.queue.checkRead() }
+
+    /// The next part, or whether the pipe is merely empty or closed for good. The peer's closing
+    /// flag is read before looking again, so nothing published before it is missed.
+    public func readState() -> PipeRead {
+        if let message = read() { return .message(message) }
+        guard incoming.writerClosed.load(ordering: .acquiring) else { return .empty }
+        if let message = read() { return .message(message) }
+        return .closed
+    }
 
     /// Tells the writer how far we have read, waking it if it waits for room.
     private func reportProgress() {

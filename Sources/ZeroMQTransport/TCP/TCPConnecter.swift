@@ -11,10 +11,12 @@ public final class TCPConnecter: IOHandler, @unchecked Sendable {
     private var completion: ((Result<Int32, TransportError>) -> Void)?
     private var fd: Int32 = -1
     private var registration: Reactor.Registration?
+    private let options: TransportOptions
 
-    public init(endpoint: String, reactor: Reactor, completion: @escaping (Result<Int32, TransportError>) -> Void) {
+    public init(endpoint: String, reactor: Reactor, options: TransportOptions = TransportOptions(), completion: @escaping (Result<Int32, TransportError>) -> Void) {
         self.endpoint = endpoint
         self.reactor = reactor
+        self.options = options
         self.completion = completion
     }
 
@@ -28,6 +30,15 @@ public final class TCPConnecter: IOHandler, @unchecked Sendable {
             }
             fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw TransportError.system("socket", errno) }
+            if let source = parsed.source {
+                let local = try TCPEndpoint(source.contains(":") ? source : source + ":0")
+                guard let from = try local.resolve(passive: true).first(where: { $0.family == address.family }) else {
+                    throw TransportError.invalidEndpoint(endpoint, "no source address of the destination's family")
+                }
+                var one: Int32 = 1
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+                guard from.withSockaddr({ bind(fd, $0, $1) }) == 0 else { throw TransportError.system("bind \(from)", errno) }
+            }
             if address.withSockaddr({ connect(fd, $0, $1) }) == 0 {
                 finish(.success(fd))
                 return
@@ -64,7 +75,7 @@ public final class TCPConnecter: IOHandler, @unchecked Sendable {
     private func finish(_ result: Result<Int32, TransportError>) {
         switch result {
         case .success(let connected):
-            TCPOptions.configure(connected)
+            TCPOptions.configure(connected, options)
             fd = -1  // handed over
         case .failure:
             if fd >= 0 { close(fd) }

@@ -10,13 +10,19 @@ public struct TCPEndpoint: Hashable, Sendable, CustomStringConvertible {
     public var host: String
     /// The port; nil for `*` (ephemeral).
     public var port: UInt16?
+    /// libzmq's `tcp://source;destination`: the local address (and port, `*` or 0 for any) a
+    /// connection is made from.
+    public var source: String?
 
     /// Parses `tcp://host:port` (the scheme is optional).
     public init(_ text: String) throws(TransportError) {
         var rest = Substring(text)
         if rest.hasPrefix("tcp://") { rest = rest.dropFirst(6) }
-        // libzmq's `tcp://source;destination`: the source part is for a later transport option.
-        if let semicolon = rest.lastIndex(of: ";") { rest = rest[rest.index(after: semicolon)...] }
+        // libzmq's `tcp://source;destination`.
+        if let semicolon = rest.lastIndex(of: ";") {
+            source = String(rest[..<semicolon])
+            rest = rest[rest.index(after: semicolon)...]
+        }
         guard let colon = rest.lastIndex(of: ":") else {
             throw TransportError.invalidEndpoint(text, "no port")
         }

@@ -13,11 +13,12 @@ public final class TCPListener: IOHandler, @unchecked Sendable {
     private let fd: Int32
     private let reactor: Reactor
     private let onAccept: (Int32, SocketAddress?) -> Void
+    private let options: TransportOptions
     private var registration: Reactor.Registration?
     private var closed = false
 
     /// Binds and listens at once (so the bound port is known); accepting starts with ``start()``.
-    public init(endpoint: String, reactor: Reactor, backlog: Int32 = 100,
+    public init(endpoint: String, reactor: Reactor, backlog: Int32 = 100, options: TransportOptions = TransportOptions(),
                 onAccept: @escaping (_ fd: Int32, _ peer: SocketAddress?) -> Void) throws(TransportError) {
         let parsed = try TCPEndpoint(endpoint)
         var lastError = TransportError.invalidEndpoint(endpoint, "no address to bind")
@@ -35,6 +36,7 @@ public final class TCPListener: IOHandler, @unchecked Sendable {
             self.fd = fd
             self.reactor = reactor
             self.onAccept = onAccept
+            self.options = options
             self.boundEndpoint = "tcp://" + (SocketAddress.local(of: fd)?.description ?? "?")
             return
         }
@@ -66,7 +68,7 @@ public final class TCPListener: IOHandler, @unchecked Sendable {
             if client < 0 { return }
             _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            TCPOptions.configure(client)
+            TCPOptions.configure(client, options)
             onAccept(client, SocketAddress.peer(of: client))
         }
     }
@@ -74,8 +76,16 @@ public final class TCPListener: IOHandler, @unchecked Sendable {
 
 /// The options every connected TCP descriptor gets.
 enum TCPOptions {
-    static func configure(_ fd: Int32) {
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    static func configure(_ fd: Int32, _ options: TransportOptions) {
+        set(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        if let keepalive = options.tcpKeepalive { set(fd, SOL_SOCKET, SO_KEEPALIVE, keepalive ? 1 : 0) }
+        if let count = options.tcpKeepaliveCount { set(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, count) }
+        if let idle = options.tcpKeepaliveIdle { set(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, idle) }
+        if let interval = options.tcpKeepaliveInterval { set(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, interval) }
+    }
+
+    private static func set(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
+        var value = value
+        setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
     }
 }

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@_exported import ZMTP
+import ZMTPSodium
+import Synchronization
+import ZeroMQTransport
+
+/// A ZeroMQ context (libzmq's `zmq_ctx_t`): the I/O threads, the registered transports, the
+/// inproc endpoints, and the sockets made from it. `Sendable`: share it between threads and
+/// create sockets from any of them.
+///
+/// ```swift
+/// let context = try Context()
+/// let socket = try context.socket(.rep)
+/// ```
+public final class Context: Sendable {
+    /// Decides authentication requests (PLAIN, CURVE, NULL with a ZAP domain): libzmq's ZAP
+    /// handler, as a function. Without one every peer is accepted, as libzmq does when no ZAP
+    /// handler is bound.
+    public typealias Authenticator = @Sendable (AuthenticationRequest) -> AuthenticationReply
+
+    let reactors: [Reactor]
+    private let nextReactor = Atomic<Int>(0)
+    private let transports: Mutex<[String: any Transport]>
+    let inproc = InprocRegistry()
+    let crypto: any CurveCrypto = SodiumCurveCrypto()
+    private let authenticatorBox = Mutex<Authenticator?>(nil)
+    private let nextIdentifier = Atomic<UInt64>(1)
+
+    private struct LifeState {
+        var terminating = false
+        var stopped = false
+        var sockets: [ObjectIdentifier: SocketMailbox] = [:]
+        var sessions = 0
+    }
+    private let life = Mutex(LifeState())
+    /// Signalled whenever a socket closes or a session ends, for ``terminate()``.
+    private let lifeSignal: WakeupSignal
+
+    /// - Parameters:
+    ///   - ioThreads: I/O threads for tcp and ipc connections (ZMQ_IO_THREADS, default 1).
+    ///   - transports: transports of your own, by scheme, in addition to `tcp` and `ipc`.
+    public init(ioThreads: Int = 1, transports: [any Transport] = []) throws(ZeroMQError) {
+        guard ioThreads >= 1 else { throw ZeroMQError(.invalidArgument, "at least one I/O thread") }
+        var reactors: [Reactor] = []
+        do throws(TransportError) {
+            for _ in 0..<ioThreads {
+                let reactor = try Reactor()
+                try reactor.start()
+                reactors.append(reactor)
+            }
+            lifeSignal = try WakeupSignal()
+        } catch {
+            for reactor in reactors { reactor.stop() }
+            throw ZeroMQError(error)
+        }
+        self.reactors = reactors
+        var table: [String: any Transport] = ["tcp": TCPTransport(), "ipc": IPCTransport()]
+        for transport in transports { table[transport.scheme] = transport }
+        self.transports = Mutex(table)
+    }
+
+    deinit {
+        terminate()
+    }
+
+    /// Creates a socket of `type`.
+    public func socket(_ type: SocketType) throws(ZeroMQError) -> Socket {
+        try Socket(context: self, type: type)
+    }
+
+    /// Registers (or replaces) a transport for its scheme.
+    public func register(_ transport: any Transport) {
+        transports.withLock { $0[transport.scheme] = transport }
+    }
+
+    func transport(for scheme: String) -> (any Transport)? {
+        transports.withLock { $0[scheme] }
+    }
+
+    /// The authentication decision function (see ``Authenticator``).
+    public var authenticator: Authenticator? {
+        get { authenticatorBox.withLock { $0 } }
+        set { authenticatorBox.withLock { $0 = newValue } }
+    }
+
+    // MARK: Termination
+
+    /// Makes every blocking and future call on this context's sockets fail with
+    /// ``ZeroMQError/Code/terminated`` (libzmq's `zmq_ctx_shutdown`). Sockets must still be
+    /// closed (or released).
+    public func shutdown() {
+        let mailboxes = life.withLock { state -> [SocketMailbox] in
+            state.terminating = true
+            return Array(state.sockets.values)
+        }
+        for mailbox in mailboxes { mailbox.post(.terminate) }
+    }
+
+    /// Shuts down, waits until every socket is closed and every connection has sent what its
+    /// LINGER allows, then stops the I/O threads (libzmq's `zmq_ctx_term`). With LINGER left at
+    /// its default (forever), a peer that never takes the queued messages makes this wait forever,
+    /// as in libzmq; set LINGER to bound it.
+    public func terminate() {
+        shutdown()
+        while true {
+            let done = life.withLock { $0.sockets.isEmpty && $0.sessions == 0 }
+            if done { break }
+            var descriptor = pollfd(fd: lifeSignal.fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, 100)
+            lifeSignal.drain()
+        }
+        let stop = life.withLock { state -> Bool in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        if stop { for reactor in reactors { reactor.stop() } }
+    }
+
+    var isTerminating: Bool { life.withLock { $0.terminating } }
+
+    func register(socket mailbox: SocketMailbox) throws(ZeroMQError) {
+        let ok = life.withLock { state -> Bool in
+            guard !state.terminating else { return false }
+            state.sockets[ObjectIdentifier(mailbox)] = mailbox
+            return true
+        }
+        guard ok else { throw .terminated }
+    }
+
+    func socketClosed(_ mailbox: SocketMailbox) {
+        life.withLock { _ = $0.sockets.removeValue(forKey: ObjectIdentifier(mailbox)) }
+        lifeSignal.signal()
+    }
+
+    func sessionStarted() {
+        life.withLock { $0.sessions += 1 }
+    }
+
+    func sessionEnded() {
+        life.withLock { $0.sessions -= 1 }
+        lifeSignal.signal()
+    }
+
+    /// The I/O thread for a new connection or listener (round robin).
+    func chooseReactor() -> Reactor {
+        let index = nextReactor.add(1, ordering: .relaxed).oldValue
+        return reactors[index % reactors.count]
+    }
+
+    func makeIdentifier() -> UInt64 {
+        nextIdentifier.add(1, ordering: .relaxed).oldValue
+    }
+}

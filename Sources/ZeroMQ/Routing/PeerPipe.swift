@@ -1,0 +1,80 @@
+import ZMTP
+import ZeroMQTransport
+
+/// The socket's side of one pipe to a peer: the pipe end plus what the socket knows of the peer
+/// (libzmq's `pipe_t` as a socket sees it). Socket thread only.
+final class PeerPipe {
+    let pipe: PipeEnd
+    /// Who is at the other end; nil for a connect's pipe until its first handshake completes.
+    var peer: PeerDescription?
+    /// The endpoint of ours this pipe belongs to (for unbind/disconnect).
+    let endpoint: String
+    /// The session behind it (nil for inproc).
+    let session: SessionID?
+    /// The routing id a ROUTER or STREAM gave it.
+    var routingId: [UInt8] = []
+    /// The routing id a ROUTER/STREAM connect was told to use (ZMQ_CONNECT_ROUTING_ID).
+    var assignedRoutingId: [UInt8]?
+    /// XPUB/PUB: the prefixes this peer subscribed to.
+    var subscriptions = SubscriptionTrie()
+
+    init(pipe: PipeEnd, peer: PeerDescription?, endpoint: String, session: SessionID?) {
+        self.pipe = pipe
+        self.peer = peer
+        self.endpoint = endpoint
+        self.session = session
+    }
+
+    /// The properties messages from this peer carry (Socket-Type, Identity, Peer-Address, …).
+    var properties: Metadata { peer?.properties ?? Metadata() }
+}
+
+extension PeerPipe: Hashable {
+    static func == (lhs: PeerPipe, rhs: PeerPipe) -> Bool { lhs === rhs }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
+/// One message part received by a pattern, with the pipe it came from (for properties).
+struct Inbound {
+    var message: Message
+    var from: PeerPipe?
+}
+
+/// A socket type's routing logic (libzmq's `xsend`/`xrecv`/`xattach_pipe`… of each socket
+/// class). Runs on the socket's thread. Messages move one part at a time; ``send(_:)`` is asked
+/// about a message's first part and must accept every later part of it.
+protocol SocketPattern: AnyObject {
+    /// The socket's options; the socket sets this whenever they change.
+    var options: SocketOptions { get set }
+    /// A new pipe. It starts readable and writable: the pattern tries it until a read or a write
+    /// fails, then waits for ``readActivated(_:)`` / ``writeActivated(_:)``.
+    func attach(_ peer: PeerPipe)
+    /// A connect's pipe, attached before its peer existed, now has a handshaken peer.
+    func identified(_ peer: PeerPipe)
+    /// The pipe is gone (its peer closed and everything was read, or the socket dropped it).
+    func detach(_ peer: PeerPipe)
+    func readActivated(_ peer: PeerPipe)
+    func writeActivated(_ peer: PeerPipe)
+    /// Sends one part. Returns false (having written nothing) when the part is a message's first
+    /// and no pipe can take it now; throws for a send the pattern refuses.
+    func send(_ message: Message) throws(ZeroMQError) -> Bool
+    /// The next part, or nil when none is ready.
+    func receive() throws(ZeroMQError) -> Inbound?
+    /// Whether a send of a new message could succeed now (ZMQ_POLLOUT).
+    var canSend: Bool { get }
+    /// Whether a receive would succeed now (ZMQ_POLLIN).
+    var canReceive: Bool { get }
+    /// ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE (SUB, XSUB; XPUB in manual mode).
+    func subscribe(_ topic: [UInt8]) throws(ZeroMQError)
+    func unsubscribe(_ topic: [UInt8]) throws(ZeroMQError)
+    /// Messages this pattern dropped because of a full peer or no route (PUB at HWM, ROUTER
+    /// without ROUTER_MANDATORY).
+    var droppedMessages: Int { get }
+}
+
+extension SocketPattern {
+    func identified(_ peer: PeerPipe) {}
+    func subscribe(_ topic: [UInt8]) throws(ZeroMQError) { throw .notSupported("subscribe on this socket type") }
+    func unsubscribe(_ topic: [UInt8]) throws(ZeroMQError) { throw .notSupported("unsubscribe on this socket type") }
+    var droppedMessages: Int { 0 }
+}

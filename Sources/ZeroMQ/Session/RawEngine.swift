@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ZMTP
+import ZeroMQTransport
+
+/// Moves raw bytes between a stream descriptor and a pipe, with no ZMTP (libzmq's `raw_engine_t`,
+/// for STREAM sockets). Each read becomes one message; each message from the pipe is written as
+/// is; an empty message from the socket closes the connection. Reactor thread only.
+final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Sendable {
+    static let readBufferSize = 65_536
+
+    private let fd: Int32
+    private let reactor: Reactor
+    private weak var delegate: Session?
+    private var pipe: PipeEnd?
+    private var registration: Reactor.Registration?
+    private var readBuffer = [UInt8](repeating: 0, count: RawEngine.readBufferSize)
+    private var output: [UInt8] = []
+    private var written = 0
+    private var stopped = false
+    private var inputClosed = false
+    /// A received chunk the pipe had no room for.
+    private var stalled: Message?
+    /// The socket asked to close the connection (empty message) or closed the pipe.
+    private var closeAfterFlush = false
+
+    init(fd: Int32, reactor: Reactor, delegate: Session) {
+        self.fd = fd
+        self.reactor = reactor
+        self.delegate = delegate
+    }
+
+    func start() {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        do throws(TransportError) {
+            registration = try reactor.register(fd: fd, events: .readable, handler: self)
+        } catch {
+            stop()
+            return
+        }
+        // No handshake: the peer is "known" at once (STREAM's connect notification).
+        delegate?.rawEngineConnected(self)
+        pump()
+    }
+
+    func attach(_ pipe: PipeEnd) {
+        self.pipe = pipe
+        pipe.setSink(self)
+    }
+
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if let registration { reactor.deregister(registration) }
+        registration = nil
+        close(fd)
+        delegate?.engineStopped()
+    }
+
+    func ready(_ events: IOEvents, hangup: Bool) {
+        if events.contains(.readable) { readStream() }
+        pump()
+    }
+
+    func pipeBecameReadable(_ pipe: PipeEnd) { reactor.post { [weak self] in self?.pump() } }
+    func pipeBecameWritable(_ pipe: PipeEnd) { reactor.post { [weak self] in self?.pump() } }
+    func pipePeerClosed(_ pipe: PipeEnd) { reactor.post { [weak self] in self?.pump() } }
+
+    private func readStream() {
+        guard !stopped, !inputClosed, stalled == nil else { return }
+        let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+            stalled = readBuffer.withUnsafeBytes { Message(copying: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        } else if n == 0 {
+            inputClosed = true
+        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            inputClosed = true
+        }
+    }
+
+    private func pump() {
+        guard !stopped, let pipe else { return }
+        if let message = stalled, pipe.checkWrite() {
+            pipe.write(message)
+            pipe.flush()
+            stalled = nil
+        }
+        while !closeAfterFlush, output.count - written < Self.readBufferSize {
+            switch pipe.readState() {
+            case .message(let message):
+                if message.count == 0 && !message.more {
+                    closeAfterFlush = true
+                } else {
+                    message.withUnsafeBytes { output.append(contentsOf: $0) }
+                }
+                continue
+            case .empty:
+                break
+            case .closed:
+                closeAfterFlush = true
+            }
+            break
+        }
+        while written < output.count {
+            let n = output[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                written += n
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                stop()
+                return
+            }
+        }
+        if written == output.count {
+            output.removeAll(keepingCapacity: true)
+            written = 0
+        }
+        if (closeAfterFlush && output.isEmpty) || (inputClosed && stalled == nil) {
+            stop()
+            return
+        }
+        if let registration {
+            var interest: IOEvents = []
+            if !inputClosed && stalled == nil { interest.insert(.readable) }
+            if !output.isEmpty { interest.insert(.writable) }
+            try? reactor.update(registration, events: interest)
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import ZMTP
+import ZMTPSodium
+import ZeroMQTransport
+
+/// One peer connection of a socket, on an I/O thread (libzmq's `session_base_t`): it owns the
+/// engine, and for a connect, the retries. A connect's session outlives its engines: the pipe to
+/// the socket stays while it reconnects, so messages queue (unless IMMEDIATE) and survive a
+/// dropped connection. An accepted connection's session ends with its engine.
+///
+/// Everything runs on `reactor`'s thread; the socket talks to it through ``terminate(linger:)``
+/// (posted) and the pipe.
+final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
+    enum Role {
+        /// We connect to `address` with `transport`, retrying.
+        case connect(transport: any Transport, address: String)
+        /// A listener accepted this connection.
+        case accepted(StreamConnection)
+    }
+
+    private enum State {
+        case idle
+        case connecting(any TransportConnecter)
+        case waitingToRetry(Reactor.Timer)
+        case active(any SessionEngine)
+        case ended
+    }
+
+    let id: SessionID
+    let endpoint: String
+    private let role: Role
+    private let reactor: Reactor
+    var reactorForRegistry: Reactor { reactor }
+    private let configuration: SessionConfiguration
+    private let mailbox: SocketMailbox
+    private let context: Context
+    private let registry: SessionRegistry
+    private var state: State = .idle
+    /// Our end of the pipe to the socket, and the socket's end until it has been handed over.
+    private var pipe: PipeEnd?
+    private var socketEnd: PipeEnd?
+    /// The socket is done with us (closed its pipe end, or asked us to terminate).
+    private var closing = false
+    private var lingerTimer: Reactor.Timer?
+    private var retryDelay: Duration?
+    private var peerAddress = ""
+
+    /// - Parameter pipe: for a connect without IMMEDIATE, the two ends of a pipe whose socket end
+    ///   the socket already holds; nil to make the pipe once a handshake completes.
+    init(id: SessionID, role: Role, endpoint: String, reactor: Reactor, configuration: SessionConfiguration,
+         mailbox: SocketMailbox, context: Context, registry: SessionRegistry, pipe: (session: PipeEnd, socket: PipeEnd)?) {
+        self.id = id
+        self.role = role
+        self.endpoint = endpoint
+        self.reactor = reactor
+        self.configuration = configuration
+        self.mailbox = mailbox
+        self.context = context
+        self.registry = registry
+        self.pipe = pipe?.session
+        self.socketEnd = pipe?.socket
+        self.retryDelay = configuration.reconnectInterval
+        context.sessionStarted()
+        registry.add(self)
+    }
+
+    /// Starts connecting, or drives the accepted connection (reactor thread).
+    func start() {
+        pipe?.setSink(self)
+        switch role {
+        case .connect:
+            connect()
+        case .accepted(let connection):
+            startEngine(connection)
+        }
+    }
+
+    // MARK: Connecting
+
+    private func connect() {
+        guard case .connect(let transport, let address) = role, !isEnded else { return }
+        let connecter = transport.connect(to: address, options: configuration.transport, reactor: reactor) { [weak self] result in
+            self?.connected(result)
+        }
+        state = .connecting(connecter)
+        connecter.start()
+    }
+
+    private func connected(_ result: Result<StreamConnection, TransportError>) {
+        guard case .connecting = state else { return }
+        switch result {
+        case .success(let connection):
+            startEngine(connection)
+        case .failure:
+            scheduleRetry()
+        }
+    }
+
+    private func scheduleRetry() {
+        guard !closing, let delay = retryDelay else {
+            end()
+            return
+        }
+        let timer = reactor.schedule(afterMilliseconds: SessionConfiguration.milliseconds(delay)) { [weak self] in
+            self?.connect()
+        }
+        state = .waitingToRetry(timer)
+        // RECONNECT_IVL_MAX: double after each failure, up to the maximum.
+        if let maximum = configuration.reconnectIntervalMax, maximum > .zero {
+            retryDelay = min(delay * 2, maximum)
+        }
+    }
+
+    private func startEngine(_ connection: StreamConnection) {
+        peerAddress = connection.peerAddress
+        var connectionConfiguration = configuration.connection
+        connectionConfiguration.peerAddress = connection.peerAddress
+        let engine: any SessionEngine
+        if configuration.raw {
+            engine = RawEngine(fd: connection.fd, reactor: reactor, delegate: self)
+        } else {
+            let core = Connection(configuration: connectionConfiguration, crypto: context.crypto, random: SodiumRandom(), now: Reactor.now())
+            engine = StreamEngine(fd: connection.fd, reactor: reactor, connection: core, pipe: pipe,
+                                  sendsSubscriptions: configuration.socketType == .sub || configuration.socketType == .xsub,
+                                  delegate: self)
+        }
+        state = .active(engine)
+        engine.start()
+    }
+
+    // MARK: StreamEngineDelegate
+
+    func engine(_ engine: StreamEngine, completedHandshakeWith peer: PeerInfo) {
+        handshakeCompleted(engine, PeerDescription(peer, peerAddress: peerAddress, endpoint: endpoint, session: id))
+    }
+
+    /// A STREAM connection: no handshake, the peer is known at once.
+    func rawEngineConnected(_ engine: RawEngine) {
+        var properties = Metadata()
+        if !peerAddress.isEmpty { properties.append(name: "Peer-Address", value: Array(peerAddress.utf8)) }
+        handshakeCompleted(engine, PeerDescription(socketType: nil, identity: [], properties: properties, endpoint: endpoint, session: id))
+    }
+
+    /// The peer is known: hand the socket its pipe, or tell it who its pipe now reaches.
+    func handshakeCompleted(_ engine: any SessionEngine, _ description: PeerDescription) {
+        retryDelay = configuration.reconnectInterval
+        if let socketEnd {
+            // A connect's pipe, held by the socket since connect().
+            mailbox.post(.identified(socketEnd, description))
+            return
+        }
+        if pipe == nil {
+            let (session, socket) = PipeEnd.makePair(hwmAB: configuration.receiveHighWaterMark,
+                                                     hwmBA: configuration.sendHighWaterMark)
+            pipe = session
+            engine.attach(session)
+            mailbox.post(.attach(socket, description))
+        }
+    }
+
+    func engine(_ engine: StreamEngine, needsAuthentication request: AuthenticationRequest) {
+        let reply = context.authenticator?(request) ?? .accept()
+        engine.completeAuthentication(reply)
+    }
+
+    func engine(_ engine: StreamEngine, stoppedWith reason: EngineStop) {
+        engineStopped()
+    }
+
+    func engineFoundPipeClosed(_ engine: StreamEngine) {
+        closing = true
+    }
+
+    /// The engine is gone: an accepted session ends; a connect retries.
+    func engineStopped() {
+        guard case .active = state else { return }
+        state = .idle
+        pipe?.setSink(self)
+        if closing {
+            end()
+            return
+        }
+        switch role {
+        case .accepted:
+            end()
+        case .connect:
+            if configuration.immediate || retryDelay == nil {
+                // No queueing without a live peer: the socket forgets this pipe.
+                pipe?.close()
+                pipe = nil
+                socketEnd = nil
+            }
+            scheduleRetry()
+        }
+    }
+
+    // MARK: Termination
+
+    /// The socket closed its end of our pipe (close, disconnect, unbind): no more retries. The
+    /// engine sends what is left; ``terminate(linger:)`` bounds how long.
+    private func socketClosedPipe() {
+        closing = true
+        switch state {
+        case .active, .ended: break
+        case .connecting, .waitingToRetry, .idle:
+            if !(pipe?.checkRead() ?? false) { end() }
+        }
+    }
+
+    /// The socket asks us to end, sending what is queued for at most `linger` (nil: as long as
+    /// it takes).
+    func terminate(linger: Duration?) {
+        closing = true
+        switch state {
+        case .ended:
+            return
+        case .active(let engine):
+            if pipe == nil || linger == .zero {
+                engine.stop()
+                return
+            }
+        case .connecting, .waitingToRetry, .idle:
+            // Not connected: keep trying only while messages wait and LINGER allows.
+            let waiting = pipe?.checkRead() ?? false
+            if !waiting || linger == .zero {
+                end()
+                return
+            }
+        }
+        if let linger, lingerTimer == nil {
+            lingerTimer = reactor.schedule(afterMilliseconds: SessionConfiguration.milliseconds(linger)) { [weak self] in
+                self?.lingerExpired()
+            }
+        }
+    }
+
+    private func lingerExpired() {
+        lingerTimer = nil
+        end()
+    }
+
+    private var isEnded: Bool {
+        if case .ended = state { return true }
+        return false
+    }
+
+    private func end() {
+        switch state {
+        case .ended: return
+        case .connecting(let connecter): connecter.cancel()
+        case .waitingToRetry(let timer): reactor.cancel(timer)
+        case .active(let engine): engine.stop()
+        case .idle: break
+        }
+        state = .ended
+        if let lingerTimer { reactor.cancel(lingerTimer) }
+        lingerTimer = nil
+        pipe?.close()
+        pipe = nil
+        socketEnd = nil
+        registry.remove(id)
+        mailbox.post(.sessionEnded(id))
+        context.sessionEnded()
+    }
+
+    // MARK: PipeEventSink (while no engine owns the pipe)
+
+    func pipeBecameReadable(_ pipe: PipeEnd) {}
+    func pipeBecameWritable(_ pipe: PipeEnd) {}
+    func pipePeerClosed(_ pipe: PipeEnd) {
+        reactor.post { [weak self] in
+            guard let self, case .active = self.state else {
+                self?.socketClosedPipe()
+                return
+            }
+            // The engine owns the pipe and reports the closing itself.
+        }
+    }
+}

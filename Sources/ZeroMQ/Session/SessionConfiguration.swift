@@ -1,0 +1,51 @@
+import ZMTP
+import ZeroMQTransport
+
+/// A snapshot of the socket options a session uses, taken at bind or connect (as libzmq does).
+struct SessionConfiguration: Sendable {
+    var socketType: SocketType
+    var connection: Connection.Configuration
+    var transport: TransportOptions
+    var sendHighWaterMark: Int
+    var receiveHighWaterMark: Int
+    var reconnectInterval: Duration?
+    var reconnectIntervalMax: Duration?
+    var immediate: Bool
+    /// STREAM sockets speak raw bytes, not ZMTP.
+    var raw: Bool
+
+    init(socketType: SocketType, options: SocketOptions) {
+        self.socketType = socketType
+        var connection = Connection.Configuration(socketType: socketType, security: options.security)
+        connection.identity = options.routingId
+        connection.properties = options.metadata
+        connection.maxMessageSize = options.maxMessageSize
+        connection.handshakeTimeout = options.handshakeInterval.map(Self.milliseconds) ?? 0
+        connection.heartbeatInterval = options.heartbeatInterval.map(Self.milliseconds) ?? 0
+        connection.heartbeatTimeout = options.heartbeatTimeout.map(Self.milliseconds)
+        connection.heartbeatTTL = options.heartbeatTTL.map(Self.milliseconds) ?? 0
+        if case .null(let domain) = options.security, domain == nil || domain == "" {
+            connection.acceptLegacyPeers = true
+        }
+        self.connection = connection
+        var transport = TransportOptions()
+        transport.backlog = Int32(clamping: options.backlog)
+        transport.tcpKeepalive = options.tcpKeepalive
+        transport.tcpKeepaliveCount = options.tcpKeepaliveCount.map { Int32(clamping: $0) }
+        transport.tcpKeepaliveIdle = options.tcpKeepaliveIdle.map { Int32(clamping: $0) }
+        transport.tcpKeepaliveInterval = options.tcpKeepaliveInterval.map { Int32(clamping: $0) }
+        self.transport = transport
+        // CONFLATE ignores the high-water marks: the receiving side keeps only the newest.
+        sendHighWaterMark = options.conflate ? 0 : options.sendHighWaterMark
+        receiveHighWaterMark = options.conflate ? 0 : options.receiveHighWaterMark
+        reconnectInterval = options.reconnectInterval
+        reconnectIntervalMax = options.reconnectIntervalMax
+        immediate = options.immediate
+        raw = socketType == .stream
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,120 @@
+import ZMTP
+import ZeroMQTransport
+
+/// async/await: the calls suspend the task, never a thread, while the socket waits; they run on
+/// the caller's executor (`nonisolated(nonsending)`), so a socket owned by an actor stays there.
+/// Cancelling a waiting call makes it throw ``ZeroMQError/Code/cancelled`` having sent or
+/// received nothing: no message is lost.
+extension Socket {
+    /// Sends one part, suspending while no peer has room (up to ``SocketOptions/sendTimeout``).
+    nonisolated(nonsending)
+    public func send(_ message: Message) async throws(ZeroMQError) {
+        let deadline = options.sendTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        while true {
+            if try trySend(message) { return }
+            try await waitAsync(deadline: deadline)
+        }
+    }
+
+    /// Sends a multipart message.
+    nonisolated(nonsending)
+    public func send(_ parts: [Message]) async throws(ZeroMQError) {
+        guard !parts.isEmpty else { throw ZeroMQError(.invalidArgument, "a message has at least one part") }
+        for (index, part) in parts.enumerated() {
+            var part = part
+            part.more = index < parts.count - 1
+            try await send(part)
+        }
+    }
+
+    /// Sends UTF-8 text as one part.
+    nonisolated(nonsending)
+    public func send(_ string: String, more: Bool = false) async throws(ZeroMQError) {
+        try await send(Message(string: string, more: more))
+    }
+
+    /// Receives one part, suspending until one arrives (up to ``SocketOptions/receiveTimeout``).
+    nonisolated(nonsending)
+    public func receive() async throws(ZeroMQError) -> Message {
+        let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        while true {
+            if let inbound = try receiveNow() { return inbound.message }
+            try await waitAsync(deadline: deadline)
+        }
+    }
+
+    /// Receives a whole multipart message with its peer's properties.
+    nonisolated(nonsending)
+    public func receiveMultipart() async throws(ZeroMQError) -> Multipart {
+        let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        while true {
+            if let first = try receiveNow() {
+                var parts = [first.message]
+                while parts[parts.count - 1].more, let next = try receiveNow() { parts.append(next.message) }
+                return Multipart(parts: parts, properties: first.from?.properties ?? Metadata())
+            }
+            try await waitAsync(deadline: deadline)
+        }
+    }
+
+    /// Receives one part as UTF-8 text.
+    nonisolated(nonsending)
+    public func receiveString() async throws(ZeroMQError) -> String {
+        let message = try await receive()
+        return message.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Every message the socket receives, as an `AsyncSequence` of ``Multipart``s. Iteration
+    /// ends with an error when the socket or context closes, or the task is cancelled.
+    ///
+    /// ```swift
+    /// for try await message in socket.messages { … }
+    /// ```
+    public var messages: MessageSequence { MessageSequence(socket: self) }
+
+    nonisolated(nonsending)
+    func waitAsync(deadline: ZMTPInstant?) async throws(ZeroMQError) {
+        if Task.isCancelled { throw ZeroMQError(.cancelled, "the task was cancelled") }
+        if let deadline {
+            // A deadline needs a clock: poll the mailbox in short suspensions.
+            if Reactor.now() >= deadline { throw .wouldBlock }
+            let remaining = deadline.nanoseconds - Reactor.now().nanoseconds
+            let slice = min(remaining, 1_000_000)
+            if mailbox.isEmpty {
+                do {
+                    try await Task.sleep(nanoseconds: slice)
+                } catch {
+                    throw ZeroMQError(.cancelled, "the task was cancelled")
+                }
+            }
+            return
+        }
+        await mailbox.waitAsync()
+        if Task.isCancelled { throw ZeroMQError(.cancelled, "the task was cancelled") }
+    }
+}
+
+/// The messages of a socket as an `AsyncSequence` (``Socket/messages``).
+public struct MessageSequence: AsyncSequence {
+    public typealias Element = Multipart
+    public typealias Failure = ZeroMQError
+    let socket: Socket
+
+    public func makeAsyncIterator() -> Iterator { Iterator(socket: socket) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let socket: Socket
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(ZeroMQError) -> Multipart? {
+            do throws(ZeroMQError) {
+                return try await socket.receiveMultipart()
+            } catch where error.code == .closed || error.code == .terminated {
+                return nil
+            }
+        }
+
+        public mutating func next() async throws(ZeroMQError) -> Multipart? {
+            try await next(isolation: nil)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import ZMTP
+import ZeroMQTransport
+
+/// A whole multipart message as received, with the properties of the peer it came from
+/// (`zmq_msg_gets`: `Socket-Type`, `Identity`, `Peer-Address`, `User-Id`, `X-*`…).
+public struct Multipart: Sendable, Hashable {
+    public var parts: [Message]
+    public var properties: Metadata
+
+    public init(parts: [Message], properties: Metadata = Metadata()) {
+        self.parts = parts
+        self.properties = properties
+    }
+
+    /// A property's value as text.
+    public func property(_ name: String) -> String? { properties.string(name) }
+}
+
+extension Socket {
+    // MARK: Sending
+
+    /// Sends one part, blocking up to ``SocketOptions/sendTimeout`` while no peer has room
+    /// (`zmq_msg_send`). Set ``Message/more`` on every part but the last of a multipart message;
+    /// the message goes out whole, once its last part is sent.
+    /// - Throws: ``ZeroMQError/Code/wouldBlock`` on timeout; ``ZeroMQError/Code/wrongState``,
+    ///   ``ZeroMQError/Code/hostUnreachable``, ``ZeroMQError/Code/notSupported`` as the pattern says.
+    public func send(_ message: Message) throws(ZeroMQError) {
+        try send(message, timeout: options.sendTimeout)
+    }
+
+    /// Sends one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
+    public func send(_ message: Message, timeout: Duration?) throws(ZeroMQError) {
+        let deadline = timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        while true {
+            if try trySend(message) { return }
+            guard mailbox.wait(until: deadline) else { throw .wouldBlock }
+        }
+    }
+
+    /// Sends one part if it can go now; false (nothing sent) when it would block
+    /// (`ZMQ_DONTWAIT`).
+    public func trySend(_ message: Message) throws(ZeroMQError) -> Bool {
+        try checkUsable()
+        guard try pattern.send(message) else { return false }
+        sendingMore = message.more
+        return true
+    }
+
+    /// Sends a multipart message: every part but the last gets MORE.
+    public func send(_ parts: [Message]) throws(ZeroMQError) {
+        guard !parts.isEmpty else { throw ZeroMQError(.invalidArgument, "a message has at least one part") }
+        for (index, part) in parts.enumerated() {
+            var part = part
+            part.more = index < parts.count - 1
+            try send(part)
+        }
+    }
+
+    /// Sends bytes as one part.
+    public func send(_ bytes: [UInt8], more: Bool = false) throws(ZeroMQError) {
+        try send(Message(bytes, more: more))
+    }
+
+    /// Sends UTF-8 text as one part.
+    public func send(_ string: String, more: Bool = false) throws(ZeroMQError) {
+        try send(Message(string: string, more: more))
+    }
+
+    /// Sends raw memory as one part (copied).
+    public func send(_ buffer: UnsafeRawBufferPointer, more: Bool = false) throws(ZeroMQError) {
+        try send(Message(copying: buffer, more: more))
+    }
+
+    /// Sends a multipart message of byte arrays.
+    public func send(multipart parts: [[UInt8]]) throws(ZeroMQError) {
+        try send(parts.map { Message($0) })
+    }
+
+    // MARK: Receiving
+
+    /// Receives one part, blocking up to ``SocketOptions/receiveTimeout`` (`zmq_msg_recv`).
+    /// ``hasMore`` tells whether parts of the same message follow.
+    public func receive() throws(ZeroMQError) -> Message {
+        try receive(timeout: options.receiveTimeout).message
+    }
+
+    /// Receives one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
+    public func receive(timeout: Duration?) throws(ZeroMQError) -> Received {
+        let deadline = timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        while true {
+            if let inbound = try receiveNow() { return Received(message: inbound.message, properties: inbound.from?.properties ?? Metadata()) }
+            guard mailbox.wait(until: deadline) else { throw .wouldBlock }
+        }
+    }
+
+    /// One part if one is waiting, else nil (`ZMQ_DONTWAIT`).
+    public func tryReceive() throws(ZeroMQError) -> Message? {
+        try receiveNow()?.message
+    }
+
+    func receiveNow() throws(ZeroMQError) -> Inbound? {
+        try checkUsable()
+        guard let received = try pattern.receive() else {
+            reapClosedPeers()
+            return nil
+        }
+        hasMore = received.message.more
+        return received
+    }
+
+    /// Receives a whole multipart message with its peer's properties.
+    public func receiveMultipart() throws(ZeroMQError) -> Multipart {
+        let first = try receive(timeout: options.receiveTimeout)
+        var parts = [first.message]
+        // The rest of a message is published with its first part: it is already here.
+        while parts[parts.count - 1].more {
+            guard let next = try receiveNow() else { break }
+            parts.append(next.message)
+        }
+        return Multipart(parts: parts, properties: first.properties)
+    }
+
+    /// Receives one part as UTF-8 text.
+    public func receiveString() throws(ZeroMQError) -> String {
+        let message = try receive()
+        return message.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Receives one part as bytes.
+    public func receiveBytes() throws(ZeroMQError) -> [UInt8] {
+        try receive().bytes
+    }
+
+    // MARK: Readiness
+
+    /// What the socket can do now without blocking (ZMQ_EVENTS).
+    public var events: SocketEvents {
+        guard !isClosed else { return [] }
+        try? processCommands()
+        var events: SocketEvents = []
+        if pattern.canReceive { events.insert(.receive) }
+        if pattern.canSend { events.insert(.send) }
+        return events
+    }
+}
+
+/// ZMQ_POLLIN / ZMQ_POLLOUT.
+public struct SocketEvents: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// A message can be received (ZMQ_POLLIN).
+    public static let receive = SocketEvents(rawValue: 1)
+    /// A message can be sent (ZMQ_POLLOUT).
+    public static let send = SocketEvents(rawValue: 2)
+}
+
+/// One part as received by ``Socket/receive(timeout:)``, with the peer it came from.
+public extension Socket {
+    struct Received: Sendable {
+        public var message: Message
+        /// The sending peer's properties.
+        public var properties: Metadata
+    }
+}

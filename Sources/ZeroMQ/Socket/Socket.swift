@@ -1,0 +1,356 @@
+import ZMTP
+import ZeroMQTransport
+
+/// A ZeroMQ socket (`zmq_socket(3)`): one pattern (``SocketType``), any number of bound and
+/// connected endpoints over `tcp://`, `ipc://`, `inproc://` or a registered transport.
+///
+/// Like a libzmq socket, a `Socket` is not thread-safe and not `Sendable`: use it from one
+/// thread or task at a time. To hand it to another thread, move it (`sending`), and the compiler
+/// rejects any later use on the old side. Closing happens on ``close()`` or when the last
+/// reference goes, and honours ``SocketOptions/linger``.
+///
+/// ```swift
+/// let socket = try context.socket(.req)
+/// try socket.connect("tcp://localhost:5555")
+/// try socket.send("Hello")
+/// let reply = try socket.receiveString()
+/// ```
+public final class Socket {
+    /// The socket's pattern.
+    public let type: SocketType
+    /// The context it belongs to.
+    public let context: Context
+    let mailbox: SocketMailbox
+    let pattern: any SocketPattern
+    let sessions = SessionRegistry()
+
+    /// The options (`zmq_setsockopt`). Queue sizes, timeouts, LINGER and pattern flags apply at
+    /// once; connection options apply to later binds and connects, as in libzmq.
+    public var options = SocketOptions() {
+        didSet { pattern.options = options }
+    }
+
+    /// The endpoint of the last bind or connect, with a wildcard port resolved
+    /// (ZMQ_LAST_ENDPOINT).
+    public private(set) var lastEndpoint = ""
+
+    /// The last part received had MORE set (ZMQ_RCVMORE).
+    public internal(set) var hasMore = false
+
+    var peers: [ObjectIdentifier: PeerPipe] = [:]
+    /// Pipes whose peer closed, detached once drained.
+    var closingPeers: [ObjectIdentifier: PeerPipe] = [:]
+    var listeners: [Listener] = []
+    var connectedEndpoints: Set<String> = []
+    var inprocBindings: Set<String> = []
+    var terminated = false
+    public private(set) var isClosed = false
+    /// Mid-way through sending a multipart message.
+    var sendingMore = false
+
+    struct Listener {
+        let requested: String
+        let bound: String
+        let reactor: Reactor
+        let handle: ListenerBox
+    }
+
+    final class ListenerBox: @unchecked Sendable {
+        let listener: any TransportListener
+        init(_ listener: any TransportListener) { self.listener = listener }
+    }
+
+    init(context: Context, type: SocketType) throws(ZeroMQError) {
+        switch type {
+        case .server, .client, .radio, .dish, .gather, .scatter, .dgram, .peer, .channel:
+            throw ZeroMQError(.notSupported, "\(type.name) is a draft socket type this version does not implement yet")
+        default:
+            break
+        }
+        self.type = type
+        self.context = context
+        do throws(TransportError) {
+            mailbox = try SocketMailbox()
+        } catch {
+            throw ZeroMQError(error)
+        }
+        pattern = makePattern(type, options: SocketOptions())
+        try context.register(socket: mailbox)
+    }
+
+    deinit {
+        close()
+    }
+
+    // MARK: Endpoints
+
+    /// Accepts connections at `endpoint` (`zmq_bind(3)`): `tcp://*:5555`, `tcp://127.0.0.1:*`,
+    /// `ipc:///tmp/feed`, `ipc://@abstract`, `inproc://name`, or a registered scheme.
+    public func bind(_ endpoint: String) throws(ZeroMQError) {
+        try checkUsable()
+        let (scheme, address) = try Self.split(endpoint)
+        if scheme == "inproc" {
+            try context.inproc.bind(address, inprocParty())
+            inprocBindings.insert(address)
+            lastEndpoint = endpoint
+            return
+        }
+        guard let transport = context.transport(for: scheme) else {
+            throw ZeroMQError(.protocolNotSupported, "no transport for \(scheme)://")
+        }
+        if type == .stream, scheme != "tcp", scheme != "ipc" {
+            throw ZeroMQError(.incompatibleProtocol, "STREAM needs a byte-stream transport")
+        }
+        let reactor = context.chooseReactor()
+        let configuration = SessionConfiguration(socketType: type, options: options)
+        let acceptor = Acceptor(context: context, mailbox: mailbox, registry: sessions, reactor: reactor, configuration: configuration)
+        let listener: any TransportListener
+        do throws(TransportError) {
+            listener = try transport.listen(at: address, options: configuration.transport, reactor: reactor) { connection in
+                acceptor.accept(connection)
+            }
+        } catch {
+            throw ZeroMQError(error)
+        }
+        let bound = listener.boundEndpoint
+        acceptor.endpoint = bound
+        let box = ListenerBox(listener)
+        reactor.post { try? box.listener.start() }
+        listeners.append(Listener(requested: endpoint, bound: bound, reactor: reactor, handle: box))
+        lastEndpoint = bound
+    }
+
+    /// Connects to `endpoint` (`zmq_connect(3)`). Returns at once: the connection is made, and
+    /// remade after failures, in the background, and messages sent meanwhile wait for it (unless
+    /// ``SocketOptions/immediate``).
+    public func connect(_ endpoint: String) throws(ZeroMQError) {
+        try checkUsable()
+        let (scheme, address) = try Self.split(endpoint)
+        // libzmq: DEALER, SUB, PUB and REQ connect to an endpoint once.
+        if connectedEndpoints.contains(endpoint), [.dealer, .sub, .pub, .req].contains(type) { return }
+        if scheme == "inproc" {
+            let (end, binder) = context.inproc.connect(address, inprocParty())
+            connectedEndpoints.insert(endpoint)
+            lastEndpoint = endpoint
+            attach(end, peer: binder, endpoint: endpoint, session: nil)
+            return
+        }
+        guard let transport = context.transport(for: scheme) else {
+            throw ZeroMQError(.protocolNotSupported, "no transport for \(scheme)://")
+        }
+        do throws(TransportError) {
+            try transport.validate(address)
+        } catch {
+            throw ZeroMQError(error)
+        }
+        let reactor = context.chooseReactor()
+        let configuration = SessionConfiguration(socketType: type, options: options)
+        let id = SessionID(value: context.makeIdentifier())
+        var pair: (session: PipeEnd, socket: PipeEnd)?
+        if !options.immediate && type != .stream {
+            let (socketEnd, sessionEnd) = PipeEnd.makePair(hwmAB: configuration.sendHighWaterMark,
+                                                           hwmBA: configuration.receiveHighWaterMark)
+            pair = (sessionEnd, socketEnd)
+            attach(socketEnd, peer: nil, endpoint: endpoint, session: id)
+        }
+        let session = Session(id: id, role: .connect(transport: transport, address: address), endpoint: endpoint,
+                              reactor: reactor, configuration: configuration, mailbox: mailbox, context: context,
+                              registry: sessions, pipe: pair)
+        connectedEndpoints.insert(endpoint)
+        lastEndpoint = endpoint
+        reactor.post { session.start() }
+    }
+
+    /// Stops accepting at `endpoint` and closes the connections accepted there (`zmq_unbind`).
+    /// `endpoint` may be the one given to ``bind(_:)`` or the bound one (``lastEndpoint``).
+    public func unbind(_ endpoint: String) throws(ZeroMQError) {
+        try checkUsable()
+        if endpoint.hasPrefix("inproc://") {
+            let name = String(endpoint.dropFirst(9))
+            guard inprocBindings.remove(name) != nil, context.inproc.unbind(name, mailbox) else {
+                throw ZeroMQError(.endpointNotFound, "\(endpoint) is not bound")
+            }
+            return
+        }
+        guard let index = listeners.firstIndex(where: { $0.bound == endpoint || $0.requested == endpoint }) else {
+            throw ZeroMQError(.endpointNotFound, "\(endpoint) is not bound")
+        }
+        let listener = listeners.remove(at: index)
+        let box = listener.handle
+        listener.reactor.post { box.listener.close() }
+        dropPeers(endpoint: listener.bound)
+    }
+
+    /// Closes the connection to `endpoint` and stops reconnecting (`zmq_disconnect`).
+    public func disconnect(_ endpoint: String) throws(ZeroMQError) {
+        try checkUsable()
+        guard connectedEndpoints.remove(endpoint) != nil else {
+            throw ZeroMQError(.endpointNotFound, "\(endpoint) is not connected")
+        }
+        dropPeers(endpoint: endpoint)
+    }
+
+    /// Closes every pipe of `endpoint` and ends its sessions within LINGER.
+    private func dropPeers(endpoint: String) {
+        for peer in Array(peers.values) where peer.endpoint == endpoint {
+            detach(peer)
+        }
+        sessions.terminate(endpoint: endpoint, linger: options.linger)
+    }
+
+    /// Closes the socket (`zmq_close`): pending outbound messages get LINGER to go out, in the
+    /// background. Further calls fail with ``ZeroMQError/Code/closed``.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        for peer in Array(peers.values) { detach(peer) }
+        for peer in closingPeers.values { peer.pipe.close() }
+        closingPeers.removeAll()
+        for listener in listeners {
+            let box = listener.handle
+            listener.reactor.post { box.listener.close() }
+        }
+        listeners.removeAll()
+        sessions.terminate(endpoint: nil, linger: options.linger)
+        context.inproc.remove(mailbox)
+        context.socketClosed(mailbox)
+    }
+
+    // MARK: Internals
+
+    static func split(_ endpoint: String) throws(ZeroMQError) -> (scheme: String, address: String) {
+        let utf8 = Array(endpoint.utf8)
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), utf8.count >= colon + 3,
+              utf8[colon + 1] == UInt8(ascii: "/"), utf8[colon + 2] == UInt8(ascii: "/") else {
+            throw ZeroMQError(.invalidArgument, "\(endpoint): an endpoint is scheme://address")
+        }
+        let scheme = String(decoding: utf8[..<colon], as: UTF8.self)
+        let address = String(decoding: utf8[(colon + 3)...], as: UTF8.self)
+        guard !address.isEmpty else { throw ZeroMQError(.invalidArgument, "\(endpoint): empty address") }
+        return (scheme, address)
+    }
+
+    func checkUsable() throws(ZeroMQError) {
+        guard !isClosed else { throw .closed }
+        try processCommands()
+    }
+
+    private func inprocParty() -> InprocRegistry.Party {
+        InprocRegistry.Party(mailbox: mailbox, socketType: type, identity: options.routingId, metadata: options.metadata,
+                             sendHighWaterMark: options.conflate ? 0 : options.sendHighWaterMark,
+                             receiveHighWaterMark: options.conflate ? 0 : options.receiveHighWaterMark)
+    }
+
+    func attach(_ end: PipeEnd, peer: PeerDescription?, endpoint: String, session: SessionID?) {
+        end.setSink(mailbox)
+        let peerPipe = PeerPipe(pipe: end, peer: peer, endpoint: endpoint, session: session)
+        if isClosed {
+            end.close()
+            return
+        }
+        peers[ObjectIdentifier(end)] = peerPipe
+        pattern.attach(peerPipe)
+    }
+
+    func detach(_ peer: PeerPipe) {
+        let key = ObjectIdentifier(peer.pipe)
+        guard peers.removeValue(forKey: key) != nil || closingPeers.removeValue(forKey: key) != nil else { return }
+        closingPeers.removeValue(forKey: key)
+        pattern.detach(peer)
+        peer.pipe.close()
+    }
+
+    /// Handles what the I/O threads and inproc peers reported (libzmq's `process_commands`).
+    func processCommands() throws(ZeroMQError) {
+        for command in mailbox.take() {
+            switch command {
+            case .attach(let end, let description):
+                attach(end, peer: description, endpoint: description.endpoint, session: description.session)
+            case .identified(let end, let description):
+                if let peer = peers[ObjectIdentifier(end)] {
+                    peer.peer = description
+                    pattern.identified(peer)
+                }
+            case .readable(let end):
+                if let peer = peers[ObjectIdentifier(end)] ?? closingPeers[ObjectIdentifier(end)] { pattern.readActivated(peer) }
+            case .writable(let end):
+                if let peer = peers[ObjectIdentifier(end)] { pattern.writeActivated(peer) }
+            case .peerClosed(let end):
+                if let peer = peers.removeValue(forKey: ObjectIdentifier(end)) {
+                    closingPeers[ObjectIdentifier(end)] = peer
+                    pattern.readActivated(peer)
+                }
+            case .sessionEnded:
+                break
+            case .terminate:
+                terminated = true
+            }
+        }
+        reapClosedPeers()
+        if terminated { throw .terminated }
+    }
+
+    /// Detaches pipes whose peer closed once nothing is left to read in them.
+    func reapClosedPeers() {
+        guard !closingPeers.isEmpty else { return }
+        for (key, peer) in closingPeers where !peer.pipe.checkRead() {
+            closingPeers.removeValue(forKey: key)
+            pattern.detach(peer)
+            peer.pipe.close()
+        }
+    }
+
+    /// The number of peers currently attached (connected or queueing).
+    public var peerCount: Int { peers.count }
+
+    /// Messages the pattern dropped as it is allowed to (PUB at HWM, ROUTER with no route).
+    public var droppedMessages: Int { pattern.droppedMessages }
+}
+
+/// Accepts connections for one listener, on its reactor's thread.
+final class Acceptor: @unchecked Sendable {
+    let context: Context
+    let mailbox: SocketMailbox
+    let registry: SessionRegistry
+    let reactor: Reactor
+    let configuration: SessionConfiguration
+    var endpoint = ""
+
+    init(context: Context, mailbox: SocketMailbox, registry: SessionRegistry, reactor: Reactor, configuration: SessionConfiguration) {
+        self.context = context
+        self.mailbox = mailbox
+        self.registry = registry
+        self.reactor = reactor
+        self.configuration = configuration
+    }
+
+    func accept(_ connection: StreamConnection) {
+        let session = Session(id: SessionID(value: context.makeIdentifier()), role: .accepted(connection), endpoint: endpoint,
+                              reactor: reactor, configuration: configuration, mailbox: mailbox, context: context,
+                              registry: registry, pipe: nil)
+        session.start()
+    }
+}
+
+extension Socket {
+    /// Adds a topic prefix filter (ZMQ_SUBSCRIBE; SUB and XSUB, and XPUB in manual mode). The
+    /// empty prefix matches everything. Subscribing twice needs two unsubscribes.
+    public func subscribe(_ prefix: [UInt8]) throws(ZeroMQError) {
+        try checkUsable()
+        try pattern.subscribe(prefix)
+    }
+
+    public func subscribe(_ prefix: String) throws(ZeroMQError) {
+        try subscribe(Array(prefix.utf8))
+    }
+
+    /// Removes one instance of a topic prefix filter (ZMQ_UNSUBSCRIBE).
+    public func unsubscribe(_ prefix: [UInt8]) throws(ZeroMQError) {
+        try checkUsable()
+        try pattern.unsubscribe(prefix)
+    }
+
+    public func unsubscribe(_ prefix: String) throws(ZeroMQError) {
+        try unsubscribe(Array(prefix.utf8))
+    }
+}

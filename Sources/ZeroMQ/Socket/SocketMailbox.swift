@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import ZMTP
+import ZeroMQTransport
+
+/// What I/O threads and inproc peers tell a socket (libzmq's socket commands).
+enum SocketCommand: @unchecked Sendable {
+    /// A new pipe to a peer whose handshake is done (an accepted connection, an IMMEDIATE
+    /// connect, an inproc connect to our bind). `peer` is the handshake's result.
+    case attach(PipeEnd, PeerDescription)
+    /// A pipe the socket already holds (a connect's, made before the peer existed) now reaches
+    /// a peer that completed its handshake.
+    case identified(PipeEnd, PeerDescription)
+    /// Messages arrived on a pipe whose reader was asleep.
+    case readable(PipeEnd)
+    /// A pipe the socket could not write to has room again.
+    case writable(PipeEnd)
+    /// The other end closed the pipe.
+    case peerClosed(PipeEnd)
+    /// A session ended for good (bind side: its peer left; connect side: reconnect disabled).
+    case sessionEnded(SessionID)
+    /// The context is terminating: blocking calls return ``ZeroMQError/Code/terminated``.
+    case terminate
+}
+
+/// Who is at the other end of a pipe, for routing ids and message properties.
+struct PeerDescription: Sendable {
+    var socketType: SocketType?
+    /// The peer's Identity property (REQ/DEALER/ROUTER), its requested routing id.
+    var identity: [UInt8]
+    /// Every property from its READY, the ZAP metadata, and `Peer-Address`.
+    var properties: Metadata
+    /// The endpoint of ours this came through (for disconnect/unbind).
+    var endpoint: String
+    /// The session behind the pipe (nil for inproc).
+    var session: SessionID?
+
+    init(socketType: SocketType?, identity: [UInt8], properties: Metadata, endpoint: String, session: SessionID?) {
+        self.socketType = socketType
+        self.identity = identity
+        self.properties = properties
+        self.endpoint = endpoint
+        self.session = session
+    }
+
+    /// From a completed ZMTP handshake.
+    init(_ peer: PeerInfo, peerAddress: String, endpoint: String, session: SessionID?) {
+        var properties = peer.metadata
+        if let reply = peer.authentication {
+            properties.append(name: "User-Id", value: Array(reply.userID.utf8))
+            for property in reply.metadata.properties { properties.append(name: property.name, value: property.value) }
+        }
+        if !peerAddress.isEmpty { properties.append(name: "Peer-Address", value: Array(peerAddress.utf8)) }
+        self.init(socketType: peer.socketType, identity: peer.identity, properties: properties, endpoint: endpoint, session: session)
+    }
+}
+
+/// A session's identity, unique within a context.
+struct SessionID: Hashable, Sendable {
+    let value: UInt64
+}
+
+/// A socket's mailbox: a `Mutex`-guarded queue of ``SocketCommand``s, an eventfd that a blocked
+/// caller polls (and that a poller can watch, like libzmq's ZMQ_FD), and the continuation of a
+/// suspended async call. The eventfd is signalled only when the queue goes from empty to
+/// non-empty.
+final class SocketMailbox: PipeEventSink, Sendable {
+    private struct State {
+        var commands: [SocketCommand] = []
+        var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)? = nil
+        var nextWaiterId: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let signal: WakeupSignal
+
+    init() throws(TransportError) {
+        signal = try WakeupSignal()
+    }
+
+    /// The descriptor that becomes readable when commands wait (edge-like: read ``take()``).
+    var fd: Int32 { signal.fd }
+
+    func post(_ command: SocketCommand) {
+        let (wasEmpty, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            state.commands.append(command)
+            let waiter = state.waiter?.continuation
+            state.waiter = nil
+            return (state.commands.count == 1, waiter)
+        }
+        if wasEmpty { signal.signal() }
+        waiter?.resume()
+    }
+
+    /// Every command waiting, in order (the socket's thread).
+    func take() -> [SocketCommand] {
+        signal.drain()
+        return state.withLock { state in
+            let taken = state.commands
+            state.commands.removeAll(keepingCapacity: true)
+            return taken
+        }
+    }
+
+    var isEmpty: Bool { state.withLock { $0.commands.isEmpty } }
+
+    /// Blocks the calling thread until a command arrives or `deadline` passes (nil: forever).
+    /// Returns false on timeout.
+    func wait(until deadline: ZMTPInstant?) -> Bool {
+        while true {
+            if !isEmpty { return true }
+            var timeout: Int32 = -1
+            if let deadline {
+                let now = Reactor.now()
+                if deadline <= now { return false }
+                timeout = Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
+            }
+            var descriptor = pollfd(fd: signal.fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&descriptor, 1, timeout)
+            if n < 0 && errno != EINTR { return !isEmpty }
+        }
+    }
+
+    /// Suspends the calling task until a command arrives or the task is cancelled. Never
+    /// blocks a thread.
+    func waitAsync() async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterId += 1
+            return state.nextWaiterId
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.commands.isEmpty || Task.isCancelled { return true }
+                    state.waiter = (id, continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let waiter = state.waiter, waiter.id == id else { return nil }
+                state.waiter = nil
+                return waiter.continuation
+            }
+            waiter?.resume()
+        }
+    }
+
+    // MARK: PipeEventSink (the socket's pipe ends report here, from other threads)
+
+    func pipeBecameReadable(_ pipe: PipeEnd) { post(.readable(pipe)) }
+    func pipeBecameWritable(_ pipe: PipeEnd) { post(.writable(pipe)) }
+    func pipePeerClosed(_ pipe: PipeEnd) { post(.peerClosed(pipe)) }
+}

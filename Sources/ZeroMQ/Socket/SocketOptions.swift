@@ -1,0 +1,88 @@
+import ZMTP
+
+/// A socket's options, typed, with libzmq's defaults (`zmq_setsockopt(3)`). Set them through
+/// ``Socket/options`` (most take effect for later binds and connects, as in libzmq; the HWMs,
+/// LINGER, timeouts and the pattern flags take effect at once).
+///
+/// Durations are `Duration`s; `nil` means "forever" where libzmq uses -1.
+public struct SocketOptions: Sendable {
+    // MARK: Queues and timeouts
+    /// ZMQ_SNDHWM: messages queued per peer before sends block or drop (0 = no limit).
+    public var sendHighWaterMark = 1000
+    /// ZMQ_RCVHWM: messages queued per peer toward the application (0 = no limit).
+    public var receiveHighWaterMark = 1000
+    /// ZMQ_LINGER: how long close and context termination wait for queued messages to go
+    /// out (nil = until they do, libzmq's default -1; `.zero` = discard at once).
+    public var linger: Duration? = nil
+    /// ZMQ_SNDTIMEO: how long a blocking send waits (nil = forever).
+    public var sendTimeout: Duration? = nil
+    /// ZMQ_RCVTIMEO: how long a blocking receive waits (nil = forever).
+    public var receiveTimeout: Duration? = nil
+    /// ZMQ_MAXMSGSIZE: a larger inbound frame drops the connection (nil = no limit).
+    public var maxMessageSize: Int? = nil
+    /// ZMQ_CONFLATE: keep only the last message (PUSH, PULL, PUB, SUB, DEALER; single-part only).
+    public var conflate = false
+
+    // MARK: Connections
+    /// ZMQ_RECONNECT_IVL: wait before reconnecting (nil = never reconnect, libzmq's -1).
+    public var reconnectInterval: Duration? = .milliseconds(100)
+    /// ZMQ_RECONNECT_IVL_MAX: when set, the interval doubles after each failure up to this.
+    public var reconnectIntervalMax: Duration? = nil
+    /// ZMQ_HANDSHAKE_IVL: greeting plus handshake must complete in this time (nil = no limit).
+    public var handshakeInterval: Duration? = .seconds(30)
+    /// ZMQ_IMMEDIATE: queue messages only for peers whose connection is complete.
+    public var immediate = false
+    /// ZMQ_BACKLOG.
+    public var backlog = 100
+    /// ZMQ_TCP_KEEPALIVE (nil = system default).
+    public var tcpKeepalive: Bool? = nil
+    /// ZMQ_TCP_KEEPALIVE_CNT / _IDLE (s) / _INTVL (s) (nil = system default).
+    public var tcpKeepaliveCount: Int? = nil
+    public var tcpKeepaliveIdle: Int? = nil
+    public var tcpKeepaliveInterval: Int? = nil
+    /// ZMQ_HEARTBEAT_IVL: send a ZMTP PING this often (nil = off).
+    public var heartbeatInterval: Duration? = nil
+    /// ZMQ_HEARTBEAT_TTL: ask the peer to drop us after this much silence (≤ 6553.599 s).
+    public var heartbeatTTL: Duration? = nil
+    /// ZMQ_HEARTBEAT_TIMEOUT: drop the peer after this much silence following a PING (nil =
+    /// the heartbeat interval).
+    public var heartbeatTimeout: Duration? = nil
+
+    // MARK: Identity and metadata
+    /// ZMQ_ROUTING_ID: our Identity for REQ, DEALER and ROUTER peers (1–255 bytes).
+    public var routingId: [UInt8] = []
+    /// ZMQ_CONNECT_ROUTING_ID: the routing id a ROUTER or STREAM gives its next connect's peer.
+    public var connectRoutingId: [UInt8]? = nil
+    /// ZMQ_METADATA: application properties sent in READY (names start with `X-`).
+    public var metadata = Metadata()
+    /// The security mechanism and our role in it (ZMQ_PLAIN_*, ZMQ_CURVE_*, ZMQ_ZAP_DOMAIN).
+    public var security: Security = .none
+
+    // MARK: Pattern behaviour
+    /// ZMQ_ROUTER_MANDATORY: unroutable sends fail with ``ZeroMQError/Code/hostUnreachable``.
+    public var routerMandatory = false
+    /// ZMQ_ROUTER_HANDOVER: a new peer with a routing id in use takes it over.
+    public var routerHandover = false
+    /// ZMQ_PROBE_ROUTER: send an empty message on connect (ROUTER, DEALER, REQ).
+    public var probeRouter = false
+    /// ZMQ_REQ_CORRELATE: REQ prefixes a request id and drops replies that do not match.
+    public var requestCorrelate = false
+    /// ZMQ_REQ_RELAXED: REQ may send a new request before the reply.
+    public var requestRelaxed = false
+    /// ZMQ_XPUB_VERBOSE: pass every subscribe to the application, not only new ones.
+    public var xpubVerbose = false
+    /// ZMQ_XPUB_VERBOSER: pass every subscribe and unsubscribe.
+    public var xpubVerboser = false
+    /// ZMQ_XPUB_MANUAL: the application decides subscriptions with ``Socket/subscribe(_:)``.
+    public var xpubManual = false
+    /// ZMQ_XPUB_NODROP: block (or fail with wouldBlock) at the HWM instead of dropping.
+    public var xpubNoDrop = false
+    /// ZMQ_XPUB_WELCOME_MSG: sent to each new subscriber.
+    public var xpubWelcomeMessage: [UInt8]? = nil
+    /// ZMQ_INVERT_MATCHING: deliver what does *not* match (PUB/XPUB/SUB/XSUB).
+    public var invertMatching = false
+    /// ZMQ_STREAM_NOTIFY: STREAM delivers `[id][]` on connect and disconnect.
+    public var streamNotify = true
+
+    public init() {}
+}

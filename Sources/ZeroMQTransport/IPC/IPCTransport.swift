@@ -1,0 +1,170 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ipc://`: Unix domain stream sockets, with filesystem paths or Linux abstract names.
+public struct IPCTransport: Transport {
+    public init() {}
+
+    public var scheme: String { "ipc" }
+
+    public func validate(_ address: String) throws(TransportError) {
+        _ = try IPCAddress(address)
+    }
+
+    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+                       onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener {
+        try IPCListener(address: address, reactor: reactor, backlog: options.backlog, onAccept: onAccept)
+    }
+
+    public func connect(to address: String, options: TransportOptions, reactor: Reactor,
+                        completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter {
+        IPCConnecter(address: address, reactor: reactor, completion: completion)
+    }
+}
+
+/// A listening Unix domain socket. A socket file left by a process that died (nobody accepts
+/// on it) is replaced; a live one makes the bind fail with `EADDRINUSE`. The file is removed when
+/// the listener closes.
+public final class IPCListener: TransportListener, IOHandler, @unchecked Sendable {
+    public let boundEndpoint: String
+    private let address: IPCAddress
+    private let fd: Int32
+    private let reactor: Reactor
+    private let onAccept: (StreamConnection) -> Void
+    private var registration: Reactor.Registration?
+    private var closed = false
+    /// The temporary directory made for `ipc://*`, removed on close.
+    private let temporaryDirectory: String?
+
+    public init(address text: String, reactor: Reactor, backlog: Int32 = 100,
+                onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) {
+        var temporary: String?
+        var address: IPCAddress
+        if text == "*" || text == "ipc://*" {
+            var template = Array("/tmp/zmq-XXXXXX".utf8CString)
+            guard mkdtemp(&template) != nil else { throw TransportError.system("mkdtemp", errno) }
+            let directory = String(cString: template)
+            temporary = directory
+            address = try IPCAddress(directory + "/socket")
+        } else {
+            address = try IPCAddress(text)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TransportError.system("socket", errno) }
+        var bound = address.withSockaddr { bind(fd, $0, $1) } == 0
+        if !bound && errno == EADDRINUSE && !address.isAbstract && Self.isStale(address) {
+            unlink(address.path)
+            bound = address.withSockaddr { bind(fd, $0, $1) } == 0
+        }
+        guard bound, listen(fd, backlog) == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            if let temporary { rmdir(temporary) }
+            throw TransportError.system("bind \(address)", code)
+        }
+        self.address = address
+        self.fd = fd
+        self.reactor = reactor
+        self.onAccept = onAccept
+        self.temporaryDirectory = temporary
+        self.boundEndpoint = address.description
+    }
+
+    deinit { if !closed { release() } }
+
+    /// A socket file whose owner is gone: connecting to it is refused.
+    private static func isStale(_ address: IPCAddress) -> Bool {
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { return false }
+        defer { Glibc.close(probe) }
+        let result = address.withSockaddr { connect(probe, $0, $1) }
+        return result != 0 && errno == ECONNREFUSED
+    }
+
+    public func start() throws(TransportError) {
+        registration = try reactor.register(fd: fd, events: .readable, handler: self)
+    }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        if let registration { reactor.deregister(registration) }
+        registration = nil
+        release()
+    }
+
+    private func release() {
+        Glibc.close(fd)
+        if !address.isAbstract { unlink(address.path) }
+        if let temporaryDirectory { rmdir(temporaryDirectory) }
+    }
+
+    public func ready(_ events: IOEvents, hangup: Bool) {
+        for _ in 0..<64 {
+            let client = accept(fd, nil, nil)
+            if client < 0 { return }
+            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            onAccept(StreamConnection(fd: client, peerAddress: address.path))
+        }
+    }
+}
+
+/// One connection attempt to a Unix domain socket.
+public final class IPCConnecter: TransportConnecter, IOHandler, @unchecked Sendable {
+    private let text: String
+    private let reactor: Reactor
+    private var completion: ((Result<StreamConnection, TransportError>) -> Void)?
+    private var fd: Int32 = -1
+    private var registration: Reactor.Registration?
+    private var path = ""
+
+    public init(address: String, reactor: Reactor, completion: @escaping (Result<StreamConnection, TransportError>) -> Void) {
+        self.text = address
+        self.reactor = reactor
+        self.completion = completion
+    }
+
+    public func start() {
+        do throws(TransportError) {
+            let address = try IPCAddress(text)
+            path = address.path
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw TransportError.system("socket", errno) }
+            if address.withSockaddr({ connect(fd, $0, $1) }) == 0 {
+                finish(.success(StreamConnection(fd: fd, peerAddress: path)))
+                return
+            }
+            guard errno == EINPROGRESS || errno == EAGAIN else { throw TransportError.system("connect \(address)", errno) }
+            registration = try reactor.register(fd: fd, events: .writable, handler: self)
+        } catch {
+            finish(.failure(error))
+        }
+    }
+
+    public func cancel() {
+        completion = nil
+        if let registration { reactor.deregister(registration) }
+        registration = nil
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    public func ready(_ events: IOEvents, hangup: Bool) {
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+        if let registration { reactor.deregister(registration) }
+        registration = nil
+        finish(error == 0 ? .success(StreamConnection(fd: fd, peerAddress: path)) : .failure(.system("connect \(text)", error)))
+    }
+
+    private func finish(_ result: Result<StreamConnection, TransportError>) {
+        if case .failure = result, fd >= 0 { close(fd) }
+        fd = -1
+        let completion = self.completion
+        self.completion = nil
+        completion?(result)
+    }
+}

@@ -1,0 +1,65 @@
+/// A connected, non-blocking stream descriptor a transport hands to the engine.
+public struct StreamConnection: Sendable {
+    /// The descriptor; the engine owns it from now on and closes it.
+    public var fd: Int32
+    /// The peer's address as the transport names it (`127.0.0.1:5555`, an ipc path, …): the
+    /// `Peer-Address` message property and ZAP's address.
+    public var peerAddress: String
+
+    public init(fd: Int32, peerAddress: String) {
+        self.fd = fd
+        self.peerAddress = peerAddress
+    }
+}
+
+/// The socket options that reach a transport (libzmq's `ZMQ_BACKLOG`, `ZMQ_TCP_KEEPALIVE*`,
+/// `ZMQ_IPV6`).
+public struct TransportOptions: Sendable, Equatable {
+    /// Pending connections a listener queues (ZMQ_BACKLOG, default 100).
+    public var backlog: Int32 = 100
+    /// SO_KEEPALIVE: nil leaves the system default (libzmq's -1), true/false sets it.
+    public var tcpKeepalive: Bool? = nil
+    /// TCP_KEEPCNT, TCP_KEEPIDLE (s), TCP_KEEPINTVL (s): nil leaves the system default.
+    public var tcpKeepaliveCount: Int32? = nil
+    public var tcpKeepaliveIdle: Int32? = nil
+    public var tcpKeepaliveInterval: Int32? = nil
+
+    public init() {}
+}
+
+/// A bound endpoint accepting connections (on its reactor's thread).
+public protocol TransportListener: AnyObject {
+    /// The endpoint actually bound, with wildcards resolved (libzmq's ZMQ_LAST_ENDPOINT).
+    var boundEndpoint: String { get }
+    /// Starts accepting.
+    func start() throws(TransportError)
+    /// Stops accepting and releases the endpoint (an ipc listener removes its socket file).
+    func close()
+}
+
+/// One connection attempt (on its reactor's thread). Retrying belongs to the session.
+public protocol TransportConnecter: AnyObject {
+    func start()
+    /// Abandons the attempt; the completion is not called afterwards.
+    func cancel()
+}
+
+/// A way to carry ZMTP byte streams, chosen by an endpoint's scheme (`tcp://`, `ipc://`, or a
+/// scheme of your own, registered with the Context). Every method runs on `reactor`'s thread,
+/// and the listener and connecter it returns are used there only.
+///
+/// A transport produces connected stream descriptors; the engine drives ZMTP over them. The
+/// built-in `tcp` and `ipc` transports are implemented with this protocol too.
+public protocol Transport: Sendable {
+    /// The endpoint scheme, without `://`.
+    var scheme: String { get }
+    /// Binds `address` (the endpoint without its scheme) and calls `onAccept` for every
+    /// connection once the listener is started.
+    func listen(at address: String, options: TransportOptions, reactor: Reactor,
+                onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener
+    /// Prepares one attempt to connect to `address`; `completion` runs once, on the reactor.
+    func connect(to address: String, options: TransportOptions, reactor: Reactor,
+                 completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter
+    /// Checks an address's syntax at once, so `connect` can fail synchronously as libzmq does.
+    func validate(_ address: String) throws(TransportError)
+}
