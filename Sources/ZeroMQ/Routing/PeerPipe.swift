@@ -15,6 +15,9 @@ final class PeerPipe {
     var routingId: [UInt8] = []
     /// The routing id a ROUTER/STREAM connect was told to use (ZMQ_CONNECT_ROUTING_ID).
     var assignedRoutingId: [UInt8]?
+    /// How many handshakes completed on this pipe: a connect's pipe survives reconnects, and a
+    /// count above 1 tells SUB to send its subscriptions again (libzmq's hiccup).
+    var handshakes = 0
     /// XPUB/PUB: the prefixes this peer subscribed to.
     var subscriptions = SubscriptionTrie()
 

@@ -47,6 +47,8 @@ public final class Socket {
     public private(set) var isClosed = false
     /// Mid-way through sending a multipart message.
     var sendingMore = false
+    /// ZMQ_CONNECT_ROUTING_ID values given to connects, by their session.
+    var connectRoutingIds: [SessionID: [UInt8]] = [:]
 
     struct Listener {
         let requested: String
@@ -132,7 +134,9 @@ public final class Socket {
             let (end, binder) = context.inproc.connect(address, inprocParty())
             connectedEndpoints.insert(endpoint)
             lastEndpoint = endpoint
-            attach(end, peer: binder, endpoint: endpoint, session: nil)
+            let assigned = options.connectRoutingId
+            options.connectRoutingId = nil
+            attach(end, peer: binder, endpoint: endpoint, session: nil, assignedRoutingId: assigned)
             return
         }
         guard let transport = context.transport(for: scheme) else {
@@ -146,6 +150,10 @@ public final class Socket {
         let reactor = context.chooseReactor()
         let configuration = SessionConfiguration(socketType: type, options: options)
         let id = SessionID(value: context.makeIdentifier())
+        if let assigned = options.connectRoutingId {
+            connectRoutingIds[id] = assigned
+            options.connectRoutingId = nil
+        }
         var pair: (session: PipeEnd, socket: PipeEnd)?
         if !options.immediate && type != .stream {
             let (socketEnd, sessionEnd) = PipeEnd.makePair(hwmAB: configuration.sendHighWaterMark,
@@ -241,9 +249,15 @@ public final class Socket {
                              receiveHighWaterMark: options.conflate ? 0 : options.receiveHighWaterMark)
     }
 
-    func attach(_ end: PipeEnd, peer: PeerDescription?, endpoint: String, session: SessionID?) {
+    func attach(_ end: PipeEnd, peer: PeerDescription?, endpoint: String, session: SessionID?, assignedRoutingId: [UInt8]? = nil) {
         end.setSink(mailbox)
         let peerPipe = PeerPipe(pipe: end, peer: peer, endpoint: endpoint, session: session)
+        if peer != nil { peerPipe.handshakes = 1 }
+        // ZMQ_CONNECT_ROUTING_ID named this connect's peer (ROUTER, STREAM).
+        if let session, let assigned = connectRoutingIds[session] {
+            peerPipe.assignedRoutingId = assigned
+        }
+        if let assignedRoutingId { peerPipe.assignedRoutingId = assignedRoutingId }
         if isClosed {
             end.close()
             return
@@ -269,6 +283,7 @@ public final class Socket {
             case .identified(let end, let description):
                 if let peer = peers[ObjectIdentifier(end)] {
                     peer.peer = description
+                    peer.handshakes += 1
                     pattern.identified(peer)
                 }
             case .readable(let end):
@@ -280,8 +295,8 @@ public final class Socket {
                     closingPeers[ObjectIdentifier(end)] = peer
                     pattern.readActivated(peer)
                 }
-            case .sessionEnded:
-                break
+            case .sessionEnded(let id):
+                connectRoutingIds.removeValue(forKey: id)
             case .terminate:
                 terminated = true
             }
