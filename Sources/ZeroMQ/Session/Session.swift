@@ -41,7 +41,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     /// The socket is done with us (closed its pipe end, or asked us to terminate).
     private var closing = false
     private var lingerTimer: Reactor.Timer?
-    private var retryDelay: Duration?
+    private var backoff: ReconnectBackoff
     private var peerAddress = ""
 
     /// - Parameter pipe: for a connect without IMMEDIATE, the two ends of a pipe whose socket end
@@ -58,7 +58,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         self.registry = registry
         self.pipe = pipe?.session
         self.socketEnd = pipe?.socket
-        self.retryDelay = configuration.reconnectInterval
+        self.backoff = ReconnectBackoff(interval: configuration.reconnectInterval, maximum: configuration.reconnectIntervalMax)
         context.sessionStarted()
         registry.add(self)
     }
@@ -96,7 +96,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     }
 
     private func scheduleRetry() {
-        guard !closing, let delay = retryDelay else {
+        guard !closing, let delay = backoff.next() else {
             end()
             return
         }
@@ -104,10 +104,6 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
             self?.connect()
         }
         state = .waitingToRetry(timer)
-        // RECONNECT_IVL_MAX: double after each failure, up to the maximum.
-        if let maximum = configuration.reconnectIntervalMax, maximum > .zero {
-            retryDelay = min(delay * 2, maximum)
-        }
     }
 
     private func startEngine(_ connection: StreamConnection) {
@@ -142,7 +138,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
 
     /// The peer is known: hand the socket its pipe, or tell it who its pipe now reaches.
     func handshakeCompleted(_ engine: any SessionEngine, _ description: PeerDescription) {
-        retryDelay = configuration.reconnectInterval
+        backoff.reset()
         if let socketEnd {
             // A connect's pipe, held by the socket since connect().
             mailbox.post(.identified(socketEnd, description))
@@ -183,7 +179,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         case .accepted:
             end()
         case .connect:
-            if configuration.immediate || retryDelay == nil {
+            if configuration.immediate || configuration.reconnectInterval == nil {
                 // No queueing without a live peer: the socket forgets this pipe.
                 pipe?.close()
                 pipe = nil
