@@ -24,19 +24,9 @@ public final class Context: Sendable {
     private let nextReactor = Atomic<Int>(0)
     private let transports: Mutex<[String: any Transport]>
     let inproc = InprocRegistry()
-    let crypto: any CurveCrypto = SodiumCurveCrypto()
-    private let authenticatorBox = Mutex<Authenticator?>(nil)
-    private let nextIdentifier = Atomic<UInt64>(1)
-
-    private struct LifeState {
-        var terminating = false
-        var stopped = false
-        var sockets: [ObjectIdentifier: SocketMailbox] = [:]
-        var sessions = 0
-    }
-    private let life = Mutex(LifeState())
-    /// Signalled whenever a socket closes or a session ends, for ``terminate()``.
-    private let lifeSignal: WakeupSignal
+    /// What sessions and listeners on the I/O threads share with the context. They hold this,
+    /// never the `Context`, so releasing the last `Context` reference terminates it.
+    let core: ContextCore
 
     /// - Parameters:
     ///   - ioThreads: I/O threads for tcp and ipc connections (ZMQ_IO_THREADS, default 1).
@@ -50,7 +40,7 @@ public final class Context: Sendable {
                 try reactor.start()
                 reactors.append(reactor)
             }
-            lifeSignal = try WakeupSignal()
+            core = try ContextCore()
         } catch {
             for reactor in reactors { reactor.stop() }
             throw ZeroMQError(error)
@@ -81,8 +71,8 @@ public final class Context: Sendable {
 
     /// The authentication decision function (see ``Authenticator``).
     public var authenticator: Authenticator? {
-        get { authenticatorBox.withLock { $0 } }
-        set { authenticatorBox.withLock { $0 = newValue } }
+        get { core.authenticator }
+        set { core.authenticator = newValue }
     }
 
     // MARK: Termination
@@ -91,11 +81,7 @@ public final class Context: Sendable {
     /// ``ZeroMQError/Code/terminated`` (libzmq's `zmq_ctx_shutdown`). Sockets must still be
     /// closed (or released).
     public func shutdown() {
-        let mailboxes = life.withLock { state -> [SocketMailbox] in
-            state.terminating = true
-            return Array(state.sockets.values)
-        }
-        for mailbox in mailboxes { mailbox.post(.terminate) }
+        core.shutdown()
     }
 
     /// Shuts down, waits until every socket is closed and every connection has sent what its
@@ -103,22 +89,70 @@ public final class Context: Sendable {
     /// its default (forever), a peer that never takes the queued messages makes this wait forever,
     /// as in libzmq; set LINGER to bound it.
     public func terminate() {
-        shutdown()
+        core.shutdown()
+        core.waitUntilIdle()
+        if core.markStopped() { for reactor in reactors { reactor.stop() } }
+    }
+
+    /// The I/O thread for a new connection or listener (round robin).
+    func chooseReactor() -> Reactor {
+        let index = nextReactor.add(1, ordering: .relaxed).oldValue
+        return reactors[index % reactors.count]
+    }
+}
+
+/// The part of a context that sessions and listeners share: socket and session counts for
+/// termination, the crypto provider, the authenticator, identifiers.
+final class ContextCore: Sendable {
+    let crypto: any CurveCrypto = SodiumCurveCrypto()
+    private let authenticatorBox = Mutex<Context.Authenticator?>(nil)
+    private let nextIdentifier = Atomic<UInt64>(1)
+
+    private struct LifeState {
+        var terminating = false
+        var stopped = false
+        var sockets: [ObjectIdentifier: SocketMailbox] = [:]
+        var sessions = 0
+    }
+    private let life = Mutex(LifeState())
+    /// Signalled whenever a socket closes or a session ends, for ``Context/terminate()``.
+    private let lifeSignal: WakeupSignal
+
+    init() throws(TransportError) {
+        lifeSignal = try WakeupSignal()
+    }
+
+    var authenticator: Context.Authenticator? {
+        get { authenticatorBox.withLock { $0 } }
+        set { authenticatorBox.withLock { $0 = newValue } }
+    }
+
+    func shutdown() {
+        let mailboxes = life.withLock { state -> [SocketMailbox] in
+            state.terminating = true
+            return Array(state.sockets.values)
+        }
+        for mailbox in mailboxes { mailbox.post(.terminate) }
+    }
+
+    /// Blocks until every socket is closed and every session ended.
+    func waitUntilIdle() {
         while true {
             let done = life.withLock { $0.sockets.isEmpty && $0.sessions == 0 }
-            if done { break }
+            if done { return }
             var descriptor = pollfd(fd: lifeSignal.fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&descriptor, 1, 100)
             lifeSignal.drain()
         }
-        let stop = life.withLock { state -> Bool in
+    }
+
+    /// True the first time: the caller stops the I/O threads.
+    func markStopped() -> Bool {
+        life.withLock { state -> Bool in
             defer { state.stopped = true }
             return !state.stopped
         }
-        if stop { for reactor in reactors { reactor.stop() } }
     }
-
-    var isTerminating: Bool { life.withLock { $0.terminating } }
 
     func register(socket mailbox: SocketMailbox) throws(ZeroMQError) {
         let ok = life.withLock { state -> Bool in
@@ -141,12 +175,6 @@ public final class Context: Sendable {
     func sessionEnded() {
         life.withLock { $0.sessions -= 1 }
         lifeSignal.signal()
-    }
-
-    /// The I/O thread for a new connection or listener (round robin).
-    func chooseReactor() -> Reactor {
-        let index = nextReactor.add(1, ordering: .relaxed).oldValue
-        return reactors[index % reactors.count]
     }
 
     func makeIdentifier() -> UInt64 {

@@ -32,7 +32,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     var reactorForRegistry: Reactor { reactor }
     private let configuration: SessionConfiguration
     private let mailbox: SocketMailbox
-    private let context: Context
+    private let context: ContextCore
     private let registry: SessionRegistry
     private var state: State = .idle
     /// Our end of the pipe to the socket, and the socket's end until it has been handed over.
@@ -47,7 +47,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     /// - Parameter pipe: for a connect without IMMEDIATE, the two ends of a pipe whose socket end
     ///   the socket already holds; nil to make the pipe once a handshake completes.
     init(id: SessionID, role: Role, endpoint: String, reactor: Reactor, configuration: SessionConfiguration,
-         mailbox: SocketMailbox, context: Context, registry: SessionRegistry, pipe: (session: PipeEnd, socket: PipeEnd)?) {
+         mailbox: SocketMailbox, context: ContextCore, registry: SessionRegistry, pipe: (session: PipeEnd, socket: PipeEnd)?) {
         self.id = id
         self.role = role
         self.endpoint = endpoint

@@ -77,7 +77,7 @@ public final class Socket {
             throw ZeroMQError(error)
         }
         pattern = makePattern(type, options: SocketOptions())
-        try context.register(socket: mailbox)
+        try context.core.register(socket: mailbox)
     }
 
     deinit {
@@ -105,7 +105,7 @@ public final class Socket {
         }
         let reactor = context.chooseReactor()
         let configuration = SessionConfiguration(socketType: type, options: options)
-        let acceptor = Acceptor(context: context, mailbox: mailbox, registry: sessions, reactor: reactor, configuration: configuration)
+        let acceptor = Acceptor(context: context.core, mailbox: mailbox, registry: sessions, reactor: reactor, configuration: configuration)
         let listener: any TransportListener
         do throws(TransportError) {
             listener = try transport.listen(at: address, options: configuration.transport, reactor: reactor) { connection in
@@ -149,7 +149,7 @@ public final class Socket {
         }
         let reactor = context.chooseReactor()
         let configuration = SessionConfiguration(socketType: type, options: options)
-        let id = SessionID(value: context.makeIdentifier())
+        let id = SessionID(value: context.core.makeIdentifier())
         if let assigned = options.connectRoutingId {
             connectRoutingIds[id] = assigned
             options.connectRoutingId = nil
@@ -162,7 +162,7 @@ public final class Socket {
             attach(socketEnd, peer: nil, endpoint: endpoint, session: id)
         }
         let session = Session(id: id, role: .connect(transport: transport, address: address), endpoint: endpoint,
-                              reactor: reactor, configuration: configuration, mailbox: mailbox, context: context,
+                              reactor: reactor, configuration: configuration, mailbox: mailbox, context: context.core,
                               registry: sessions, pipe: pair)
         connectedEndpoints.insert(endpoint)
         lastEndpoint = endpoint
@@ -221,7 +221,7 @@ public final class Socket {
         listeners.removeAll()
         sessions.terminate(endpoint: nil, linger: options.linger)
         context.inproc.remove(mailbox)
-        context.socketClosed(mailbox)
+        context.core.socketClosed(mailbox)
     }
 
     // MARK: Internals
@@ -324,14 +324,14 @@ public final class Socket {
 
 /// Accepts connections for one listener, on its reactor's thread.
 final class Acceptor: @unchecked Sendable {
-    let context: Context
+    let context: ContextCore
     let mailbox: SocketMailbox
     let registry: SessionRegistry
     let reactor: Reactor
     let configuration: SessionConfiguration
     var endpoint = ""
 
-    init(context: Context, mailbox: SocketMailbox, registry: SessionRegistry, reactor: Reactor, configuration: SessionConfiguration) {
+    init(context: ContextCore, mailbox: SocketMailbox, registry: SessionRegistry, reactor: Reactor, configuration: SessionConfiguration) {
         self.context = context
         self.mailbox = mailbox
         self.registry = registry
