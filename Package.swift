@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ZeroMQTransport"]),
-        .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport"], exclude: ["Peers"]),
+        .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport", "ZeroMQ"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,6 +24,7 @@ struct SessionConfiguration: Sendable {
         connection.heartbeatInterval = options.heartbeatInterval.map(Self.milliseconds) ?? 0
         connection.heartbeatTimeout = options.heartbeatTimeout.map(Self.milliseconds)
         connection.heartbeatTTL = options.heartbeatTTL.map(Self.milliseconds) ?? 0
+        connection.greetingMinorVersion = options.zmtpMinorVersion
         if case .null(let domain) = options.security, domain == nil || domain == "" {
             connection.acceptLegacyPeers = true
         }

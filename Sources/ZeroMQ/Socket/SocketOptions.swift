@@ -84,5 +84,9 @@ public struct SocketOptions: Sendable {
     /// ZMQ_STREAM_NOTIFY: STREAM delivers `[id][]` on connect and disconnect.
     public var streamNotify = true
 
+    /// The ZMTP minor version advertised: 1 (ZMTP 3.1) or 0 (3.0, whose peers send
+    /// subscriptions as data frames). For compatibility tests only; libzmq has no such option.
+    @_spi(Testing) public var zmtpMinorVersion: UInt8 = 1
+
     public init() {}
 }
