@@ -34,6 +34,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     private let mailbox: SocketMailbox
     private let context: ContextCore
     private let registry: SessionRegistry
+    private let events: SocketEventLog
     private var state: State = .idle
     /// Our end of the pipe to the socket, and the socket's end until it has been handed over.
     private var pipe: PipeEnd?
@@ -47,7 +48,8 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     /// - Parameter pipe: for a connect without IMMEDIATE, the two ends of a pipe whose socket end
     ///   the socket already holds; nil to make the pipe once a handshake completes.
     init(id: SessionID, role: Role, endpoint: String, reactor: Reactor, configuration: SessionConfiguration,
-         mailbox: SocketMailbox, context: ContextCore, registry: SessionRegistry, pipe: (session: PipeEnd, socket: PipeEnd)?) {
+         mailbox: SocketMailbox, context: ContextCore, registry: SessionRegistry, events: SocketEventLog,
+         pipe: (session: PipeEnd, socket: PipeEnd)?) {
         self.id = id
         self.role = role
         self.endpoint = endpoint
@@ -56,6 +58,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         self.mailbox = mailbox
         self.context = context
         self.registry = registry
+        self.events = events
         self.pipe = pipe?.session
         self.socketEnd = pipe?.socket
         self.backoff = ReconnectBackoff(interval: configuration.reconnectInterval, maximum: configuration.reconnectIntervalMax)
@@ -70,6 +73,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         case .connect:
             connect()
         case .accepted(let connection):
+            events.record(.accepted(endpoint: endpoint, peerAddress: connection.peerAddress))
             startEngine(connection)
         }
     }
@@ -89,16 +93,24 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         guard case .connecting = state else { return }
         switch result {
         case .success(let connection):
+            events.record(.connected(endpoint: endpoint, peerAddress: connection.peerAddress))
             startEngine(connection)
-        case .failure:
+        case .failure(let error):
+            lastConnectError = error
             scheduleRetry()
         }
     }
+
+    private var lastConnectError: TransportError?
 
     private func scheduleRetry() {
         guard !closing, let delay = backoff.next() else {
             end()
             return
+        }
+        if let error = lastConnectError {
+            events.record(.connectRetried(endpoint: endpoint, after: delay, error: error))
+            lastConnectError = nil
         }
         let timer = reactor.schedule(afterMilliseconds: SessionConfiguration.milliseconds(delay)) { [weak self] in
             self?.connect()
@@ -126,6 +138,8 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     // MARK: StreamEngineDelegate
 
     func engine(_ engine: StreamEngine, completedHandshakeWith peer: PeerInfo) {
+        handshook = true
+        events.record(.handshakeSucceeded(endpoint: endpoint, peerAddress: peerAddress))
         handshakeCompleted(engine, PeerDescription(peer, peerAddress: peerAddress, endpoint: endpoint, session: id))
     }
 
@@ -159,8 +173,24 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     }
 
     func engine(_ engine: StreamEngine, stoppedWith reason: EngineStop) {
+        switch reason {
+        case .protocolError(let error) where !handshook:
+            events.record(.handshakeFailed(endpoint: endpoint, error: error))
+        case .protocolError(let error):
+            events.record(.disconnected(endpoint: endpoint, reason: .protocolError(error)))
+        case .transport(let error):
+            events.record(.disconnected(endpoint: endpoint, reason: .transport(error)))
+        case .closedByPeer:
+            events.record(.disconnected(endpoint: endpoint, reason: .closedByPeer))
+        case .stopped:
+            events.record(.disconnected(endpoint: endpoint, reason: .local))
+        }
+        handshook = false
         engineStopped()
     }
+
+    /// The current engine completed its handshake.
+    private var handshook = false
 
     func engineFoundPipeClosed(_ engine: StreamEngine) {
         closing = true
@@ -254,6 +284,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         pipe = nil
         socketEnd = nil
         registry.remove(id)
+        if case .connect = role { events.record(.closed(endpoint: endpoint)) }
         mailbox.post(.sessionEnded(id))
         context.sessionEnded()
     }

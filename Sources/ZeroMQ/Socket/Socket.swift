@@ -23,6 +23,7 @@ public final class Socket {
     let mailbox: SocketMailbox
     let pattern: any SocketPattern
     let sessions = SessionRegistry()
+    let eventLog = SocketEventLog()
 
     /// The options (`zmq_setsockopt`). Queue sizes, timeouts, LINGER and pattern flags apply at
     /// once; connection options apply to later binds and connects, as in libzmq.
@@ -105,7 +106,8 @@ public final class Socket {
         }
         let reactor = context.chooseReactor()
         let configuration = SessionConfiguration(socketType: type, options: options)
-        let acceptor = Acceptor(context: context.core, mailbox: mailbox, registry: sessions, reactor: reactor, configuration: configuration)
+        let acceptor = Acceptor(context: context.core, mailbox: mailbox, registry: sessions, events: eventLog, reactor: reactor,
+                                configuration: configuration)
         let listener: any TransportListener
         do throws(TransportError) {
             listener = try transport.listen(at: address, options: configuration.transport, reactor: reactor) { connection in
@@ -120,6 +122,7 @@ public final class Socket {
         reactor.post { try? box.listener.start() }
         listeners.append(Listener(requested: endpoint, bound: bound, reactor: reactor, handle: box))
         lastEndpoint = bound
+        eventLog.record(.listening(endpoint: bound))
     }
 
     /// Connects to `endpoint` (`zmq_connect(3)`). Returns at once: the connection is made, and
@@ -163,7 +166,7 @@ public final class Socket {
         }
         let session = Session(id: id, role: .connect(transport: transport, address: address), endpoint: endpoint,
                               reactor: reactor, configuration: configuration, mailbox: mailbox, context: context.core,
-                              registry: sessions, pipe: pair)
+                              registry: sessions, events: eventLog, pipe: pair)
         connectedEndpoints.insert(endpoint)
         lastEndpoint = endpoint
         reactor.post { session.start() }
@@ -186,6 +189,7 @@ public final class Socket {
         let listener = listeners.remove(at: index)
         let box = listener.handle
         listener.reactor.post { box.listener.close() }
+        eventLog.record(.closed(endpoint: listener.bound))
         dropPeers(endpoint: listener.bound)
     }
 
@@ -315,6 +319,13 @@ public final class Socket {
         }
     }
 
+    /// The connection events recorded since the last call (accepted, connected, handshake
+    /// succeeded or failed with its typed error, disconnected with its reason, …), oldest first,
+    /// and how many were dropped because nobody took them (the log keeps the last 1024).
+    public func takeEvents() -> (events: [SocketEvent], dropped: Int) {
+        eventLog.take()
+    }
+
     /// The number of peers currently attached (connected or queueing).
     public var peerCount: Int { peers.count }
 
@@ -327,14 +338,17 @@ final class Acceptor: @unchecked Sendable {
     let context: ContextCore
     let mailbox: SocketMailbox
     let registry: SessionRegistry
+    let events: SocketEventLog
     let reactor: Reactor
     let configuration: SessionConfiguration
     var endpoint = ""
 
-    init(context: ContextCore, mailbox: SocketMailbox, registry: SessionRegistry, reactor: Reactor, configuration: SessionConfiguration) {
+    init(context: ContextCore, mailbox: SocketMailbox, registry: SessionRegistry, events: SocketEventLog, reactor: Reactor,
+         configuration: SessionConfiguration) {
         self.context = context
         self.mailbox = mailbox
         self.registry = registry
+        self.events = events
         self.reactor = reactor
         self.configuration = configuration
     }
@@ -342,7 +356,7 @@ final class Acceptor: @unchecked Sendable {
     func accept(_ connection: StreamConnection) {
         let session = Session(id: SessionID(value: context.makeIdentifier()), role: .accepted(connection), endpoint: endpoint,
                               reactor: reactor, configuration: configuration, mailbox: mailbox, context: context,
-                              registry: registry, pipe: nil)
+                              registry: registry, events: events, pipe: nil)
         session.start()
     }
 }

@@ -1,0 +1,68 @@
+import Testing
+import ZeroMQ
+
+/// Connection failures, handshake errors and disconnects become typed events.
+@Suite("Connection events")
+struct EventTests {
+    /// Collects events until one matches or the attempts run out.
+    static func waitFor(_ socket: Socket, _ match: (SocketEvent) -> Bool) -> [SocketEvent] {
+        var seen: [SocketEvent] = []
+        _ = Fixture.eventually {
+            seen += socket.takeEvents().events
+            return seen.contains(where: match)
+        }
+        return seen
+    }
+
+    @Test("An incompatible peer fails the handshake with a typed error on both sides")
+    func incompatibleSocketTypes() throws {
+        let context = try Context()
+        let server = try Fixture.socket(context, .push)
+        try server.bind("tcp://127.0.0.1:*")
+        let client = try Fixture.socket(context, .push)
+        try client.connect(server.lastEndpoint)
+        let serverEvents = Self.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
+        #expect(serverEvents.contains(.listening(endpoint: server.lastEndpoint)))
+        let failure = serverEvents.compactMap { event -> ZMTPError? in
+            if case .handshakeFailed(_, let error) = event { return error }
+            return nil
+        }.first
+        #expect(failure?.code == .incompatibleSocketType)
+        let clientEvents = Self.waitFor(client) { if case .handshakeFailed = $0 { return true }; return false }
+        #expect(clientEvents.contains { if case .connected = $0 { return true }; return false })
+    }
+
+    @Test("A refused connect is retried, and each retry is reported with its error")
+    func refusedConnectIsRetried() throws {
+        let context = try Context()
+        let client = try Fixture.socket(context, .dealer)
+        client.options.reconnectInterval = .milliseconds(10)
+        let endpoint = "tcp://127.0.0.1:\(Fixture.freePort())"
+        try client.connect(endpoint)
+        let events = Self.waitFor(client) { if case .connectRetried = $0 { return true }; return false }
+        let retry = events.first { if case .connectRetried = $0 { return true }; return false }
+        if case .connectRetried(let where_, let after, let error)? = retry {
+            #expect(where_ == endpoint)
+            #expect(after == .milliseconds(10))
+            #expect(error.kind == .system)
+        } else {
+            Issue.record("no retry reported: \(events)")
+        }
+    }
+
+    @Test("A peer that goes away is reported as disconnected, closed by the peer")
+    func peerDisconnects() throws {
+        let context = try Context()
+        let server = try Fixture.socket(context, .pair)
+        try server.bind("tcp://127.0.0.1:*")
+        let client = try Fixture.socket(context, .pair)
+        try client.connect(server.lastEndpoint)
+        try client.send("hi")
+        #expect(try server.receiveString() == "hi")
+        client.close()
+        let events = Self.waitFor(server) { $0 == .disconnected(endpoint: server.lastEndpoint, reason: .closedByPeer) }
+        #expect(events.contains { if case .accepted = $0 { return true }; return false })
+        #expect(events.contains { if case .handshakeSucceeded = $0 { return true }; return false })
+        #expect(events.contains(.disconnected(endpoint: server.lastEndpoint, reason: .closedByPeer)))
+    }
+}
