@@ -75,21 +75,8 @@ extension Socket {
     nonisolated(nonsending)
     func waitAsync(deadline: ZMTPInstant?) async throws(ZeroMQError) {
         if Task.isCancelled { throw ZeroMQError(.cancelled, "the task was cancelled") }
-        if let deadline {
-            // A deadline needs a clock: poll the mailbox in short suspensions.
-            if Reactor.now() >= deadline { throw .wouldBlock }
-            let remaining = deadline.nanoseconds - Reactor.now().nanoseconds
-            let slice = min(remaining, 1_000_000)
-            if mailbox.isEmpty {
-                do {
-                    try await Task.sleep(nanoseconds: slice)
-                } catch {
-                    throw ZeroMQError(.cancelled, "the task was cancelled")
-                }
-            }
-            return
-        }
-        await mailbox.waitAsync()
+        if let deadline, Reactor.now() >= deadline { throw .wouldBlock }
+        await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
         if Task.isCancelled { throw ZeroMQError(.cancelled, "the task was cancelled") }
     }
 }

@@ -28,7 +28,12 @@ public final class Socket {
     /// The options (`zmq_setsockopt`). Queue sizes, timeouts, LINGER and pattern flags apply at
     /// once; connection options apply to later binds and connects, as in libzmq.
     public var options = SocketOptions() {
-        didSet { pattern.options = options }
+        didSet {
+            pattern.options = options
+            if options.sendHighWaterMark != oldValue.sendHighWaterMark || options.receiveHighWaterMark != oldValue.receiveHighWaterMark {
+                applyHighWaterMarks()
+            }
+        }
     }
 
     /// The endpoint of the last bind or connect, with a wildcard port resolved
@@ -229,6 +234,16 @@ public final class Socket {
     }
 
     // MARK: Internals
+
+    /// New SNDHWM/RCVHWM values reach the pipes of existing tcp and ipc connections at once (as
+    /// in libzmq). inproc pipes keep the sum fixed when they were made.
+    private func applyHighWaterMarks() {
+        let send = options.conflate ? 0 : options.sendHighWaterMark
+        let receive = options.conflate ? 0 : options.receiveHighWaterMark
+        for peer in peers.values where peer.session != nil {
+            peer.pipe.setHighWaterMarks(send: send, receive: receive)
+        }
+    }
 
     static func split(_ endpoint: String) throws(ZeroMQError) -> (scheme: String, address: String) {
         let utf8 = Array(endpoint.utf8)

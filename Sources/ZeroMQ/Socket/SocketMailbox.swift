@@ -123,9 +123,9 @@ final class SocketMailbox: PipeEventSink, Sendable {
         }
     }
 
-    /// Suspends the calling task until a command arrives or the task is cancelled. Never
-    /// blocks a thread.
-    func waitAsync() async {
+    /// Suspends the calling task until a command arrives, `deadline` passes (a timer on
+    /// `reactor` resumes it), or the task is cancelled. Never blocks a thread.
+    func waitAsync(deadline: ZMTPInstant?, reactor: Reactor) async {
         let id = state.withLock { state -> UInt64 in
             state.nextWaiterId += 1
             return state.nextWaiterId
@@ -137,16 +137,29 @@ final class SocketMailbox: PipeEventSink, Sendable {
                     state.waiter = (id, continuation)
                     return false
                 }
-                if resumeNow { continuation.resume() }
+                if resumeNow {
+                    continuation.resume()
+                } else if let deadline {
+                    // A timer that finds the waiter already gone does nothing (ids are unique).
+                    let posted = reactor.post { [weak self] in
+                        _ = reactor.schedule(at: deadline) { self?.wake(id) }
+                    }
+                    if !posted { wake(id) }
+                }
             }
         } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard let waiter = state.waiter, waiter.id == id else { return nil }
-                state.waiter = nil
-                return waiter.continuation
-            }
-            waiter?.resume()
+            wake(id)
         }
+    }
+
+    /// Resumes the suspended waiter `id`, if it still waits.
+    private func wake(_ id: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter, waiter.id == id else { return nil }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
     }
 
     // MARK: PipeEventSink (the socket's pipe ends report here, from other threads)
