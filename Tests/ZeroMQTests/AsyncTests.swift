@@ -71,4 +71,20 @@ struct AsyncTests {
         try pull.bind("inproc://\(Fixture.unique("timeout"))")
         await #expect(throws: ZeroMQError.self) { _ = try await pull.receive() }
     }
+
+    @Test("A socket moves to another task whole: region-based isolation checks the handoff")
+    func socketHandoff() async throws {
+        let context = try Context()
+        let endpoint = "inproc://\(Fixture.unique("handoff"))"
+        let receiver = try Fixture.socket(context, .pull)
+        try receiver.bind(endpoint)
+        // `receiver` is sent into the task; using it here afterwards would not compile.
+        let task = Task.detached { () async throws -> String in
+            try await receiver.receiveString()
+        }
+        let sender = try Fixture.socket(context, .push)
+        try sender.connect(endpoint)
+        try await sender.send("moved")
+        #expect(try await task.value == "moved")
+    }
 }

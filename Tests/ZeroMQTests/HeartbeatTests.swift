@@ -71,4 +71,32 @@ struct HeartbeatTests {
         }
         #expect(server.peerCount == 1)
     }
+
+    @Test("HANDSHAKE_IVL: a peer that connects and never greets is dropped, with a typed event")
+    func handshakeTimeout() throws {
+        let context = try Context()
+        let server = try Fixture.socket(context, .dealer)
+        server.options.handshakeInterval = .milliseconds(200)
+        try server.bind("tcp://127.0.0.1:*")
+        let port = UInt16(server.lastEndpoint.split(separator: ":").last.map(String.init) ?? "") ?? 0
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #expect(Self.readUntilClosed(fd))
+        let events = EventTests.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
+        let error = events.compactMap { event -> ZMTPError? in
+            if case .handshakeFailed(_, let error) = event { return error }
+            return nil
+        }.first
+        #expect(error?.code == .handshakeTimeout)
+    }
 }
