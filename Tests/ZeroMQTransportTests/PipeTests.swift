@@ -122,4 +122,38 @@ struct PipeTests {
         #expect(expected == total)
         #expect(intact)
     }
+
+    @Test("rollback takes back a message cut short, and the reader never sees its parts")
+    func rollbackDropsAPartialMessage() {
+        let (a, b) = PipeEnd.makePair(hwmAB: 10, hwmBA: 10)
+        a.write(Message(string: "head", more: true))
+        a.write(Message(string: "middle", more: true))
+        a.flush()
+        #expect(b.read() == nil)
+        a.rollback()
+        #expect(!a.isWritingMultipart)
+        a.write(Message(string: "whole"))
+        a.flush()
+        #expect(b.read() == Message(string: "whole"))
+        #expect(b.read() == nil)
+    }
+
+    @Test("a closed pipe is read to the end, then reports closed")
+    func closingDrainsThenCloses() {
+        let (a, b) = PipeEnd.makePair(hwmAB: 10, hwmBA: 10)
+        a.write(Message(string: "last"))
+        a.write(Message(string: "cut", more: true))
+        a.close()
+        guard case .message(let message) = b.readState() else {
+            Issue.record("the message written before close must arrive")
+            return
+        }
+        #expect(message == Message(string: "last"))
+        guard case .closed = b.readState() else {
+            Issue.record("then the pipe is closed, with no partial message")
+            return
+        }
+        #expect(b.peerClosed)
+        #expect(a.checkWrite())
+    }
 }

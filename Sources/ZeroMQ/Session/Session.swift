@@ -209,7 +209,12 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         case .accepted:
             end()
         case .connect:
-            if configuration.immediate || configuration.reconnectInterval == nil {
+            // libzmq ends a raw (STREAM) session whose pipe the socket closed.
+            if configuration.raw, pipe?.peerClosed ?? false {
+                end()
+                return
+            }
+            if configuration.immediate || configuration.reconnectInterval == nil || configuration.raw {
                 // No queueing without a live peer: the socket forgets this pipe.
                 pipe?.close()
                 pipe = nil
@@ -295,8 +300,11 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     func pipeBecameWritable(_ pipe: PipeEnd) {}
     func pipePeerClosed(_ pipe: PipeEnd) {
         reactor.post { [weak self] in
-            guard let self, case .active = self.state else {
-                self?.socketClosedPipe()
+            // A pipe we already let go of closing is not the socket closing ours (a raw
+            // engine keeps its old pipe end alive).
+            guard let self, self.pipe === pipe else { return }
+            guard case .active = self.state else {
+                self.socketClosedPipe()
                 return
             }
             // The engine owns the pipe and reports the closing itself.

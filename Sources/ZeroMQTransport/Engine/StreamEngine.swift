@@ -358,6 +358,15 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private func stop(_ reason: EngineStop) {
         guard !stopped else { return }
         stopped = true
+        // A connect's pipe outlives this engine. Leave it at a message boundary in both
+        // directions: take back the parts of a message we were passing to the socket, and
+        // discard the rest of one we were sending (its first parts went to a dead connection;
+        // the next engine must not send its tail as a message of its own).
+        if let pipe {
+            if receivingMultipart { pipe.rollback() }
+            while sendingMultipart, let part = pipe.read() { sendingMultipart = part.more }
+            pipe.flush()
+        }
         if let timer { reactor.cancel(timer) }
         if let registration { reactor.deregister(registration) }
         registration = nil

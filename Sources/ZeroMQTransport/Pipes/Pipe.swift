@@ -90,6 +90,10 @@ public final class PipeEnd: @unchecked Sendable {
     private var messagesWritten = 0
     private var writingMultipart = false
     private var unpublished = false
+    /// The parts of a multipart message being written: they enter the queue together with its
+    /// last part, so the queue only ever holds whole messages and a message cut short by a
+    /// failed connection can be taken back (``rollback()``).
+    private var partial: [Message] = []
     // Reader state (this end's owner thread).
     private var messagesRead = 0
 
@@ -132,7 +136,8 @@ public final class PipeEnd: @unchecked Sendable {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        if !writingMultipart { flush() }
+        partial.removeAll()
+        flush()
         incoming.readerClosed.store(true, ordering: .releasing)
         outgoing.writerClosed.store(true, ordering: .sequentiallyConsistent)
         outgoing.wakeReaderClosed()
@@ -174,20 +179,38 @@ public final class PipeEnd: @unchecked Sendable {
         if isClosed || outgoing.readerClosed.load(ordering: .relaxed) {
             // Nobody will read it: drop it rather than let it pile up.
             writingMultipart = message.more
+            partial.removeAll()
             return
         }
-        outgoing.queue.write(message)
         writingMultipart = message.more
-        if !message.more {
-            messagesWritten += 1
-            unpublished = true
+        if message.more {
+            partial.append(message)
+            return
         }
+        if !partial.isEmpty {
+            for part in partial { outgoing.queue.write(part) }
+            partial.removeAll(keepingCapacity: true)
+        }
+        outgoing.queue.write(message)
+        messagesWritten += 1
+        unpublished = true
     }
+
+    /// Drops the parts of a message whose last part was never written (libzmq's
+    /// `pipe_t::rollback`): an engine whose connection failed mid-message calls this, so the
+    /// reader never sees a message cut short.
+    public func rollback() {
+        partial.removeAll(keepingCapacity: true)
+        writingMultipart = false
+    }
+
+    /// Whether the last part written had MORE set (a message is being written).
+    public var isWritingMultipart: Bool { writingMultipart }
 
     /// Publishes every complete message written so far and wakes the peer if it was asleep.
     /// Writers call it at the end of a batch, not per message.
     public func flush() {
-        guard unpublished, !writingMultipart else { return }
+        guard unpublished else { return }
         unpublished = false
         if !outgoing.queue.flush() {
             outgoing.wakeReader()
