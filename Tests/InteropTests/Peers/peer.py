@@ -5,12 +5,17 @@ Runs one real libzmq socket (Debian's pyzmq on libzmq 4.3.4) and talks to the te
 
 stdout (every line flushed at once; binary values are lowercase hex, "" for empty):
     PORT <n>                      the ephemeral port bound (with --bind)
+    BOUND <endpoint>              the endpoint bound, wildcards resolved (with --bind-endpoint)
     STARTED                       the socket is set up (bound or connecting)
     SERVERKEY <z85> / CLIENTKEY <z85>   CURVE public keys this peer uses
     META <name> <hex>             a property of the next received message (printed before RECV)
     RECV <hex>|<hex>|...          one multipart message, every frame
     SENT                          a SEND command was queued by libzmq
-    SENDFAIL <errno> <reason>     a SEND command failed (after retrying EAGAIN/EHOSTUNREACH for 2 s)
+    SUBSCRIBED / UNSUBSCRIBED     a SUBSCRIBE / UNSUBSCRIBE command was applied
+    ECHOED                        with --echo: a received message was sent back (printed before
+                                  its META and RECV lines)
+    SENDFAIL <errno> <reason>     a SEND command failed (after retrying EAGAIN/EHOSTUNREACH for
+                                  --send-retry seconds, 2 by default)
     EVENT <NAME> <value>          a monitor event (value in decimal: a protocol-error code,
                                   a ZAP status such as 400, an fd, ...)
     ZAP <mechanism> <status> <hex>|<hex>   the ZAP handler's answer and the credentials it saw
@@ -19,12 +24,19 @@ stdout (every line flushed at once; binary values are lowercase hex, "" for empt
     NOZMQ <error>                 /usr/bin/python3 cannot import zmq (exit status 3)
 
 Options (see --help) pick the socket type, bind or connect, heartbeats, PLAIN/CURVE roles and
-keys, a ZAP handler, subscriptions, ZMQ_METADATA, a routing id, and monitor events. Properties
+keys, a ZAP handler, subscriptions, ZMQ_METADATA, a routing id (and ZMQ_CONNECT_ROUTING_ID for
+the connect), an arbitrary bind endpoint (ipc://...), echoing, and monitor events. Properties
 printed as META: Socket-Type, Identity, User-Id, Peer-Address, X-Origin.
+
+With --echo every received message is sent straight back, frame for frame (a REP's reply, a
+ROUTER's message back to its sender, a DEALER's or PAIR's message back), before it is printed:
+a test waiting for the echo is never blocked by a peer stuck writing a long RECV line.
 
 stdin commands, one per line:
     SEND <hex>|<hex>|...          send one multipart message (a ROUTER's first frame is the routing id)
     COUNT                         print COUNT
+    SUBSCRIBE <hex>               ZMQ_SUBSCRIBE on a SUB now (prints SUBSCRIBED)
+    UNSUBSCRIBE <hex>             ZMQ_UNSUBSCRIBE on a SUB now (prints UNSUBSCRIBED)
     QUIT                          exit at once
 
 Nothing can hang: an alarm kills the process after --timeout seconds, every socket has
@@ -68,7 +80,13 @@ def parse_args():
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--bind", action="store_true", help="bind tcp://127.0.0.1:* and print PORT")
     where.add_argument("--connect", metavar="ENDPOINT")
+    where.add_argument("--bind-endpoint", metavar="ENDPOINT",
+                       help="bind ENDPOINT (tcp://127.0.0.1:*, ipc:///tmp/x, ...) and print BOUND")
     p.add_argument("--identity", help="ZMQ_ROUTING_ID (text)")
+    p.add_argument("--connect-routing-id", help="ZMQ_CONNECT_ROUTING_ID (text) for the --connect")
+    p.add_argument("--echo", action="store_true", help="send every received message back (ECHOED)")
+    p.add_argument("--send-retry", type=float, default=2.0, metavar="SECONDS",
+                   help="how long SEND and --echo retry EAGAIN/EHOSTUNREACH (default 2)")
     p.add_argument("--metadata", action="append", default=[], help="ZMQ_METADATA property, NAME:VALUE")
     p.add_argument("--monitor", action="store_true", help="print monitor events")
     p.add_argument("--timeout", type=float, default=20.0, help="hard limit on the process, seconds")
@@ -89,7 +107,7 @@ def parse_args():
     return p.parse_args()
 
 
-def send_with_retry(sock, parts, limit=2.0):
+def send_with_retry(sock, parts, limit=2.0, report="SENT"):
     """Sends without blocking, retrying for up to `limit` seconds while libzmq has no pipe for
     the peer yet (EAGAIN) or a ROUTER does not know the routing id yet (EHOSTUNREACH): the
     test may ask for a send right after its own side of the handshake completed."""
@@ -97,7 +115,7 @@ def send_with_retry(sock, parts, limit=2.0):
     while True:
         try:
             sock.send_multipart(parts, flags=zmq.DONTWAIT)
-            out("SENT")
+            out(report)
             return
         except zmq.ZMQError as error:
             retry = error.errno in (zmq.EAGAIN, zmq.EHOSTUNREACH)
@@ -196,7 +214,12 @@ def main():
         sock.bind("tcp://127.0.0.1:*")
         endpoint = sock.getsockopt(zmq.LAST_ENDPOINT).decode()
         out("PORT", endpoint.rsplit(":", 1)[1])
+    elif args.bind_endpoint:
+        sock.bind(args.bind_endpoint)
+        out("BOUND", sock.getsockopt(zmq.LAST_ENDPOINT).decode())
     else:
+        if args.connect_routing_id is not None:
+            sock.setsockopt(zmq.CONNECT_ROUTING_ID, args.connect_routing_id.encode())
         sock.connect(args.connect)
     for message in args.send:
         sock.send_multipart(unhex_parts(message))
@@ -224,6 +247,8 @@ def main():
                 out("EVENT", name, value)
             elif item is sock:
                 frames = sock.recv_multipart(copy=False)
+                if args.echo:
+                    send_with_retry(sock, [f.bytes for f in frames], args.send_retry, report="ECHOED")
                 for name in ("Socket-Type", "Identity", "User-Id", "Peer-Address", "X-Origin"):
                     try:
                         value = frames[-1].get(name)
@@ -246,8 +271,11 @@ def main():
                         os._exit(0)
                     elif command == "COUNT":
                         out("COUNT", received)
+                    elif command in ("SUBSCRIBE", "UNSUBSCRIBE"):
+                        sock.setsockopt(getattr(zmq, command), bytes.fromhex(rest))
+                        out(command + "D")
                     elif command == "SEND":
-                        send_with_retry(sock, unhex_parts(rest))
+                        send_with_retry(sock, unhex_parts(rest), args.send_retry)
                     elif command:
                         out("UNKNOWN", command)
 
