@@ -9,6 +9,8 @@ import PackageDescription
 //   ZeroMQTransport  the I/O layer under the sockets: reactor (epoll, timers, mailbox).
 //   ZeroMQ      the sockets: Context, Socket, every classic pattern, sessions, inproc.
 //   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
+//   ZeroMQExamples  the zguide's classic examples as functions, run by thin executables
+//               (Sources/Examples/<name>/main.swift) and by Tests/ExamplesTests.
 let package = Package(
     name: "swift-zeromq",
     products: [
@@ -20,6 +22,14 @@ let package = Package(
         // The fuzzing harnesses' set-ups and invariant checks, shared by Fuzz/ (built there with
         // the sanitizers) and by the vector runner that replays fuzz regressions.
         .library(name: "FuzzSupport", targets: ["FuzzSupport"]),
+        // The zguide's examples (scripts/demo.sh runs them as separate processes).
+        .executable(name: "hwserver", targets: ["hwserver"]),
+        .executable(name: "hwclient", targets: ["hwclient"]),
+        .executable(name: "wuserver", targets: ["wuserver"]),
+        .executable(name: "wuclient", targets: ["wuclient"]),
+        .executable(name: "taskvent", targets: ["taskvent"]),
+        .executable(name: "taskwork", targets: ["taskwork"]),
+        .executable(name: "tasksink", targets: ["tasksink"]),
     ],
     targets: [
         .target(name: "ZMTP"),
@@ -39,6 +49,15 @@ let package = Package(
         .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ZeroMQTransport"]),
+        .target(name: "ZeroMQExamples", dependencies: ["ZeroMQ"], path: "Sources/Examples/ZeroMQExamples"),
+        .executableTarget(name: "hwserver", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/hwserver"),
+        .executableTarget(name: "hwclient", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/hwclient"),
+        .executableTarget(name: "wuserver", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/wuserver"),
+        .executableTarget(name: "wuclient", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/wuclient"),
+        .executableTarget(name: "taskvent", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/taskvent"),
+        .executableTarget(name: "taskwork", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/taskwork"),
+        .executableTarget(name: "tasksink", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/tasksink"),
+        .testTarget(name: "ExamplesTests", dependencies: ["ZeroMQExamples", "ZeroMQ"]),
         .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport", "ZeroMQ"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]

@@ -39,6 +39,25 @@ struct SocketBehaviourTests {
         #expect(try Self.inprocCapacity(sendHWM: 1, receiveHWM: 1, bindFirst: false) == 1)
     }
 
+    @Test("test_hwm: an inproc connecter that fills its pipe and closes before anyone binds loses nothing")
+    func inprocConnectAndCloseFirst() throws {
+        let context = try Context()
+        let endpoint = "inproc://\(Fixture.unique("close-first"))"
+        var sent = 0
+        do {
+            let push = try Fixture.socket(context, .push)
+            push.options.sendHighWaterMark = 5
+            try push.connect(endpoint)
+            while try push.trySend(Message(string: "\(sent)")) { sent += 1 }
+            push.close()
+        }
+        #expect(sent == 5)
+        let pull = try Fixture.socket(context, .pull)
+        try pull.bind(endpoint)
+        for i in 0..<sent { #expect(try pull.receiveString() == "\(i)") }
+        #expect(try pull.tryReceive() == nil)
+    }
+
     @Test("PUSH with no peer blocks: a send with no time to wait fails with wouldBlock")
     func pushWithoutPeersWouldBlock() throws {
         let context = try Context()

@@ -84,14 +84,12 @@ final class InprocRegistry: Sendable {
         }
     }
 
-    /// Forgets every binding and pending connect of a closing socket.
+    /// Forgets the bindings of a closing socket. Its pending connects stay: what it sent waits
+    /// in their pipes for a binder, which reads it and then finds the pipe closed (libzmq's
+    /// test_hwm "connect and close first").
     func remove(_ mailbox: SocketMailbox) {
         state.withLock { state in
             state.bound = state.bound.filter { $0.value.mailbox !== mailbox }
-            for (name, list) in state.pending {
-                let kept = list.filter { $0.connecter.mailbox !== mailbox }
-                state.pending[name] = kept.isEmpty ? nil : kept
-            }
         }
     }
 }

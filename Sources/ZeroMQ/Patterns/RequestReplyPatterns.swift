@@ -99,6 +99,11 @@ final class RequestPattern: SocketPattern {
     private func begin(_ message: Message) throws(ZeroMQError) -> Bool {
         var chosen: PeerPipe?
         var id: [UInt8]?
+        // Replies that arrived before this request cannot be its reply (libzmq eats them so an
+        // old reply from a slow peer is never taken for a new request's). Before sending: once
+        // the request is out, its reply may already be here.
+        reply.removeAll()
+        while queue.receive() != nil {}
         if options.requestCorrelate {
             let next = lastRequestId &+ 1
             // Host byte order, like libzmq's memcpy of a uint32: only this socket reads it back.
@@ -111,10 +116,6 @@ final class RequestPattern: SocketPattern {
             guard balancer.send(Message([UInt8](), more: true), to: &chosen) else { return false }
         }
         _ = balancer.send(message, to: &chosen)
-        // Replies that arrived before this request cannot be its reply (libzmq eats them so an
-        // old reply from a slow peer is never taken for a new request's).
-        reply.removeAll()
-        while queue.receive() != nil {}
         let request = Request(peer: chosen, id: id)
         state = message.more ? .sendingRequest(request) : .awaitingReply(request)
         return true

@@ -341,8 +341,12 @@ public final class Socket {
         eventLog.take()
     }
 
-    /// The number of peers currently attached (connected or queueing).
-    public var peerCount: Int { peers.count }
+    /// The number of peers currently attached (connected, or queueing for a connect), after
+    /// taking in what the I/O threads reported.
+    public var peerCount: Int {
+        if !isClosed { try? processCommands() }
+        return peers.count
+    }
 
     /// Messages the pattern dropped as it is allowed to (PUB at HWM, ROUTER with no route).
     public var droppedMessages: Int { pattern.droppedMessages }
