@@ -102,6 +102,11 @@ extension Connection {
     /// Frames one message part into the outbound buffer.
     mutating func encodeMessage(_ message: Message) {
         switch dataCodec {
+        case .plaintext where message.count >= Self.sharedBodyThreshold:
+            // The header here, the body by reference: it is never copied on its way out.
+            FrameEncoder.encodeHeader(size: message.count, more: message.more, command: false, version: framing, into: &outbound)
+            outboundBodies.append(TransmitBody(offset: outbound.count, bytes: message.slice))
+            outboundBodyBytes += message.count
         case .plaintext:
             FrameEncoder.encode(message, version: framing, into: &outbound)
         case .curve(var codec):

@@ -90,6 +90,10 @@ public struct Connection {
     var decoder: FrameDecoder
     /// Bytes waiting for ``pollTransmit(into:)``.
     var outbound: [UInt8] = []
+    /// Large message bodies waiting to be sent by reference, each at its offset in `outbound`.
+    var outboundBodies: [TransmitBody] = []
+    /// The total size of `outboundBodies`.
+    var outboundBodyBytes = 0
     /// Events produced but not yet returned (FIFO from `eventsHead`).
     var events: [ConnectionEvent] = []
     var eventsHead = 0
@@ -226,26 +230,67 @@ public struct Connection {
     }
 
     /// Appends every byte waiting to be sent to `buffer`; returns how many were appended.
+    /// Large bodies (see ``pollTransmit(into:bodies:)``) are copied in.
     @discardableResult
     public mutating func pollTransmit(into buffer: inout [UInt8]) -> Int {
-        let count = outbound.count
+        let count = outbound.count + outboundBodyBytes
         guard count > 0 else { return 0 }
-        if buffer.isEmpty {
+        if outboundBodies.isEmpty && buffer.isEmpty {
             swap(&buffer, &outbound)
         } else {
-            buffer.append(contentsOf: outbound)
+            var cursor = 0
+            for body in outboundBodies {
+                buffer.append(contentsOf: outbound[cursor..<body.offset])
+                buffer.append(contentsOf: body.bytes)
+                cursor = body.offset
+            }
+            buffer.append(contentsOf: outbound[cursor...])
         }
-        outbound.removeAll(keepingCapacity: true)
-        pongPending = false
+        clearTransmitted()
         return count
     }
 
+    /// Appends the bytes waiting to be sent to `buffer`, except large message bodies, which are
+    /// appended to `bodies` by reference with the offset in `buffer` where they belong: the
+    /// stream is `buffer[..<b0.offset]`, `b0.bytes`, `buffer[b0.offset..<b1.offset]`, … A driver
+    /// writes them with one vectored write and copies nothing (libzmq's zero-copy send of large
+    /// messages). Returns the number of stream bytes added.
+    @discardableResult
+    public mutating func pollTransmit(into buffer: inout [UInt8], bodies: inout [TransmitBody]) -> Int {
+        let count = outbound.count + outboundBodyBytes
+        guard count > 0 else { return 0 }
+        let base: Int
+        if buffer.isEmpty {
+            swap(&buffer, &outbound)
+            base = 0
+        } else {
+            base = buffer.count
+            buffer.append(contentsOf: outbound)
+        }
+        for body in outboundBodies {
+            bodies.append(TransmitBody(offset: base + body.offset, bytes: body.bytes))
+        }
+        clearTransmitted()
+        return count
+    }
+
+    private mutating func clearTransmitted() {
+        outbound.removeAll(keepingCapacity: true)
+        outboundBodies.removeAll(keepingCapacity: true)
+        outboundBodyBytes = 0
+        pongPending = false
+    }
+
     /// Whether bytes are waiting for ``pollTransmit(into:)``.
-    public var hasPendingTransmit: Bool { !outbound.isEmpty }
+    public var hasPendingTransmit: Bool { !outbound.isEmpty || outboundBodyBytes > 0 }
 
     /// How many bytes are waiting for ``pollTransmit(into:)``: a driver stops feeding messages
     /// (and stops reading a peer that does not read) once this passes its high-water mark.
-    public var pendingTransmitCount: Int { outbound.count }
+    public var pendingTransmitCount: Int { outbound.count + outboundBodyBytes }
+
+    /// Plaintext message bodies of at least this many bytes are not copied into the transmit
+    /// buffer but passed by reference through ``pollTransmit(into:bodies:)``.
+    public static let sharedBodyThreshold = 16_384
 
     /// Queues one message part. Before the handshake completes, parts wait and go out in order
     /// once it does.

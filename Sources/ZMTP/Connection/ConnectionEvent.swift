@@ -56,3 +56,15 @@ public struct PeerInfo: Hashable, Sendable {
         version.major > 3 || (version.major == 3 && version.minor >= 1)
     }
 }
+
+/// A large message body waiting to be sent by reference (``Connection/pollTransmit(into:bodies:)``):
+/// it belongs in the byte stream at `offset` of the transmit buffer.
+public struct TransmitBody: Sendable, Equatable {
+    public var offset: Int
+    public var bytes: ArraySlice<UInt8>
+
+    public init(offset: Int, bytes: ArraySlice<UInt8>) {
+        self.offset = offset
+        self.bytes = bytes
+    }
+}

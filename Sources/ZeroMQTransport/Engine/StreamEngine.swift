@@ -41,7 +41,8 @@ extension StreamEngineDelegate {
 ///
 /// Reads go into one 64 KiB buffer per engine and are handed to the core; the messages the core
 /// decodes are written to the pipe and published once per read, not per message. Messages the
-/// pipe delivers are framed by the core into one batch and written with one `write` call. When the
+/// pipe delivers are framed by the core into one batch and written with one `send` call (large
+/// bodies by reference, with `sendmsg`, never copied: ``OutputBuffer``). When the
 /// pipe toward the socket is full, the engine stops taking events from the core and stops reading
 /// the descriptor until the socket makes room: back-pressure reaches the TCP window, as in libzmq.
 ///
@@ -72,8 +73,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private var timer: Reactor.Timer?
     private var timerDeadline: ZMTPInstant?
     private var readBuffer: [UInt8]
-    private var writeBuffer: [UInt8] = []
-    private var written = 0
+    private var output = OutputBuffer()
     private var handshakeDone = false
     /// An event the pipe had no room for; delivered first once the socket reads.
     private var stalledEvent: ConnectionEvent?
@@ -192,7 +192,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             if connection.error != nil { break }
             flushOutput()
             guard !stopped else { return }
-            guard full, written == writeBuffer.count else { break }
+            guard full, output.isEmpty else { break }
             batches += 1
             if batches == Self.batchesPerTurn {
                 reactor.post { [weak self] in self?.pump() }
@@ -204,7 +204,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             stop(.protocolError(error))
             return
         }
-        if pipeDrained && written == writeBuffer.count {
+        if pipeDrained && output.isEmpty {
             stop(.stopped)
             return
         }
@@ -275,7 +275,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// stopped at a full batch (the pipe may hold more), false when the pipe ran dry.
     private func takeFromPipe() -> Bool {
         guard let pipe, !pipeDrained else { return false }
-        while writeBuffer.count - written + connection.pendingTransmitCount < Self.writeBatchSize {
+        while output.pending + connection.pendingTransmitCount < Self.writeBatchSize {
             let message: Message
             switch pipe.readState() {
             case .message(let m): message = m
@@ -310,23 +310,12 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     }
 
     private func flushOutput() {
-        if written == writeBuffer.count {
-            writeBuffer.removeAll(keepingCapacity: true)
-            written = 0
-        }
-        connection.pollTransmit(into: &writeBuffer)
-        while written < writeBuffer.count {
-            let n = writeBuffer[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n > 0 {
-                written += n
-            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                stop(.transport(TransportError.system("send", errno)))
-                return
-            }
+        output.take(from: &connection)
+        switch output.write(to: fd) {
+        case .done, .wouldBlock:
+            break
+        case .failed(let code):
+            stop(.transport(TransportError.system("send", code)))
         }
     }
 
@@ -351,7 +340,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         guard let registration else { return }
         var interest: IOEvents = []
         if !inputClosed && stalledEvent == nil { interest.insert(.readable) }
-        if written < writeBuffer.count { interest.insert(.writable) }
+        if !output.isEmpty { interest.insert(.writable) }
         try? reactor.update(registration, events: interest)
     }
 
