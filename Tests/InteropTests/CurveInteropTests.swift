@@ -95,7 +95,7 @@ extension LibzmqInterop {
             let scripted = bytes(hex: vector.randomness)
             let random = VectorRandom(scripted)
             let (peer, driver) = try startSession(
-                direction, peer: ["--type", "ROUTER", "--curve-server-secret", serverSecretZ85, "--zap", "--monitor"],
+                direction, peer: ["--type", "ROUTER", "--curve-server-secret=" + serverSecretZ85, "--zap", "--monitor"],
                 configuration: configuration, crypto: SodiumCurveCrypto(), random: random)
             defer { peer.stop() }
             #expect(try peer.waitForLine("SERVERKEY") == "SERVERKEY \(try CurveKeys.z85(bytes(hex: vector.serverPublicKey)))")
@@ -135,7 +135,7 @@ extension LibzmqInterop {
                 socketType: .dealer,
                 security: .curveClient(serverPublicKey: CurveKeys.generate().publicKey, keyPair: try ExampleKeys.client()))
             let (peer, driver) = try startSession(
-                direction, peer: ["--type", "ROUTER", "--curve-server-secret", ExampleKeys.serverSecret, "--monitor"],
+                direction, peer: ["--type", "ROUTER", "--curve-server-secret=" + ExampleKeys.serverSecret, "--monitor"],
                 configuration: configuration, crypto: SodiumCurveCrypto())
             defer { peer.stop() }
 
@@ -162,7 +162,7 @@ extension LibzmqInterop {
                 security: .curveServer(keyPair: try ExampleKeys.server(), zapDomain: "interop", authenticate: true))
             var clientKey: [UInt8] = []
             let (peer, driver) = try startSession(
-                direction, peer: ["--type", "DEALER", "--curve-server-key", ExampleKeys.serverPublic, "--monitor"],
+                direction, peer: ["--type", "DEALER", "--curve-server-key=" + ExampleKeys.serverPublic, "--monitor"],
                 configuration: configuration, crypto: SodiumCurveCrypto(),
                 authenticate: { request in request.credentials == [clientKey] ? .accept(userID: "curve-user") : .deny })
             defer { peer.stop() }
@@ -198,7 +198,7 @@ extension LibzmqInterop {
             let wrongKey = try CurveKeys.z85(CurveKeys.generate().publicKey)
             let early = direction == .libzmqConnects ? ["--send", hex(utf8("must not arrive either"))] : []
             let (peer, driver) = try startSession(
-                direction, peer: ["--type", "DEALER", "--curve-server-key", wrongKey, "--monitor"] + early,
+                direction, peer: ["--type", "DEALER", "--curve-server-key=" + wrongKey, "--monitor"] + early,
                 configuration: configuration, crypto: SodiumCurveCrypto(), authenticate: { _ in .accept() })
             defer { peer.stop() }
 

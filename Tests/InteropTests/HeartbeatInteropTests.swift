@@ -34,7 +34,7 @@ extension LibzmqInterop {
                                            keyPair: try ExampleKeys.client()))
             }
 
-            var peerSecurity: [String] { curve ? ["--curve-server-secret", ExampleKeys.serverSecret] : [] }
+            var peerSecurity: [String] { curve ? ["--curve-server-secret=" + ExampleKeys.serverSecret] : [] }
 
             func start(peer arguments: [String], configuration: Connection.Configuration) throws -> (LibzmqPeer, BlockingDriver) {
                 try startSession(

@@ -46,7 +46,7 @@ extension LibzmqInterop {
             configuration.greetingMinorVersion = minor
             let (peer, driver) = try startSession(
                 .libzmqConnects,
-                peer: ["--type", "SUB", "--subscribe", hex(Self.topic), "--curve-server-key", ExampleKeys.serverPublic],
+                peer: ["--type", "SUB", "--subscribe", hex(Self.topic), "--curve-server-key=" + ExampleKeys.serverPublic],
                 configuration: configuration, crypto: SodiumCurveCrypto())
             defer { peer.stop() }
 

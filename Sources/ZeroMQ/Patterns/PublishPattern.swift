@@ -38,8 +38,7 @@ final class PublishPattern: SocketPattern {
     /// ZMQ_XPUB_MANUAL: the subscriber whose subscription the application received last.
     private var lastSubscriber: PeerPipe?
     /// The subscribers the message being sent goes to, from its first part to its last.
-    private var recipients: [PeerPipe] = []
-    private var sendingMore = false
+    private var distributor = Distributor()
     private(set) var droppedMessages = 0
 
     init(options: SocketOptions, extended: Bool) {
@@ -67,7 +66,7 @@ final class PublishPattern: SocketPattern {
     func detach(_ peer: PeerPipe) {
         guard let index = subscribers.firstIndex(where: { $0 === peer }) else { return }
         subscribers.remove(at: index)
-        recipients.removeAll { $0 === peer }
+        distributor.remove(peer)
         if lastSubscriber === peer { lastSubscriber = nil }
         // libzmq synthesises the cancels a departing subscriber never sent.
         for topic in peer.subscriptions.topics() {
@@ -164,32 +163,17 @@ final class PublishPattern: SocketPattern {
     // MARK: Messages
 
     func send(_ message: Message) throws(ZeroMQError) -> Bool {
-        if !sendingMore {
-            recipients.removeAll(keepingCapacity: true)
+        if !distributor.isMidMessage {
             let invert = options.invertMatching
-            message.withUnsafeBytes { data in
-                for peer in subscribers where peer.subscriptions.matches(data) != invert {
-                    recipients.append(peer)
-                }
+            let outcome = message.withUnsafeBytes { data in
+                distributor.begin(subscribers.lazy.filter { $0.subscriptions.matches(data) != invert },
+                                  allOrNothing: options.xpubNoDrop)
             }
-            if options.xpubNoDrop {
-                // Every recipient must have room, or nobody gets it and the send waits.
-                for peer in recipients where !peer.pipe.checkWrite() {
-                    recipients.removeAll(keepingCapacity: true)
-                    return false
-                }
-            } else {
-                let before = recipients.count
-                recipients.removeAll { !$0.pipe.checkWrite() }
-                droppedMessages += before - recipients.count
-            }
+            // XPUB_NODROP: every recipient must have room, or nobody gets it and the send waits.
+            guard let missed = outcome else { return false }
+            droppedMessages += missed
         }
-        for peer in recipients {
-            peer.pipe.write(message)
-            if !message.more { peer.pipe.flush() }
-        }
-        sendingMore = message.more
-        if !message.more { recipients.removeAll(keepingCapacity: true) }
+        distributor.write(message)
         return true
     }
 

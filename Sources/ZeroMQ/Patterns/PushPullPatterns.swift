@@ -56,10 +56,7 @@ final class DealerPattern: SocketPattern {
 
     func attach(_ peer: PeerPipe) {
         // PROBE_ROUTER: an empty message first, so a ROUTER learns us before we speak.
-        if options.probeRouter {
-            peer.pipe.write(Message.empty)
-            peer.pipe.flush()
-        }
+        if options.probeRouter { peer.sendProbe() }
         balancer.attach(peer)
         queue.attach(peer)
     }

@@ -49,10 +49,7 @@ final class RequestPattern: SocketPattern {
 
     func attach(_ peer: PeerPipe) {
         // PROBE_ROUTER works on REQ as on DEALER (libzmq's REQ is a DEALER).
-        if options.probeRouter {
-            peer.pipe.write(Message.empty)
-            peer.pipe.flush()
-        }
+        if options.probeRouter { peer.sendProbe() }
         balancer.attach(peer)
         queue.attach(peer)
     }
@@ -235,10 +232,7 @@ final class ReplyPattern: SocketPattern {
 
     func attach(_ peer: PeerPipe) {
         // libzmq's REP is a ROUTER and honours PROBE_ROUTER too.
-        if options.probeRouter {
-            peer.pipe.write(Message.empty)
-            peer.pipe.flush()
-        }
+        if options.probeRouter { peer.sendProbe() }
         queue.attach(peer)
     }
 

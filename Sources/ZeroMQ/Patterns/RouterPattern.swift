@@ -46,10 +46,7 @@ final class RouterPattern: SocketPattern {
     func attach(_ peer: PeerPipe) {
         // PROBE_ROUTER: an empty message first, so a ROUTER at the other end learns our id before
         // we have anything to say (libzmq writes it when the pipe attaches, handshake or not).
-        if options.probeRouter {
-            peer.pipe.write(Message.empty)
-            peer.pipe.flush()
-        }
+        if options.probeRouter { peer.sendProbe() }
         // A connect named by CONNECT_ROUTING_ID is routable before its handshake, as in libzmq:
         // messages to it queue until the connection is up.
         if peer.peer == nil && peer.assignedRoutingId == nil {

@@ -29,8 +29,7 @@ final class SubscribePattern: SocketPattern {
     /// Parts of a message already started on follow.
     private var receivingMore = false
     /// XSUB: the publishers the message being sent goes to, from its first part to its last.
-    private var recipients: [PeerPipe] = []
-    private var sendingMore = false
+    private var distributor = Distributor()
     private(set) var droppedMessages = 0
 
     init(options: SocketOptions, extended: Bool) {
@@ -55,7 +54,7 @@ final class SubscribePattern: SocketPattern {
 
     func detach(_ peer: PeerPipe) {
         publishers.removeAll { $0 === peer }
-        recipients.removeAll { $0 === peer }
+        distributor.remove(peer)
         queue.detach(peer)
         // The rest of a read-ahead multipart message went with its pipe.
         if let stashed = stash, stashed.from === peer, stashed.message.more { stash = nil }
@@ -102,7 +101,7 @@ final class SubscribePattern: SocketPattern {
 
     func send(_ message: Message) throws(ZeroMQError) -> Bool {
         guard extended else { throw .notSupported("SUB cannot send; use subscribe(_:)") }
-        if !sendingMore, !message.more, message.count > 0 {
+        if !distributor.isMidMessage, !message.more, message.count > 0 {
             switch message.withUnsafeBytes({ $0[0] }) {
             case 1:
                 filter.add(message.bytes.dropFirst())
@@ -116,18 +115,10 @@ final class SubscribePattern: SocketPattern {
             }
         }
         // A message for the publishers (libzmq's XSUB sends it to all of them).
-        if !sendingMore {
-            recipients = publishers
-            let before = recipients.count
-            recipients.removeAll { !$0.pipe.checkWrite() }
-            droppedMessages += before - recipients.count
+        if !distributor.isMidMessage {
+            droppedMessages += distributor.begin(publishers, allOrNothing: false) ?? 0
         }
-        for peer in recipients {
-            peer.pipe.write(message)
-            if !message.more { peer.pipe.flush() }
-        }
-        sendingMore = message.more
-        if !message.more { recipients.removeAll(keepingCapacity: true) }
+        distributor.write(message)
         return true
     }
 

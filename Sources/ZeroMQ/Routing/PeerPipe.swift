@@ -28,6 +28,12 @@ final class PeerPipe {
         self.session = session
     }
 
+    /// ZMQ_PROBE_ROUTER: an empty message first, so that a ROUTER learns us before we speak.
+    func sendProbe() {
+        pipe.write(Message.empty)
+        pipe.flush()
+    }
+
     /// The properties messages from this peer carry (Socket-Type, Identity, Peer-Address, …).
     var properties: Metadata { peer?.properties ?? Metadata() }
 }

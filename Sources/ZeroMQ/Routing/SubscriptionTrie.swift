@@ -95,18 +95,7 @@ struct SubscriptionTrie {
 
     /// Every held prefix, once each (for replaying subscriptions to a new peer).
     func topics() -> [[UInt8]] {
-        var result: [[UInt8]] = []
-        var prefix: [UInt8] = []
-        func walk(_ node: Node) {
-            if node.count > 0 { result.append(prefix) }
-            for (byte, child) in zip(node.keys, node.children) {
-                prefix.append(byte)
-                walk(child)
-                prefix.removeLast()
-            }
-        }
-        walk(root)
-        return result
+        countedTopics().map(\.topic)
     }
 
     /// Every held prefix with its count.

@@ -104,7 +104,9 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     private var lastConnectError: TransportError?
 
     private func scheduleRetry() {
-        guard !closing, let delay = backoff.next() else {
+        // Once the socket is closed, retrying goes on only while messages wait for the peer;
+        // LINGER's timer bounds it.
+        guard !closing || (pipe?.checkRead() ?? false), let delay = backoff.next() else {
             end()
             return
         }

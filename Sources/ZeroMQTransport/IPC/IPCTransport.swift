@@ -44,7 +44,7 @@ public final class IPCListener: TransportListener, IOHandler, @unchecked Sendabl
         if text == "*" || text == "ipc://*" {
             var template = Array("/tmp/zmq-XXXXXX".utf8CString)
             guard mkdtemp(&template) != nil else { throw TransportError.system("mkdtemp", errno) }
-            let directory = String(cString: template)
+            let directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             temporary = directory
             address = try IPCAddress(directory + "/socket")
         } else {
@@ -101,70 +101,37 @@ public final class IPCListener: TransportListener, IOHandler, @unchecked Sendabl
     }
 
     public func ready(_ events: IOEvents, hangup: Bool) {
-        for _ in 0..<64 {
-            let client = accept(fd, nil, nil)
-            if client < 0 { return }
-            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+        StreamConnectAttempt.acceptPending(on: fd) { client in
             onAccept(StreamConnection(fd: client, peerAddress: address.path))
         }
     }
 }
 
 /// One connection attempt to a Unix domain socket.
-public final class IPCConnecter: TransportConnecter, IOHandler, @unchecked Sendable {
+public final class IPCConnecter: TransportConnecter, @unchecked Sendable {
     private let text: String
-    private let reactor: Reactor
-    private var completion: ((Result<StreamConnection, TransportError>) -> Void)?
-    private var fd: Int32 = -1
-    private var registration: Reactor.Registration?
-    private var path = ""
+    private let attempt: StreamConnectAttempt
 
     public init(address: String, reactor: Reactor, completion: @escaping (Result<StreamConnection, TransportError>) -> Void) {
         self.text = address
-        self.reactor = reactor
-        self.completion = completion
+        let path = (try? IPCAddress(address))?.path ?? address
+        attempt = StreamConnectAttempt(reactor: reactor, label: "connect ipc://\(path)") { result in
+            completion(result.map { StreamConnection(fd: $0, peerAddress: path) })
+        }
     }
 
     public func start() {
-        do throws(TransportError) {
+        let text = text
+        attempt.start { (fd: inout Int32) throws(TransportError) -> Int32 in
             let address = try IPCAddress(text)
-            path = address.path
             fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw TransportError.system("socket", errno) }
-            if address.withSockaddr({ connect(fd, $0, $1) }) == 0 {
-                finish(.success(StreamConnection(fd: fd, peerAddress: path)))
-                return
-            }
-            guard errno == EINPROGRESS || errno == EAGAIN else { throw TransportError.system("connect \(address)", errno) }
-            registration = try reactor.register(fd: fd, events: .writable, handler: self)
-        } catch {
-            finish(.failure(error))
+            let socket = fd
+            return address.withSockaddr { connect(socket, $0, $1) }
         }
     }
 
     public func cancel() {
-        completion = nil
-        if let registration { reactor.deregister(registration) }
-        registration = nil
-        if fd >= 0 { close(fd) }
-        fd = -1
-    }
-
-    public func ready(_ events: IOEvents, hangup: Bool) {
-        var error: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-        if let registration { reactor.deregister(registration) }
-        registration = nil
-        finish(error == 0 ? .success(StreamConnection(fd: fd, peerAddress: path)) : .failure(.system("connect \(text)", error)))
-    }
-
-    private func finish(_ result: Result<StreamConnection, TransportError>) {
-        if case .failure = result, fd >= 0 { close(fd) }
-        fd = -1
-        let completion = self.completion
-        self.completion = nil
-        completion?(result)
+        attempt.cancel()
     }
 }

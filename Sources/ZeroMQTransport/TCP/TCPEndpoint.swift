@@ -70,8 +70,8 @@ public struct TCPEndpoint: Hashable, Sendable, CustomStringConvertible {
             }
             cursor = info.pointee.ai_next
         }
-        // With `*`, prefer IPv4 as libzmq does (its default is ZMQ_IPV6=0).
-        if host == "*" { addresses.sort { $0.family == AF_INET && $1.family != AF_INET } }
-        return addresses
+        // Prefer IPv4, as libzmq does by default (ZMQ_IPV6=0): `*` binds IPv4, and a name such as
+        // `localhost` that resolves to both connects over IPv4. An IPv6 literal has only IPv6.
+        return addresses.filter { $0.family == AF_INET } + addresses.filter { $0.family != AF_INET }
     }
 }

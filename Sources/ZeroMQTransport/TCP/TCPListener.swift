@@ -62,12 +62,7 @@ public final class TCPListener: IOHandler, @unchecked Sendable {
     }
 
     public func ready(_ events: IOEvents, hangup: Bool) {
-        // Accept what is pending now; level-triggered polling brings us back for the rest.
-        for _ in 0..<64 {
-            let client = accept(fd, nil, nil)
-            if client < 0 { return }
-            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+        StreamConnectAttempt.acceptPending(on: fd) { client in
             TCPOptions.configure(client, options)
             onAccept(client, SocketAddress.peer(of: client))
         }
