@@ -26,15 +26,17 @@ struct TransportTests {
         _ = try Self.roundTrip(bind: "tcp://127.0.0.1:\(Fixture.freePort())")
         _ = try Self.roundTrip(bind: "tcp://[::1]:*")
         let context = try Context()
-        let server = try Fixture.socket(context, .pair)
+        // A DEALER server: a PAIR takes one peer at a time, and the second client below may
+        // arrive before the first one's departure has been seen.
+        let server = try Fixture.socket(context, .dealer)
         try server.bind("tcp://127.0.0.1:*")
         let serverPort = server.lastEndpoint.split(separator: ":").last.map(String.init) ?? ""
-        let viaName = try Fixture.socket(context, .pair)
+        let viaName = try Fixture.socket(context, .dealer)
         try viaName.connect("tcp://localhost:\(serverPort)")
         try viaName.send("by name")
         #expect(try server.receiveString() == "by name")
         viaName.close()
-        let fromSource = try Fixture.socket(context, .pair)
+        let fromSource = try Fixture.socket(context, .dealer)
         try fromSource.connect("tcp://127.0.0.1:0;127.0.0.1:\(serverPort)")
         try fromSource.send("from a source address")
         let message = try server.receiveMultipart()
