@@ -45,16 +45,18 @@ public protocol TransportConnecter: AnyObject {
 }
 
 /// A way to carry ZMTP byte streams, chosen by an endpoint's scheme (`tcp://`, `ipc://`, or a
-/// scheme of your own, registered with the Context). Every method runs on `reactor`'s thread,
-/// and the listener and connecter it returns are used there only.
+/// scheme of your own, registered with the Context). `listen` runs on the thread that binds
+/// (it binds at once, so errors and the bound endpoint are known to `bind`); the listener's
+/// `start`/`close`, `connect` and the connecter it returns run on `reactor`'s thread, and so do
+/// the `onAccept` and `completion` callbacks.
 ///
 /// A transport produces connected stream descriptors; the engine drives ZMTP over them. The
 /// built-in `tcp` and `ipc` transports are implemented with this protocol too.
 public protocol Transport: Sendable {
     /// The endpoint scheme, without `://`.
     var scheme: String { get }
-    /// Binds `address` (the endpoint without its scheme) and calls `onAccept` for every
-    /// connection once the listener is started.
+    /// Binds `address` (the endpoint without its scheme) and calls `onAccept`, on `reactor`'s
+    /// thread, for every connection once the listener is started.
     func listen(at address: String, options: TransportOptions, reactor: Reactor,
                 onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener
     /// Prepares one attempt to connect to `address`; `completion` runs once, on the reactor.
