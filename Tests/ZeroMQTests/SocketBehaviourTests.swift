@@ -167,6 +167,42 @@ struct SocketBehaviourTests {
         #expect(try pull.receiveString() == "last words")
     }
 
+    @Test("LINGER runs out on a connection whose peer never reads: the context terminates")
+    func lingerExpiresOnAStuckConnection() throws {
+        let receiving = try Context()
+        let pull = try Fixture.socket(receiving, .pull)
+        pull.options.receiveHighWaterMark = 1
+        try pull.bind("tcp://127.0.0.1:*")
+        let sending = Handoff<Context?>(try Context())
+        do {
+            guard let context = sending.value else { return }
+            let push = try context.socket(.push)
+            push.options.sendHighWaterMark = 1
+            push.options.linger = .milliseconds(100)
+            try push.connect(pull.lastEndpoint)
+            let big = Message([UInt8](repeating: 1, count: 1 << 20))
+            // Fill the pipe, the engine and the kernel's buffers: the peer never reads.
+            var sent = 0
+            while sent < 64, (try? push.send(big, timeout: .seconds(2))) != nil { sent += 1 }
+            #expect(sent < 64)
+            push.close()
+        }
+        // Terminate on another thread; a bounded wait turns a hang into a failure.
+        let finished = Handoff(false)
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(Handoff((sending, finished))).toOpaque()
+        pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            let items = Unmanaged<Handoff<(Handoff<Context?>, Handoff<Bool>)>>.fromOpaque(raw).takeRetainedValue().value
+            items.0.value?.terminate()
+            items.1.value = true
+            return nil
+        }, box)
+        #expect(Fixture.eventually(attempts: 3000) { finished.value }, "terminate must return once LINGER runs out")
+        if finished.value { pthread_join(thread, nil) } else { pthread_detach(thread) }
+        _ = pull
+    }
+
     @Test("LINGER 0: closing discards the queue and context termination returns")
     func lingerZeroDiscards() throws {
         let context = try Context()

@@ -203,13 +203,12 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         guard case .active = state else { return }
         state = .idle
         pipe?.setSink(self)
-        if closing {
-            end()
-            return
-        }
         switch role {
         case .accepted:
             end()
+        case .connect where closing:
+            // The socket is gone: reconnect only to deliver what still waits, within LINGER.
+            scheduleRetry()
         case .connect:
             // libzmq ends a raw (STREAM) session whose pipe the socket closed.
             if configuration.raw, pipe?.peerClosed ?? false {
@@ -246,9 +245,9 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         switch state {
         case .ended:
             return
-        case .active(let engine):
+        case .active:
             if pipe == nil || linger == .zero {
-                engine.stop()
+                end()
                 return
             }
         case .connecting, .waitingToRetry, .idle:
@@ -277,14 +276,17 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     }
 
     private func end() {
-        switch state {
+        let previous = state
+        // Ended first: stopping the engine calls back into engineStopped, which must find the
+        // session over rather than end it a second time.
+        state = .ended
+        switch previous {
         case .ended: return
         case .connecting(let connecter): connecter.cancel()
         case .waitingToRetry(let timer): reactor.cancel(timer)
         case .active(let engine): engine.stop()
         case .idle: break
         }
-        state = .ended
         if let lingerTimer { reactor.cancel(lingerTimer) }
         lingerTimer = nil
         pipe?.close()
