@@ -65,4 +65,42 @@ struct EventTests {
         #expect(events.contains { if case .handshakeSucceeded = $0 { return true }; return false })
         #expect(events.contains(.disconnected(endpoint: server.lastEndpoint, reason: .closedByPeer)))
     }
+
+    @Test("A monitor is an AsyncSequence of typed events that ends when the socket closes")
+    func monitorSequence() async throws {
+        let context = try Context()
+        let server = try Fixture.socket(context, .pull)
+        let monitor = server.monitor()
+        try server.bind("tcp://127.0.0.1:*")
+        let endpoint = server.lastEndpoint
+        let client = try Fixture.socket(context, .push)
+        try client.connect(endpoint)
+        try await client.send("hi")
+        #expect(try await server.receiveString() == "hi")
+        client.close()
+        var seen: [SocketEvent] = []
+        for await event in monitor {
+            seen.append(event)
+            if case .disconnected = event { server.close() }
+        }
+        #expect(seen.first == .listening(endpoint: endpoint))
+        #expect(seen.contains { if case .accepted = $0 { return true }; return false })
+        #expect(seen.contains { if case .handshakeSucceeded = $0 { return true }; return false })
+        #expect(seen.last == .monitorStopped)
+        #expect(monitor.droppedEvents == 0)
+    }
+
+    @Test("A monitor nobody reads holds nothing up: it keeps the newest events and counts the rest")
+    func unreadMonitorIsBounded() throws {
+        let context = try Context()
+        let client = try Fixture.socket(context, .dealer)
+        client.options.reconnectInterval = .milliseconds(1)
+        let monitor = client.monitor(capacity: 4)
+        try client.connect("tcp://127.0.0.1:\(Fixture.freePort())")
+        // Refused connects keep coming; the socket goes on working.
+        #expect(Fixture.eventually { monitor.droppedEvents > 0 })
+        try client.send("queued")  // still usable: queued for the peer that never comes
+        client.close()
+        context.terminate()
+    }
 }

@@ -23,6 +23,9 @@ public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
     case disconnected(endpoint: String, reason: DisconnectReason)
     /// A listener or a connect ended for good (ZMQ_EVENT_CLOSED).
     case closed(endpoint: String)
+    /// The monitor ends here: the socket closed or the monitor was stopped
+    /// (ZMQ_EVENT_MONITOR_STOPPED).
+    case monitorStopped
 
     /// Why a connection ended.
     public enum DisconnectReason: Sendable, Equatable {
@@ -43,30 +46,37 @@ public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
         case .handshakeFailed(let e, let error): return "handshake on \(e) failed: \(error)"
         case .disconnected(let e, let reason): return "disconnected \(e): \(reason)"
         case .closed(let e): return "closed \(e)"
+        case .monitorStopped: return "monitor stopped"
         }
     }
 }
 
-/// A socket's recent connection events, written by its I/O threads. Bounded: when full, the
-/// oldest events are dropped and counted.
+/// A socket's connection events, written by its I/O threads: kept in a bounded log for
+/// ``Socket/takeEvents()`` and handed to every live ``SocketMonitor``. Bounded everywhere: when a
+/// reader falls behind, the oldest events are dropped and counted, so nobody who stops reading can
+/// hold up the socket or the context.
 final class SocketEventLog: Sendable {
     static let capacity = 1024
 
     private struct State {
         var events: [SocketEvent] = []
         var dropped = 0
+        var monitors: [MonitorChannel] = []
+        var closed = false
     }
 
     private let state = Mutex(State())
 
     func record(_ event: SocketEvent) {
-        state.withLock { state in
+        let monitors = state.withLock { state -> [MonitorChannel] in
             if state.events.count >= Self.capacity {
                 state.events.removeFirst()
                 state.dropped += 1
             }
             state.events.append(event)
+            return state.monitors
         }
+        for monitor in monitors { monitor.deliver(event) }
     }
 
     func take() -> (events: [SocketEvent], dropped: Int) {
@@ -77,5 +87,140 @@ final class SocketEventLog: Sendable {
             }
             return (state.events, state.dropped)
         }
+    }
+
+    /// A new monitor, receiving the events recorded from now on.
+    func addMonitor(capacity: Int) -> MonitorChannel {
+        let channel = MonitorChannel(capacity: capacity)
+        let closed = state.withLock { state -> Bool in
+            if !state.closed { state.monitors.append(channel) }
+            return state.closed
+        }
+        if closed { channel.finish() }
+        return channel
+    }
+
+    func removeMonitor(_ channel: MonitorChannel) {
+        state.withLock { $0.monitors.removeAll { $0 === channel } }
+        channel.finish()
+    }
+
+    /// The socket closed: monitors end after the events they hold (the I/O threads may still
+    /// report lingering connections to ``take()``).
+    func close() {
+        let monitors = state.withLock { state -> [MonitorChannel] in
+            state.closed = true
+            defer { state.monitors.removeAll() }
+            return state.monitors
+        }
+        for monitor in monitors { monitor.finish() }
+    }
+}
+
+/// One monitor's bounded queue of events and its suspended reader.
+final class MonitorChannel: Sendable {
+    private struct State {
+        var events: [SocketEvent] = []
+        var head = 0
+        var dropped = 0
+        var finished = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    var dropped: Int { state.withLock { $0.dropped } }
+
+    func deliver(_ event: SocketEvent) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.finished else { return nil }
+            if state.events.count - state.head >= capacity {
+                state.head += 1
+                state.dropped += 1
+            }
+            state.events.append(event)
+            if state.head > 64 && state.head * 2 > state.events.count {
+                state.events.removeFirst(state.head)
+                state.head = 0
+            }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Ends the stream: ``SocketEvent/monitorStopped`` is delivered last.
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.finished else { return nil }
+            state.events.append(.monitorStopped)
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// The next event, or nil once finished and drained. Suspends while none is waiting.
+    func next() async -> SocketEvent? {
+        while true {
+            enum Step { case event(SocketEvent), end, wait }
+            let step = state.withLock { state -> Step in
+                if state.head < state.events.count {
+                    let event = state.events[state.head]
+                    state.head += 1
+                    return .event(event)
+                }
+                return state.finished ? .end : .wait
+            }
+            switch step {
+            case .event(let event): return event
+            case .end: return nil
+            case .wait:
+                if Task.isCancelled { return nil }
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let resumeNow = state.withLock { state -> Bool in
+                            if state.head < state.events.count || state.finished || Task.isCancelled { return true }
+                            state.waiter = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                } onCancel: {
+                    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        defer { state.waiter = nil }
+                        return state.waiter
+                    }
+                    waiter?.resume()
+                }
+            }
+        }
+    }
+}
+
+/// A socket's connection events as an `AsyncSequence` (``Socket/monitor(capacity:)``): typed,
+/// bounded, `Sendable` (read it from any task), and unable to hold anything up: when the reader
+/// falls behind by `capacity` events, the oldest are dropped and counted in ``droppedEvents``.
+/// It ends with ``SocketEvent/monitorStopped`` when the socket closes or ``stop()`` is called.
+public struct SocketMonitor: AsyncSequence, Sendable {
+    public typealias Element = SocketEvent
+    let channel: MonitorChannel
+    let log: SocketEventLog
+
+    /// Events dropped because the reader fell behind.
+    public var droppedEvents: Int { channel.dropped }
+
+    /// Ends the sequence (after ``SocketEvent/monitorStopped``).
+    public func stop() { log.removeMonitor(channel) }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(channel: channel) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let channel: MonitorChannel
+        public mutating func next() async -> SocketEvent? { await channel.next() }
     }
 }

@@ -133,6 +133,15 @@ extension Socket {
 
     // MARK: Readiness
 
+    /// A descriptor for integrating with another event loop (libzmq's ZMQ_FD, with a stronger
+    /// promise). It becomes readable whenever the socket's ``events`` may have changed: a message
+    /// arrived for a receiver that had found nothing, a full peer made room, a peer came or went.
+    /// Reading ``events`` (or any send or receive) consumes the readiness. The guarantee: after a
+    /// call that left ``events`` without `.receive` (or `.send`), the descriptor turns readable
+    /// before a receive (or send) can succeed. It never needs to be read or written directly, and
+    /// it stays valid until the socket closes.
+    public var fileDescriptor: Int32 { mailbox.fd }
+
     /// What the socket can do now without blocking (ZMQ_EVENTS).
     public var events: SocketEvents {
         guard !isClosed else { return [] }

@@ -229,6 +229,7 @@ public final class Socket {
         }
         listeners.removeAll()
         sessions.terminate(endpoint: nil, linger: options.linger)
+        eventLog.close()
         context.inproc.remove(mailbox)
         context.core.socketClosed(mailbox)
     }
@@ -339,6 +340,14 @@ public final class Socket {
     /// and how many were dropped because nobody took them (the log keeps the last 1024).
     public func takeEvents() -> (events: [SocketEvent], dropped: Int) {
         eventLog.take()
+    }
+
+    /// This socket's connection events from now on, as a bounded `AsyncSequence` that any task
+    /// may read (libzmq's `zmq_socket_monitor`, typed). It cannot hang the socket or the context:
+    /// a reader that falls `capacity` events behind loses the oldest, counted in
+    /// ``SocketMonitor/droppedEvents``. It ends when the socket closes.
+    public func monitor(capacity: Int = 1024) -> SocketMonitor {
+        SocketMonitor(channel: eventLog.addMonitor(capacity: capacity), log: eventLog)
     }
 
     /// The number of peers currently attached (connected, or queueing for a connect), after
