@@ -9,6 +9,12 @@ public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
     case listening(endpoint: String)
     /// A connection was accepted (ZMQ_EVENT_ACCEPTED).
     case accepted(endpoint: String, peerAddress: String)
+    /// A connect's attempt is in progress (ZMQ_EVENT_CONNECT_DELAYED).
+    case connectDelayed(endpoint: String)
+    /// A bind failed (ZMQ_EVENT_BIND_FAILED).
+    case bindFailed(endpoint: String, error: ZeroMQError)
+    /// Accepting a connection failed (ZMQ_EVENT_ACCEPT_FAILED): out of descriptors, …
+    case acceptFailed(endpoint: String, error: TransportError)
     /// A connect's attempt reached its peer (ZMQ_EVENT_CONNECTED).
     case connected(endpoint: String, peerAddress: String)
     /// A connect's attempt failed and will be retried after `after` (ZMQ_EVENT_CONNECT_RETRIED).
@@ -47,6 +53,9 @@ public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
         case .disconnected(let e, let reason): return "disconnected \(e): \(reason)"
         case .closed(let e): return "closed \(e)"
         case .monitorStopped: return "monitor stopped"
+        case .connectDelayed(let e): return "connecting \(e)"
+        case .bindFailed(let e, let error): return "bind \(e) failed: \(error)"
+        case .acceptFailed(let e, let error): return "accept on \(e) failed: \(error)"
         }
     }
 }
@@ -63,12 +72,14 @@ final class SocketEventLog: Sendable {
         var dropped = 0
         var monitors: [MonitorChannel] = []
         var closed = false
+        var counters = ConnectionCounters()
     }
 
     private let state = Mutex(State())
 
     func record(_ event: SocketEvent) {
         let monitors = state.withLock { state -> [MonitorChannel] in
+            state.counters.count(event)
             if state.events.count >= Self.capacity {
                 state.events.removeFirst()
                 state.dropped += 1
@@ -78,6 +89,8 @@ final class SocketEventLog: Sendable {
         }
         for monitor in monitors { monitor.deliver(event) }
     }
+
+    var counters: ConnectionCounters { state.withLock { $0.counters } }
 
     func take() -> (events: [SocketEvent], dropped: Int) {
         state.withLock { state in

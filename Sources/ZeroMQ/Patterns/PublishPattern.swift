@@ -8,7 +8,7 @@ import ZMTP
 ///
 /// - Sending: a message's first part decides which subscribers get it (prefix match, inverted by
 ///   ZMQ_INVERT_MATCHING); the later parts go to the same subscribers. A subscriber at its
-///   high-water mark misses the message (counted in ``droppedMessages``), unless
+///   high-water mark misses the message (counted in ``drops``), unless
 ///   ZMQ_XPUB_NODROP, with which the send would block instead and nothing is sent.
 /// - Receiving (XPUB only): subscriptions are passed to the application, a subscribe when the
 ///   topic is new across all subscribers and a cancel when its last subscriber went
@@ -39,7 +39,7 @@ final class PublishPattern: SocketPattern {
     private var lastSubscriber: PeerPipe?
     /// The subscribers the message being sent goes to, from its first part to its last.
     private var distributor = Distributor()
-    private(set) var droppedMessages = 0
+    private(set) var drops = DropCounts()
 
     init(options: SocketOptions, extended: Bool) {
         self.options = options
@@ -171,7 +171,7 @@ final class PublishPattern: SocketPattern {
             }
             // XPUB_NODROP: every recipient must have room, or nobody gets it and the send waits.
             guard let missed = outcome else { return false }
-            droppedMessages += missed
+            drops.atHighWaterMark += missed
         }
         distributor.write(message)
         return true

@@ -197,14 +197,14 @@ final class RequestPattern: SocketPattern {
 ///
 /// A request without a delimiter is discarded whole. Sending before a request was received, or
 /// receiving while a reply is owed, fails with ``ZeroMQError/Code/wrongState`` (EFSM). A reply
-/// whose peer has gone, or whose pipe is full, is dropped (counted in ``droppedMessages``).
+/// whose peer has gone, or whose pipe is full, is dropped (counted in ``drops``).
 final class ReplyPattern: SocketPattern {
     var options: SocketOptions
     private var queue = FairQueue()
     private var state: State = .awaitingRequest
     /// The request being delivered (its envelope already taken out).
     private var request = PartQueue()
-    private(set) var droppedMessages = 0
+    private(set) var drops = DropCounts()
 
     /// Where the request-reply cycle stands.
     enum State {
@@ -313,7 +313,11 @@ final class ReplyPattern: SocketPattern {
             throw ZeroMQError(.wrongState, "REP must receive a whole request before sending a reply")
         case .owingReply(let origin):
             guard let peer = origin.peer, !peer.pipe.peerStoppedReading, peer.pipe.checkWrite() else {
-                droppedMessages += 1
+                if let peer = origin.peer, !peer.pipe.peerStoppedReading {
+                    drops.atHighWaterMark += 1
+                } else {
+                    drops.noRoute += 1
+                }
                 state = message.more ? .sendingReply(nil) : .awaitingRequest
                 return true
             }

@@ -27,7 +27,7 @@ final class RouterPattern: SocketPattern {
     private var unrouted: Set<PeerPipe> = []
     /// Pipes this pattern closed (handed over): drained until the socket detaches them.
     private var dropped: Set<PeerPipe> = []
-    private(set) var droppedMessages = 0
+    private(set) var drops = DropCounts()
 
     /// Where the parts of the message being sent go.
     enum Outbound {
@@ -119,7 +119,7 @@ final class RouterPattern: SocketPattern {
     // MARK: Sending
 
     /// The first part names the peer; the rest go to it. An unknown id, or a peer at its
-    /// high-water mark, drops the message (counted in ``droppedMessages``) unless
+    /// high-water mark, drops the message (counted in ``drops``) unless
     /// ROUTER_MANDATORY is set: then an unknown id throws ``ZeroMQError/Code/hostUnreachable``
     /// and a full peer blocks (libzmq's EAGAIN). A routing id sent without MORE is ignored, as
     /// libzmq does with that malformed message.
@@ -131,13 +131,13 @@ final class RouterPattern: SocketPattern {
                 if options.routerMandatory {
                     throw ZeroMQError(.hostUnreachable, "ROUTER has no peer with routing id \(message.hexDescription)")
                 }
-                droppedMessages += 1
+                drops.noRoute += 1
                 outbound = .discarding
                 return true
             }
             guard peer.pipe.checkWrite() else {
                 if options.routerMandatory { return false }
-                droppedMessages += 1
+                drops.atHighWaterMark += 1
                 outbound = .discarding
                 return true
             }

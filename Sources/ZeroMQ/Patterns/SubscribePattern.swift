@@ -14,7 +14,7 @@ import ZMTP
 ///   message waiting is returned.
 /// - Sending (XSUB only): a single-part message starting with 1 or 0 is a subscription and is
 ///   tracked as above; anything else goes to every publisher, and a publisher at its high-water
-///   mark misses it (counted in ``droppedMessages``). SUB cannot send.
+///   mark misses it (counted in ``drops``). SUB cannot send.
 final class SubscribePattern: SocketPattern {
     var options: SocketOptions
     /// XSUB rather than SUB.
@@ -30,7 +30,7 @@ final class SubscribePattern: SocketPattern {
     private var receivingMore = false
     /// XSUB: the publishers the message being sent goes to, from its first part to its last.
     private var distributor = Distributor()
-    private(set) var droppedMessages = 0
+    private(set) var drops = DropCounts()
 
     init(options: SocketOptions, extended: Bool) {
         self.options = options
@@ -116,7 +116,7 @@ final class SubscribePattern: SocketPattern {
         }
         // A message for the publishers (libzmq's XSUB sends it to all of them).
         if !distributor.isMidMessage {
-            droppedMessages += distributor.begin(publishers, allOrNothing: false) ?? 0
+            drops.atHighWaterMark += distributor.begin(publishers, allOrNothing: false) ?? 0
         }
         distributor.write(message)
         return true

@@ -76,14 +76,29 @@ protocol SocketPattern: AnyObject {
     /// ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE (SUB, XSUB; XPUB in manual mode).
     func subscribe(_ topic: [UInt8]) throws(ZeroMQError)
     func unsubscribe(_ topic: [UInt8]) throws(ZeroMQError)
-    /// Messages this pattern dropped because of a full peer or no route (PUB at HWM, ROUTER
-    /// without ROUTER_MANDATORY).
-    var droppedMessages: Int { get }
+    /// Messages this pattern dropped as it may: at a full peer (PUB at HWM) or for want of a
+    /// route (ROUTER without ROUTER_MANDATORY, a REP reply to a peer that left).
+    var drops: DropCounts { get }
 }
 
 extension SocketPattern {
     func identified(_ peer: PeerPipe) {}
     func subscribe(_ topic: [UInt8]) throws(ZeroMQError) { throw .notSupported("subscribe on this socket type") }
     func unsubscribe(_ topic: [UInt8]) throws(ZeroMQError) { throw .notSupported("unsubscribe on this socket type") }
-    var droppedMessages: Int { 0 }
+    var drops: DropCounts { DropCounts() }
+}
+
+/// Messages a pattern dropped, by cause.
+public struct DropCounts: Sendable, Hashable {
+    /// The peer's queue was at its high-water mark (PUB/XPUB, XSUB, ROUTER, REP).
+    public var atHighWaterMark = 0
+    /// No peer to send to: an unknown routing id, a REP reply whose requester left.
+    public var noRoute = 0
+
+    public var total: Int { atHighWaterMark + noRoute }
+
+    public init(atHighWaterMark: Int = 0, noRoute: Int = 0) {
+        self.atHighWaterMark = atHighWaterMark
+        self.noRoute = noRoute
+    }
 }

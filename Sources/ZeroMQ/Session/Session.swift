@@ -87,6 +87,8 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         }
         state = .connecting(connecter)
         connecter.start()
+        // Not done at once (the usual case for tcp): the attempt is in progress.
+        if case .connecting = state { events.record(.connectDelayed(endpoint: endpoint)) }
     }
 
     private func connected(_ result: Result<StreamConnection, TransportError>) {

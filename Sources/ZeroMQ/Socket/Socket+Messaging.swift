@@ -43,6 +43,8 @@ extension Socket {
         try checkUsable()
         guard try pattern.send(message) else { return false }
         sendingMore = message.more
+        traffic.bytesSent &+= UInt64(message.count)
+        if !message.more { traffic.messagesSent &+= 1 }
         return true
     }
 
@@ -105,6 +107,8 @@ extension Socket {
             return nil
         }
         hasMore = received.message.more
+        traffic.bytesReceived &+= UInt64(received.message.count)
+        if !received.message.more { traffic.messagesReceived &+= 1 }
         return received
     }
 
@@ -133,13 +137,35 @@ extension Socket {
 
     // MARK: Readiness
 
-    /// A descriptor for integrating with another event loop (libzmq's ZMQ_FD, with a stronger
-    /// promise). It becomes readable whenever the socket's ``events`` may have changed: a message
-    /// arrived for a receiver that had found nothing, a full peer made room, a peer came or went.
-    /// Reading ``events`` (or any send or receive) consumes the readiness. The guarantee: after a
-    /// call that left ``events`` without `.receive` (or `.send`), the descriptor turns readable
-    /// before a receive (or send) can succeed. It never needs to be read or written directly, and
-    /// it stays valid until the socket closes.
+    /// A descriptor for integrating with another event loop (libzmq's ZMQ_FD, with its promise
+    /// stated exactly). Watch it for readability; never read, write or close it. It becomes
+    /// readable whenever the socket's ``events`` may have changed: a message arrived for a
+    /// receiver that had found nothing, a full peer made room, a peer came or went.
+    ///
+    /// What it guarantees:
+    /// - **No lost wake-up.** Once a call has shown that the socket cannot receive (``events``
+    ///   without `.receive`, or ``tryReceive()`` returning nil), whatever later makes a receive
+    ///   possible also makes the descriptor readable. Likewise for sending, after ``events``
+    ///   without `.send` or ``trySend(_:)`` returning false: room at a peer, or a new peer.
+    /// - **Readable until you look.** It stays readable until your next call on the socket that
+    ///   takes in what the I/O threads reported (``events``, any send or receive, …), so level-
+    ///   and edge-triggered loops both work, provided each wake-up is followed by such a call.
+    ///
+    /// What it does not:
+    /// - **Readable is not ready.** A wake-up may change nothing (a message a SUB filters out, a
+    ///   peer that came and went): ask ``events``.
+    /// - **Only what a call left unavailable is announced.** After a receive that returned a
+    ///   message, more may wait without a signal; after your own call changed the socket's state
+    ///   (a REP received, so it can send), nothing is signalled either. Before sleeping again,
+    ///   receive until ``tryReceive()`` returns nil (or ``events`` lacks `.receive`).
+    ///
+    /// ```swift
+    /// // Once at the start, then each time the loop reports the descriptor readable:
+    /// while let message = try socket.tryReceive() { handle(message) }
+    /// ```
+    ///
+    /// It stays open while the socket object lives; stop watching it before ``close()``. ``Poller``
+    /// does all of this for you.
     public var fileDescriptor: Int32 { mailbox.fd }
 
     /// What the socket can do now without blocking (ZMQ_EVENTS).

@@ -53,6 +53,8 @@ public final class Socket {
     public private(set) var isClosed = false
     /// Mid-way through sending a multipart message.
     var sendingMore = false
+    /// The application-side counters of ``statistics``.
+    var traffic = SocketStatistics()
     /// ZMQ_CONNECT_ROUTING_ID values given to connects, by their session.
     var connectRoutingIds: [SessionID: [UInt8]] = [:]
 
@@ -115,11 +117,13 @@ public final class Socket {
                                 configuration: configuration)
         let listener: any TransportListener
         do throws(TransportError) {
-            listener = try transport.listen(at: address, options: configuration.transport, reactor: reactor) { connection in
-                acceptor.accept(connection)
-            }
+            listener = try transport.listen(at: address, options: configuration.transport, reactor: reactor,
+                                            onAccept: { connection in acceptor.accept(connection) },
+                                            onAcceptFailure: { error in acceptor.failed(error) })
         } catch {
-            throw ZeroMQError(error)
+            let failure = ZeroMQError(error)
+            eventLog.record(.bindFailed(endpoint: endpoint, error: failure))
+            throw failure
         }
         let bound = listener.boundEndpoint
         acceptor.endpoint = bound
@@ -350,6 +354,20 @@ public final class Socket {
         SocketMonitor(channel: eventLog.addMonitor(capacity: capacity), log: eventLog)
     }
 
+    /// Everything counted so far: traffic, drops by cause, connections, reconnects, handshakes.
+    public var statistics: SocketStatistics {
+        var statistics = traffic
+        statistics.dropped = pattern.drops
+        let counters = eventLog.counters
+        statistics.connectionsAccepted = counters.accepted
+        statistics.connectionsMade = counters.connected
+        statistics.reconnects = counters.retried
+        statistics.handshakesSucceeded = counters.handshakesSucceeded
+        statistics.handshakeFailures = counters.handshakeFailures
+        statistics.disconnections = counters.disconnected
+        return statistics
+    }
+
     /// The number of peers currently attached (connected, or queueing for a connect), after
     /// taking in what the I/O threads reported.
     public var peerCount: Int {
@@ -358,7 +376,7 @@ public final class Socket {
     }
 
     /// Messages the pattern dropped as it is allowed to (PUB at HWM, ROUTER with no route).
-    public var droppedMessages: Int { pattern.droppedMessages }
+    public var droppedMessages: Int { pattern.drops.total }
 }
 
 /// Accepts connections for one listener, on its reactor's thread.
@@ -379,6 +397,10 @@ final class Acceptor: @unchecked Sendable {
         self.events = events
         self.reactor = reactor
         self.configuration = configuration
+    }
+
+    func failed(_ error: TransportError) {
+        events.record(.acceptFailed(endpoint: endpoint, error: error))
     }
 
     func accept(_ connection: StreamConnection) {

@@ -11,7 +11,7 @@ public protocol IOHandler: AnyObject {
     func ready(_ events: IOEvents, hangup: Bool)
 }
 
-/// One I/O thread: a ``Poller`` over non-blocking descriptors, timers, and a mailbox through which
+/// One I/O thread: a ``ReadinessPoller`` over non-blocking descriptors, timers, and a mailbox through which
 /// other threads hand it work (libzmq's `io_thread_t` with its `mailbox_t`).
 ///
 /// Everything but ``post(_:)``, ``start()``, ``stop()`` and ``isOnLoopThread`` must be called on
@@ -35,7 +35,7 @@ public final class Reactor: @unchecked Sendable {
 
     private static let wakeupToken: UInt64 = 0
 
-    private let poller: Poller
+    private let poller: ReadinessPoller
     private let wakeup: WakeupSignal
     private let mailbox = Mutex<[@Sendable () -> Void]>([])
     private let runState = Mutex<RunState>(.idle)
@@ -49,7 +49,7 @@ public final class Reactor: @unchecked Sendable {
     private var running = true
 
     /// - Parameter poller: the readiness backend (epoll by default).
-    public init(poller: Poller? = nil) throws(TransportError) {
+    public init(poller: ReadinessPoller? = nil) throws(TransportError) {
         if let poller {
             self.poller = poller
         } else {

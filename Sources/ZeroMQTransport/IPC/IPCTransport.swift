@@ -17,6 +17,14 @@ public struct IPCTransport: Transport {
         try IPCListener(address: address, reactor: reactor, backlog: options.backlog, onAccept: onAccept)
     }
 
+    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+                       onAccept: @escaping (StreamConnection) -> Void,
+                       onAcceptFailure: @escaping (TransportError) -> Void) throws(TransportError) -> any TransportListener {
+        let listener = try IPCListener(address: address, reactor: reactor, backlog: options.backlog, onAccept: onAccept)
+        listener.onAcceptFailure = onAcceptFailure
+        return listener
+    }
+
     public func connect(to address: String, options: TransportOptions, reactor: Reactor,
                         completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter {
         IPCConnecter(address: address, reactor: reactor, completion: completion)
@@ -34,6 +42,8 @@ public final class IPCListener: TransportListener, IOHandler, @unchecked Sendabl
     private let onAccept: (StreamConnection) -> Void
     private var registration: Reactor.Registration?
     private var closed = false
+    /// Told when a pending connection could not be accepted.
+    var onAcceptFailure: ((TransportError) -> Void)?
     /// The temporary directory made for `ipc://*`, removed on close.
     private let temporaryDirectory: String?
 
@@ -101,7 +111,7 @@ public final class IPCListener: TransportListener, IOHandler, @unchecked Sendabl
     }
 
     public func ready(_ events: IOEvents, hangup: Bool) {
-        StreamConnectAttempt.acceptPending(on: fd) { client in
+        StreamConnectAttempt.acceptPending(on: fd, failed: onAcceptFailure) { client in
             onAccept(StreamConnection(fd: client, peerAddress: address.path))
         }
     }

@@ -14,6 +14,8 @@ public final class TCPListener: IOHandler, @unchecked Sendable {
     private let reactor: Reactor
     private let onAccept: (Int32, SocketAddress?) -> Void
     private let options: TransportOptions
+    /// Told when a pending connection could not be accepted.
+    var onAcceptFailure: ((TransportError) -> Void)?
     private var registration: Reactor.Registration?
     private var closed = false
 
@@ -62,7 +64,7 @@ public final class TCPListener: IOHandler, @unchecked Sendable {
     }
 
     public func ready(_ events: IOEvents, hangup: Bool) {
-        StreamConnectAttempt.acceptPending(on: fd) { client in
+        StreamConnectAttempt.acceptPending(on: fd, failed: onAcceptFailure) { client in
             TCPOptions.configure(client, options)
             onAccept(client, SocketAddress.peer(of: client))
         }

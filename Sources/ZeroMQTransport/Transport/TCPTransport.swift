@@ -16,6 +16,16 @@ public struct TCPTransport: Transport {
         }
     }
 
+    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+                       onAccept: @escaping (StreamConnection) -> Void,
+                       onAcceptFailure: @escaping (TransportError) -> Void) throws(TransportError) -> any TransportListener {
+        let listener = try TCPListener(endpoint: address, reactor: reactor, backlog: options.backlog, options: options) { fd, peer in
+            onAccept(StreamConnection(fd: fd, peerAddress: peer.map { Self.hostPart($0) } ?? ""))
+        }
+        listener.onAcceptFailure = onAcceptFailure
+        return listener
+    }
+
     public func connect(to address: String, options: TransportOptions, reactor: Reactor,
                         completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter {
         TCPConnecter(endpoint: address, reactor: reactor, options: options) { result in

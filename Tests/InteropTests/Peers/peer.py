@@ -16,6 +16,8 @@ stdout (every line flushed at once; binary values are lowercase hex, "" for empt
                                   its META and RECV lines)
     SENDFAIL <errno> <reason>     a SEND command failed (after retrying EAGAIN/EHOSTUNREACH for
                                   --send-retry seconds, 2 by default)
+    MONEVENT <NAME> <value> <ep>  with --monitor-reader: a message of a monitor stream, parsed by
+                                  pyzmq's parse_monitor_message
     EVENT <NAME> <value>          a monitor event (value in decimal: a protocol-error code,
                                   a ZAP status such as 400, an fd, ...)
     ZAP <mechanism> <status> <hex>|<hex>   the ZAP handler's answer and the credentials it saw
@@ -89,6 +91,8 @@ def parse_args():
                    help="how long SEND and --echo retry EAGAIN/EHOSTUNREACH (default 2)")
     p.add_argument("--metadata", action="append", default=[], help="ZMQ_METADATA property, NAME:VALUE")
     p.add_argument("--monitor", action="store_true", help="print monitor events")
+    p.add_argument("--monitor-reader", action="store_true",
+                   help="the socket reads a monitor stream: print each message as MONEVENT <name> <value> <endpoint>")
     p.add_argument("--timeout", type=float, default=20.0, help="hard limit on the process, seconds")
     p.add_argument("--subscribe", action="append", default=[], help="SUB topic (hex)")
     p.add_argument("--heartbeat-ivl", type=int)
@@ -247,6 +251,17 @@ def main():
                 out("EVENT", name, value)
             elif item is sock:
                 frames = sock.recv_multipart(copy=False)
+                if args.monitor_reader:
+                    # libzmq's own parser of its monitor format (two frames, v1 layout).
+                    from zmq.utils.monitor import parse_monitor_message
+                    event = parse_monitor_message([f.bytes for f in frames])
+                    try:
+                        name = zmq.Event(event["event"]).name
+                    except ValueError:
+                        name = "UNKNOWN_%d" % event["event"]
+                    endpoint = event["endpoint"]
+                    out("MONEVENT", name, int(event["value"]), endpoint.decode() if isinstance(endpoint, bytes) else endpoint)
+                    continue
                 if args.echo:
                     send_with_retry(sock, [f.bytes for f in frames], args.send_retry, report="ECHOED")
                 for name in ("Socket-Type", "Identity", "User-Id", "Peer-Address", "X-Origin"):

@@ -26,7 +26,7 @@ public struct PollEvent: Sendable {
 
 /// The readiness backend under a ``Reactor``: epoll on Linux; a `poll(2)` or kqueue backend can
 /// implement the same four calls. Level-triggered: a descriptor is reported while it stays ready.
-public protocol Poller: AnyObject {
+public protocol ReadinessPoller: AnyObject {
     /// Starts watching `fd` for `events`, reporting it with `token`.
     func add(fd: Int32, token: UInt64, events: IOEvents) throws(TransportError)
     /// Changes what `fd` is watched for.
@@ -38,8 +38,8 @@ public protocol Poller: AnyObject {
     func wait(timeoutMilliseconds: Int32, into events: inout [PollEvent]) throws(TransportError)
 }
 
-/// ``Poller`` over Linux epoll, level-triggered.
-public final class EpollPoller: Poller {
+/// ``ReadinessPoller`` over Linux epoll, level-triggered.
+public final class EpollPoller: ReadinessPoller {
     private let epollFD: Int32
     private var buffer: [epoll_event]
 

@@ -1,0 +1,47 @@
+/// What a socket has done, counted (readable at any time with ``Socket/statistics``; exported
+/// to swift-metrics by the `ZeroMQMetrics` module). libzmq counts none of this; in particular
+/// its users cannot see a message dropped at a high-water mark. Here every drop the pattern
+/// allows is counted, by cause.
+public struct SocketStatistics: Sendable, Hashable {
+    /// Whole messages the application sent and received, and their bytes (all parts).
+    public var messagesSent: UInt64 = 0
+    public var bytesSent: UInt64 = 0
+    public var messagesReceived: UInt64 = 0
+    public var bytesReceived: UInt64 = 0
+    /// Messages dropped as the pattern allows, by cause.
+    public var dropped = DropCounts()
+    /// Connections accepted by binds and made by connects.
+    public var connectionsAccepted: UInt64 = 0
+    public var connectionsMade: UInt64 = 0
+    /// Connect attempts that failed and were retried.
+    public var reconnects: UInt64 = 0
+    /// ZMTP handshakes that completed and that failed.
+    public var handshakesSucceeded: UInt64 = 0
+    public var handshakeFailures: UInt64 = 0
+    /// Established connections that ended.
+    public var disconnections: UInt64 = 0
+
+    public init() {}
+}
+
+/// The counters only the I/O threads see (kept by the event log).
+struct ConnectionCounters: Sendable, Hashable {
+    var accepted: UInt64 = 0
+    var connected: UInt64 = 0
+    var retried: UInt64 = 0
+    var handshakesSucceeded: UInt64 = 0
+    var handshakeFailures: UInt64 = 0
+    var disconnected: UInt64 = 0
+
+    mutating func count(_ event: SocketEvent) {
+        switch event {
+        case .accepted: accepted += 1
+        case .connected: connected += 1
+        case .connectRetried: retried += 1
+        case .handshakeSucceeded: handshakesSucceeded += 1
+        case .handshakeFailed: handshakeFailures += 1
+        case .disconnected: disconnected += 1
+        case .listening, .closed, .monitorStopped, .connectDelayed, .bindFailed, .acceptFailed: break
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ZMTP
+import ZeroMQTransport
+
+/// Which events a libzmq-format monitor sends (libzmq's `ZMQ_EVENT_*` bits).
+public struct SocketEventMask: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let connected = SocketEventMask(rawValue: 0x0001)
+    public static let connectDelayed = SocketEventMask(rawValue: 0x0002)
+    public static let connectRetried = SocketEventMask(rawValue: 0x0004)
+    public static let listening = SocketEventMask(rawValue: 0x0008)
+    public static let bindFailed = SocketEventMask(rawValue: 0x0010)
+    public static let accepted = SocketEventMask(rawValue: 0x0020)
+    public static let acceptFailed = SocketEventMask(rawValue: 0x0040)
+    public static let closed = SocketEventMask(rawValue: 0x0080)
+    public static let closeFailed = SocketEventMask(rawValue: 0x0100)
+    public static let disconnected = SocketEventMask(rawValue: 0x0200)
+    public static let monitorStopped = SocketEventMask(rawValue: 0x0400)
+    public static let handshakeFailedNoDetail = SocketEventMask(rawValue: 0x0800)
+    public static let handshakeSucceeded = SocketEventMask(rawValue: 0x1000)
+    public static let handshakeFailedProtocol = SocketEventMask(rawValue: 0x2000)
+    public static let handshakeFailedAuth = SocketEventMask(rawValue: 0x4000)
+    /// ZMQ_EVENT_ALL.
+    public static let all = SocketEventMask(rawValue: 0xFFFF)
+}
+
+extension SocketEvent {
+    /// The event as libzmq numbers it, with its value: a descriptor for connection events (0
+    /// here: descriptors stay inside the engine), the errno of a failure, the retry interval in
+    /// ms, the ZMTP protocol error code (`ZMQ_PROTOCOL_ERROR_*`) or the ZAP status code.
+    public var libzmqEvent: (event: SocketEventMask, value: UInt32) {
+        switch self {
+        case .connected: return (.connected, 0)
+        case .connectDelayed: return (.connectDelayed, 115)  // EINPROGRESS
+        case .connectRetried(_, let after, _): return (.connectRetried, UInt32(clamping: SessionConfiguration.milliseconds(after)))
+        case .listening: return (.listening, 0)
+        case .bindFailed(_, let error): return (.bindFailed, UInt32(bitPattern: error.systemCode))
+        case .accepted: return (.accepted, 0)
+        case .acceptFailed(_, let error): return (.acceptFailed, UInt32(bitPattern: error.code))
+        case .closed: return (.closed, 0)
+        case .disconnected: return (.disconnected, 0)
+        case .monitorStopped: return (.monitorStopped, 0)
+        case .handshakeSucceeded: return (.handshakeSucceeded, 0)
+        case .handshakeFailed(_, let error):
+            if error.code == .authenticationFailed {
+                // The ZAP status code ("400 …"), as libzmq reports HANDSHAKE_FAILED_AUTH.
+                let digits = error.detail.prefix { $0.isNumber }
+                return (.handshakeFailedAuth, UInt32(digits) ?? 0)
+            }
+            // libzmq's own codes are ZMQ_PROTOCOL_ERROR_ZMTP_* (0x1…) and _ZAP_* (0x2…); ours
+            // beyond them (timeouts, legacy peers, …) have no libzmq number.
+            switch error.code.rawValue >> 28 {
+            case 1, 2: return (.handshakeFailedProtocol, error.code.rawValue)
+            default: return (.handshakeFailedNoDetail, 0)
+            }
+        }
+    }
+
+    /// The endpoint the event is about ("" for ``monitorStopped``).
+    public var endpoint: String {
+        switch self {
+        case .connected(let e, _), .connectDelayed(let e), .connectRetried(let e, _, _), .listening(let e),
+             .bindFailed(let e, _), .accepted(let e, _), .acceptFailed(let e, _), .closed(let e),
+             .disconnected(let e, _), .handshakeSucceeded(let e, _), .handshakeFailed(let e, _):
+            return e
+        case .monitorStopped:
+            return ""
+        }
+    }
+
+    /// libzmq's two-frame monitor message (v1 layout): 16-bit event and 32-bit value in the
+    /// host's byte order, as libzmq copies them, then the endpoint.
+    public var libzmqMessage: [Message] {
+        let (event, value) = libzmqEvent
+        var head: [UInt8] = []
+        withUnsafeBytes(of: event.rawValue) { head.append(contentsOf: $0) }
+        withUnsafeBytes(of: value) { head.append(contentsOf: $0) }
+        return [Message(head, more: true), Message(string: endpoint)]
+    }
+}
+
+extension Socket {
+    /// Publishes this socket's events in libzmq's monitor format on a PAIR socket bound at
+    /// `endpoint` (libzmq's `zmq_socket_monitor`): any transport, not only inproc, so a monitor
+    /// reader written for libzmq (pyzmq's `parse_monitor_message`, `zmq_socket_monitor` readers in
+    /// C) can read it from another process. Returns the bound endpoint.
+    ///
+    /// It never holds the socket up: events nobody is connected to read, or that find the reader's
+    /// queue full, are dropped. The stream ends with MONITOR_STOPPED when the socket closes.
+    @discardableResult
+    public func monitor(endpoint: String, events mask: SocketEventMask = .all) throws(ZeroMQError) -> String {
+        let publisher = try context.socket(.pair)
+        publisher.options.linger = .milliseconds(500)
+        try publisher.bind(endpoint)
+        let bound = publisher.lastEndpoint
+        let events = monitor()
+        Task.detached {
+            for await event in events {
+                let message = event.libzmqMessage
+                guard mask.contains(event.libzmqEvent.event), let head = message.first, let tail = message.last else { continue }
+                // Both parts or neither: the second part of a started message is always taken.
+                if (try? publisher.trySend(head)) == true { _ = try? publisher.trySend(tail) }
+            }
+            publisher.close()
+        }
+        return bound
+    }
+}
