@@ -11,6 +11,8 @@ import PackageDescription
 //   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
 //   ZeroMQExamples  the zguide's classic examples as functions, run by thin executables
 //               (Sources/Examples/<name>/main.swift) and by Tests/ExamplesTests.
+//   ZeroMQCat   zmqcat, the command-line peer (Sources/Tools): its commands as a library that
+//               Tests/ZeroMQCatTests runs in-process, and the thin `zmqcat` executable.
 let package = Package(
     name: "swift-zeromq",
     products: [
@@ -18,6 +20,7 @@ let package = Package(
         .library(name: "ZMTPSodium", targets: ["ZMTPSodium"]),
         .library(name: "ZeroMQTransport", targets: ["ZeroMQTransport"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "ZeroMQMetrics", targets: ["ZeroMQMetrics"]),
         .executable(name: "zmtp-demo", targets: ["ZMTPDemo"]),
         // The fuzzing harnesses' set-ups and invariant checks, shared by Fuzz/ (built there with
         // the sanitizers) and by the vector runner that replays fuzz regressions.
@@ -30,6 +33,12 @@ let package = Package(
         .executable(name: "taskvent", targets: ["taskvent"]),
         .executable(name: "taskwork", targets: ["taskwork"]),
         .executable(name: "tasksink", targets: ["tasksink"]),
+        // The command-line peer: any socket type, from a shell (Sources/Tools).
+        .executable(name: "zmqcat", targets: ["zmqcat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         .target(name: "ZMTP"),
@@ -49,6 +58,10 @@ let package = Package(
         .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ZeroMQTransport"]),
+        // Socket statistics exported through swift-metrics (opt-in: a module of its own).
+        .target(name: "ZeroMQMetrics", dependencies: ["ZeroMQ", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .testTarget(name: "ZeroMQMetricsTests", dependencies: ["ZeroMQMetrics", "ZeroMQ",
+                                                               .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .target(name: "ZeroMQExamples", dependencies: ["ZeroMQ"], path: "Sources/Examples/ZeroMQExamples"),
         .executableTarget(name: "hwserver", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/hwserver"),
         .executableTarget(name: "hwclient", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/hwclient"),
@@ -59,6 +72,12 @@ let package = Package(
         .executableTarget(name: "tasksink", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/tasksink"),
         .testTarget(name: "ExamplesTests", dependencies: ["ZeroMQExamples", "ZeroMQ"]),
         .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport", "ZeroMQ"], exclude: ["Peers"]),
+        // zmqcat: the commands in a library (testable in-process), a thin executable.
+        .target(name: "ZeroMQCat",
+                dependencies: ["ZeroMQ", "ZMTPSodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Sources/Tools/ZeroMQCat", exclude: ["README-section.md"]),
+        .executableTarget(name: "zmqcat", dependencies: ["ZeroMQCat"], path: "Sources/Tools/zmqcat"),
+        .testTarget(name: "ZeroMQCatTests", dependencies: ["ZeroMQCat", "ZeroMQ", "ZMTPSodium"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
 )
