@@ -75,7 +75,7 @@ let package = Package(
         // zmqcat: the commands in a library (testable in-process), a thin executable.
         .target(name: "ZeroMQCat",
                 dependencies: ["ZeroMQ", "ZMTPSodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                path: "Sources/Tools/ZeroMQCat", exclude: ["README-section.md"]),
+                path: "Sources/Tools/ZeroMQCat"),
         .executableTarget(name: "zmqcat", dependencies: ["ZeroMQCat"], path: "Sources/Tools/zmqcat"),
         .testTarget(name: "ZeroMQCatTests", dependencies: ["ZeroMQCat", "ZeroMQ", "ZMTPSodium"], exclude: ["Peers"]),
     ],

@@ -74,6 +74,32 @@ extension ZmqcatTests {
             #expect(try peer.waitForMessages(1) == [[bytes("world")]])
         }
 
+        @Test("a zmqcat CURVE server with --curve-allow serves the allowed client and refuses another (status 3)")
+        func curveAllow() async throws {
+            let server = try #require(keyPair(await zmqcat(["keygen"])))
+            let allowed = try #require(keyPair(await zmqcat(["keygen"])))
+            let stranger = try #require(keyPair(await zmqcat(["keygen"])))
+            for (client, served) in [(allowed, true), (stranger, false)] {
+                let endpoint = freshIPC()
+                defer { removeIPC(endpoint) }
+                let peer = try LibzmqPeer(["--type", "REQ", "--connect", endpoint, "--curve-server-key", server.public,
+                                           "--curve-secret", client.secret, "--send", hex(bytes("knock"))])
+                defer { peer.stop() }
+                try peer.waitForLine("STARTED")
+                let run = await zmqcat(["rep", "--bind", endpoint, "--curve-server", "--curve-secret", server.secret,
+                                        "--curve-allow", allowed.public, "-n", "1", "--timeout", served ? "10" : "1"])
+                if served {
+                    #expect(run.status == .success, "\(run.stderr)")
+                    #expect(run.lines == ["knock"])
+                    #expect(try peer.waitForMessages(1) == [[bytes("knock")]])
+                } else {
+                    #expect(run.status == .connectionFailed, "\(run.stderr)")
+                    #expect(run.stderr.contains("HANDSHAKE_FAILED"), "\(run.stderr)")
+                    #expect(run.lines.isEmpty)
+                }
+            }
+        }
+
         @Test("the wrong CURVE server key: the handshake fails, exit status 3")
         func wrongServerKey() async throws {
             let server = try #require(keyPair(await zmqcat(["keygen"])))

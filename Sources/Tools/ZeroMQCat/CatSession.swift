@@ -105,6 +105,7 @@ final class CatSession {
         progress.clear()
         // What was sent still gets LINGER to go out, unless the user asked to stop now.
         if case .success(.interrupted) = result { socket.options.linger = .zero }
+        let dropped = socket.droppedMessages
         socket.close()
         context.terminate()
         takeEvents()
@@ -112,6 +113,9 @@ final class CatSession {
         if arguments.rate {
             if sent.messages > 0 || role == .send { errors.write("zmqcat: " + sent.summary("sent") + "\n") }
             if received.messages > 0 || role != .send { errors.write("zmqcat: " + received.summary("received") + "\n") }
+        }
+        if dropped > 0 && (arguments.rate || arguments.verbose) {
+            errors.write("zmqcat: the socket dropped \(dropped) message(s): no subscriber with room, or no route\n")
         }
         let failure: ZmqcatFailure?
         switch result {

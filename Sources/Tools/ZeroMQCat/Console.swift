@@ -14,14 +14,18 @@ public protocol OutputSink: AnyObject, Sendable {
 
 /// A file descriptor (standard output or error) as a sink.
 public final class FileDescriptorSink: OutputSink {
+    /// The descriptor written to (not closed by the sink).
     public let fileDescriptor: Int32
+    /// Whether the descriptor is a terminal (`isatty`).
     public let isTerminal: Bool
 
+    /// A sink for `fileDescriptor`.
     public init(_ fileDescriptor: Int32) {
         self.fileDescriptor = fileDescriptor
         isTerminal = isatty(fileDescriptor) == 1
     }
 
+    /// Writes all of `bytes`, retrying partial writes; stops quietly at a closed pipe.
     public func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
@@ -43,10 +47,13 @@ public final class FileDescriptorSink: OutputSink {
 /// command writes.
 public final class MemorySink: OutputSink {
     private let bytes = Mutex<[UInt8]>([])
+    /// What the sink pretends to be (a terminal shows the progress line).
     public let isTerminal: Bool
 
+    /// An empty sink.
     public init(isTerminal: Bool = false) { self.isTerminal = isTerminal }
 
+    /// Appends `bytes`.
     public func write(_ bytes: [UInt8]) {
         self.bytes.withLock { $0.append(contentsOf: bytes) }
     }

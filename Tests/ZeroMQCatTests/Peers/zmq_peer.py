@@ -68,6 +68,7 @@ def main():
     p.add_argument("--identity", metavar="HEX", help="ZMQ_ROUTING_ID")
     p.add_argument("--curve-server-secret", metavar="Z85", help="be a CURVE server with this secret key")
     p.add_argument("--curve-server-key", metavar="Z85", help="be a CURVE client of this server")
+    p.add_argument("--curve-secret", metavar="Z85", help="the CURVE client's secret key (default: a fresh pair)")
     p.add_argument("--plain-server", nargs=2, metavar=("USER", "PASSWORD"), help="be a PLAIN server (with ZAP)")
     p.add_argument("--timeout", type=float, default=20.0, help="hard limit on the process, seconds")
     args = p.parse_args()
@@ -88,7 +89,11 @@ def main():
         sock.curve_server = True
         sock.curve_secretkey = args.curve_server_secret.encode()
     if args.curve_server_key:
-        public, secret = zmq.curve_keypair()
+        if args.curve_secret:
+            secret = args.curve_secret.encode()
+            public = zmq.curve_public(secret)
+        else:
+            public, secret = zmq.curve_keypair()
         sock.curve_serverkey = args.curve_server_key.encode()
         sock.curve_publickey = public
         sock.curve_secretkey = secret
