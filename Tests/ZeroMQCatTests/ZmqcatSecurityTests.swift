@@ -45,9 +45,9 @@ extension ZmqcatTests {
         @Test("zmqcat CURVE client (keys from keygen) talks to a libzmq CURVE server")
         func curveClientToLibzmqServer() async throws {
             let server = try #require(keyPair(await zmqcat(["keygen"])))
-            let (peer, endpoint) = try LibzmqPeer.bound(["--type", "REP", "--echo", "--curve-server-secret", server.secret])
+            let (peer, endpoint) = try LibzmqPeer.bound(["--type", "REP", "--echo", "--curve-server-secret=" + server.secret])
             defer { peer.stop() }
-            let run = await zmqcat(["req", "--connect", endpoint, "--curve-serverkey", server.public,
+            let run = await zmqcat(["req", "--connect", endpoint, "--curve-serverkey=" + server.public,
                                     "-m", "secret message", "--timeout", "10", "-v"])
             #expect(run.status == .success, "\(run.stderr)")
             #expect(run.lines == ["secret message"])
@@ -63,7 +63,7 @@ extension ZmqcatTests {
             defer { unlink(keyFile) }
             let endpoint = freshIPC()
             defer { removeIPC(endpoint) }
-            let peer = try LibzmqPeer(["--type", "REQ", "--connect", endpoint, "--curve-server-key", server.public,
+            let peer = try LibzmqPeer(["--type", "REQ", "--connect", endpoint, "--curve-server-key=" + server.public,
                                        "--send", hex(bytes("hello"))])
             defer { peer.stop() }
             try peer.waitForLine("STARTED")
@@ -82,12 +82,12 @@ extension ZmqcatTests {
             for (client, served) in [(allowed, true), (stranger, false)] {
                 let endpoint = freshIPC()
                 defer { removeIPC(endpoint) }
-                let peer = try LibzmqPeer(["--type", "REQ", "--connect", endpoint, "--curve-server-key", server.public,
-                                           "--curve-secret", client.secret, "--send", hex(bytes("knock"))])
+                let peer = try LibzmqPeer(["--type", "REQ", "--connect", endpoint, "--curve-server-key=" + server.public,
+                                           "--curve-secret=" + client.secret, "--send", hex(bytes("knock"))])
                 defer { peer.stop() }
                 try peer.waitForLine("STARTED")
-                let run = await zmqcat(["rep", "--bind", endpoint, "--curve-server", "--curve-secret", server.secret,
-                                        "--curve-allow", allowed.public, "-n", "1", "--timeout", served ? "10" : "1"])
+                let run = await zmqcat(["rep", "--bind", endpoint, "--curve-server", "--curve-secret=" + server.secret,
+                                        "--curve-allow=" + allowed.public, "-n", "1", "--timeout", served ? "10" : "1"])
                 if served {
                     #expect(run.status == .success, "\(run.stderr)")
                     #expect(run.lines == ["knock"])
@@ -104,9 +104,9 @@ extension ZmqcatTests {
         func wrongServerKey() async throws {
             let server = try #require(keyPair(await zmqcat(["keygen"])))
             let impostor = try #require(keyPair(await zmqcat(["keygen"])))
-            let (peer, endpoint) = try LibzmqPeer.bound(["--type", "REP", "--echo", "--curve-server-secret", server.secret])
+            let (peer, endpoint) = try LibzmqPeer.bound(["--type", "REP", "--echo", "--curve-server-secret=" + server.secret])
             defer { peer.stop() }
-            let run = await zmqcat(["req", "--connect", endpoint, "--curve-serverkey", impostor.public,
+            let run = await zmqcat(["req", "--connect", endpoint, "--curve-serverkey=" + impostor.public,
                                     "-m", "hello", "--timeout", "1"])
             #expect(run.status == .connectionFailed, "\(run.stderr)")
             #expect(run.lines.isEmpty)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZMTP
 import ZeroMQTransport
 
@@ -94,16 +97,45 @@ extension Socket {
         publisher.options.linger = .milliseconds(500)
         try publisher.bind(endpoint)
         let bound = publisher.lastEndpoint
-        let events = monitor()
-        Task.detached {
-            for await event in events {
-                let message = event.libzmqMessage
-                guard mask.contains(event.libzmqEvent.event), let head = message.first, let tail = message.last else { continue }
-                // Both parts or neither: the second part of a started message is always taken.
-                if (try? publisher.trySend(head)) == true { _ = try? publisher.trySend(tail) }
-            }
-            publisher.close()
+        // A thread of its own, not a task: the monitor keeps flowing when the application
+        // blocks every thread of the cooperative pool with blocking calls.
+        let job = MonitorPublisher(channel: eventLog.addMonitor(capacity: 1024, blocking: true), publisher: publisher, mask: mask)
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(job).toOpaque()
+        let started = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<MonitorPublisher>.fromOpaque(raw).takeRetainedValue().run()
+            return nil
+        }, box)
+        guard started == 0 else {
+            Unmanaged<MonitorPublisher>.fromOpaque(box).release()
+            throw ZeroMQError(.system, "pthread_create", systemCode: started)
         }
+        pthread_detach(thread)
         return bound
+    }
+}
+
+/// The thread that turns a monitor's events into libzmq's monitor messages.
+private final class MonitorPublisher: @unchecked Sendable {
+    let channel: MonitorChannel
+    /// Used by the publisher thread only, from its start.
+    let publisher: Socket
+    let mask: SocketEventMask
+
+    init(channel: MonitorChannel, publisher: Socket, mask: SocketEventMask) {
+        self.channel = channel
+        self.publisher = publisher
+        self.mask = mask
+    }
+
+    func run() {
+        while let event = channel.nextBlocking() {
+            let message = event.libzmqMessage
+            guard mask.contains(event.libzmqEvent.event), let head = message.first, let tail = message.last else { continue }
+            // Both parts or neither: the second part of a started message is always taken.
+            if (try? publisher.trySend(head)) == true { _ = try? publisher.trySend(tail) }
+        }
+        publisher.close()
     }
 }

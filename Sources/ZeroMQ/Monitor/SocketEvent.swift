@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import ZMTP
 import ZeroMQTransport
@@ -103,8 +106,8 @@ final class SocketEventLog: Sendable {
     }
 
     /// A new monitor, receiving the events recorded from now on.
-    func addMonitor(capacity: Int) -> MonitorChannel {
-        let channel = MonitorChannel(capacity: capacity)
+    func addMonitor(capacity: Int, blocking: Bool = false) -> MonitorChannel {
+        let channel = MonitorChannel(capacity: capacity, blocking: blocking)
         let closed = state.withLock { state -> Bool in
             if !state.closed { state.monitors.append(channel) }
             return state.closed
@@ -142,8 +145,13 @@ final class MonitorChannel: Sendable {
 
     let capacity: Int
     private let state = Mutex(State())
+    /// For a reader on a thread of its own (``nextBlocking()``): signalled on every change.
+    private let signal: WakeupSignal?
 
-    init(capacity: Int) { self.capacity = max(1, capacity) }
+    init(capacity: Int, blocking: Bool = false) {
+        self.capacity = max(1, capacity)
+        signal = blocking ? try? WakeupSignal() : nil
+    }
 
     var dropped: Int { state.withLock { $0.dropped } }
 
@@ -163,6 +171,7 @@ final class MonitorChannel: Sendable {
             return state.waiter
         }
         waiter?.resume()
+        signal?.signal()
     }
 
     /// Ends the stream: ``SocketEvent/monitorStopped`` is delivered last.
@@ -175,6 +184,28 @@ final class MonitorChannel: Sendable {
             return state.waiter
         }
         waiter?.resume()
+        signal?.signal()
+    }
+
+    /// The next event, or nil once finished and drained, blocking the calling thread (a
+    /// channel made with `blocking: true`; without one it never blocks and returns nil when
+    /// nothing waits).
+    func nextBlocking() -> SocketEvent? {
+        while true {
+            let step = state.withLock { state -> (SocketEvent?, Bool) in
+                if state.head < state.events.count {
+                    let event = state.events[state.head]
+                    state.head += 1
+                    return (event, false)
+                }
+                return (nil, state.finished)
+            }
+            if let event = step.0 { return event }
+            guard !step.1, let signal else { return nil }
+            var descriptor = pollfd(fd: signal.fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, -1)
+            signal.drain()
+        }
     }
 
     /// The next event, or nil once finished and drained. Suspends while none is waiting.
