@@ -111,7 +111,7 @@ struct SocketBehaviourTests {
         #expect(try first.receiveString() == "hello")
         first.close()
         // The client's only peer goes away for good: its pipe is dropped.
-        #expect(Fixture.eventually { client.events; return client.peerCount == 0 })
+        #expect(Fixture.eventually { client.peerCount == 0 })
         let second = try Fixture.socket(context, .pair, timeout: .milliseconds(300))
         #expect(Fixture.eventually { (try? second.bind(endpoint)) != nil })
         #expect(try client.trySend(Message(string: "lost")) == false)
