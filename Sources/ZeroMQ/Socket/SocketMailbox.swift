@@ -71,6 +71,10 @@ final class SocketMailbox: PipeEventSink, Sendable {
         var commands: [SocketCommand] = []
         var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)? = nil
         var nextWaiterId: UInt64 = 0
+        /// The eventfd may hold a signal not yet drained: set when a post signals, cleared just
+        /// before ``take()`` drains. While it is clear and no command waits, ``take()`` needs no
+        /// system call (the common case on the send and receive paths).
+        var signaled = false
     }
 
     private let state = Mutex(State())
@@ -84,22 +88,35 @@ final class SocketMailbox: PipeEventSink, Sendable {
     var fd: Int32 { signal.fd }
 
     func post(_ command: SocketCommand) {
-        let (wasEmpty, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+        let (needsSignal, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
             state.commands.append(command)
             let waiter = state.waiter?.continuation
             state.waiter = nil
-            return (state.commands.count == 1, waiter)
+            // One signal until the reader drains it: a burst of posts costs one write.
+            let needsSignal = !state.signaled
+            state.signaled = true
+            return (needsSignal, waiter)
         }
-        if wasEmpty { signal.signal() }
+        if needsSignal { signal.signal() }
         waiter?.resume()
     }
 
     /// Every command waiting, in order (the socket's thread).
+    ///
+    /// The eventfd is drained before the commands are taken, never after: a signal drained here
+    /// always belongs to a command taken here or still queued with `signaled` set, so a waiter on
+    /// the descriptor never misses one.
     func take() -> [SocketCommand] {
+        let mayBeSignaled = state.withLock { state -> Bool in
+            guard state.signaled || !state.commands.isEmpty else { return false }
+            state.signaled = false
+            return true
+        }
+        guard mayBeSignaled else { return [] }
         signal.drain()
         return state.withLock { state in
-            let taken = state.commands
-            state.commands.removeAll(keepingCapacity: true)
+            var taken: [SocketCommand] = []
+            swap(&taken, &state.commands)
             return taken
         }
     }
