@@ -7,8 +7,7 @@ struct AsyncTests {
     func asyncRoundTrip() async throws {
         let context = try Context()
         let endpoint = "inproc://\(Fixture.unique("async"))"
-        let server = try Fixture.socket(context, .rep)
-        try server.bind(endpoint)
+        let server = try Fixture.bound(context, .rep, endpoint)
         let serverTask = Task { [server = Handoff(server)] in
             for _ in 0..<3 {
                 let request = try await server.value.receiveString()
@@ -27,10 +26,8 @@ struct AsyncTests {
     @Test("An AsyncSequence of multipart messages")
     func messageSequence() async throws {
         let context = try Context()
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind("tcp://127.0.0.1:*")
-        let push = try Fixture.socket(context, .push)
-        try push.connect(pull.lastEndpoint)
+        let pull = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
+        let push = try Fixture.connected(context, .push, to: pull)
         for i in 0..<5 { try await push.send([Message(string: "part"), Message(string: "\(i)")]) }
         var seen: [String] = []
         for try await message in pull.messages {
@@ -76,8 +73,7 @@ struct AsyncTests {
     func socketHandoff() async throws {
         let context = try Context()
         let endpoint = "inproc://\(Fixture.unique("handoff"))"
-        let receiver = try Fixture.socket(context, .pull)
-        try receiver.bind(endpoint)
+        let receiver = try Fixture.bound(context, .pull, endpoint)
         // `receiver` is sent into the task; using it here afterwards would not compile.
         let task = Task.detached { () async throws -> String in
             try await receiver.receiveString()

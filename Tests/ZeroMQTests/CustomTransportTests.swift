@@ -92,12 +92,10 @@ struct CustomTransportTests {
     @Test("Several I/O threads share the connections", arguments: [1, 3])
     func ioThreads(count: Int) throws {
         let context = try Context(ioThreads: count)
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind("tcp://127.0.0.1:*")
+        let pull = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         var pushes: [Socket] = []
         for index in 0..<6 {
-            let push = try Fixture.socket(context, .push)
-            try push.connect(pull.lastEndpoint)
+            let push = try Fixture.connected(context, .push, to: pull)
             try push.send("\(index)")
             pushes.append(push)
         }

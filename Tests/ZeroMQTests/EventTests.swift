@@ -17,10 +17,8 @@ struct EventTests {
     @Test("An incompatible peer fails the handshake with a typed error on both sides")
     func incompatibleSocketTypes() throws {
         let context = try Context()
-        let server = try Fixture.socket(context, .push)
-        try server.bind("tcp://127.0.0.1:*")
-        let client = try Fixture.socket(context, .push)
-        try client.connect(server.lastEndpoint)
+        let server = try Fixture.bound(context, .push, "tcp://127.0.0.1:*")
+        let client = try Fixture.connected(context, .push, to: server)
         let serverEvents = Self.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
         #expect(serverEvents.contains(.listening(endpoint: server.lastEndpoint)))
         let failure = serverEvents.compactMap { event -> ZMTPError? in
@@ -53,10 +51,8 @@ struct EventTests {
     @Test("A peer that goes away is reported as disconnected, closed by the peer")
     func peerDisconnects() throws {
         let context = try Context()
-        let server = try Fixture.socket(context, .pair)
-        try server.bind("tcp://127.0.0.1:*")
-        let client = try Fixture.socket(context, .pair)
-        try client.connect(server.lastEndpoint)
+        let server = try Fixture.bound(context, .pair, "tcp://127.0.0.1:*")
+        let client = try Fixture.connected(context, .pair, to: server)
         try client.send("hi")
         #expect(try server.receiveString() == "hi")
         client.close()

@@ -22,8 +22,7 @@ struct MonitorTests {
     @Test("Connect side: connect delayed, connected, handshake succeeded; then disconnected and retried")
     func connectSequence() async throws {
         let context = try Context()
-        let server = try Fixture.socket(context, .pull)
-        try server.bind("tcp://127.0.0.1:*")
+        let server = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         let client = try Fixture.socket(context, .push)
         client.options.reconnectInterval = .milliseconds(20)
         let monitor = client.monitor()
@@ -81,8 +80,7 @@ struct MonitorTests {
     @Test("Bind failed is an event too, with the error")
     func bindFailed() throws {
         let context = try Context()
-        let first = try Fixture.socket(context, .pull)
-        try first.bind("tcp://127.0.0.1:*")
+        let first = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         let second = try Fixture.socket(context, .pull)
         #expect(throws: ZeroMQError.self) { try second.bind(first.lastEndpoint) }
         let events = second.takeEvents().events
@@ -100,8 +98,7 @@ struct MonitorTests {
     func handshakeFailures() throws {
         let context = try Context()
         // Incompatible socket types.
-        let push = try Fixture.socket(context, .push)
-        try push.bind("tcp://127.0.0.1:*")
+        let push = try Fixture.bound(context, .push, "tcp://127.0.0.1:*")
         let other = try Fixture.socket(context, .push)
         try other.connect(push.lastEndpoint)
         let incompatible = EventTests.waitFor(push) { if case .handshakeFailed = $0 { return true }; return false }
@@ -166,8 +163,7 @@ struct MonitorTests {
     func statistics() throws {
         let context = try Context()
         let endpoint = "inproc://\(Fixture.unique("stats"))"
-        let router = try Fixture.socket(context, .router)
-        try router.bind(endpoint)
+        let router = try Fixture.bound(context, .router, endpoint)
         let dealer = try Fixture.socket(context, .dealer)
         dealer.options.routingId = Array("D".utf8)
         try dealer.connect(endpoint)

@@ -225,8 +225,7 @@ struct PollerTests {
     @Test("A wait that times out returns no events")
     func timeoutReturnsNothing() throws {
         let context = try Context()
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind(Self.endpoint("inproc"))
+        let pull = try Fixture.bound(context, .pull, Self.endpoint("inproc"))
         let pipe = Self.makePipe()
         defer { close(pipe.read); close(pipe.write) }
         let poller = Poller()
@@ -323,8 +322,7 @@ struct PollerTests {
         let context = try Context()
         let endpoints = (0..<3).map { _ in Self.endpoint("inproc") }
         let pulls = try endpoints.map { endpoint in
-            let pull = try Fixture.socket(context, .pull)
-            try pull.bind(endpoint)
+            let pull = try Fixture.bound(context, .pull, endpoint)
             return pull
         }
         let waiting = Task { [pulls = Handoff(pulls)] () async throws -> (Int, String?) in
@@ -348,8 +346,7 @@ struct PollerTests {
     func asyncCancellation() async throws {
         let context = try Context()
         let endpoint = Self.endpoint("tcp")
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind(endpoint)
+        let pull = try Fixture.bound(context, .pull, endpoint)
         let wake = Self.makePipe()
         defer { close(wake.read); close(wake.write) }
         let poller = Poller()
@@ -374,8 +371,7 @@ struct PollerTests {
         }
         await #expect(throws: ZeroMQError.self) { _ = try await early.value }
 
-        let push = try Fixture.socket(context, .push)
-        try push.connect(pull.lastEndpoint)
+        let push = try Fixture.connected(context, .push, to: pull)
         try await push.send("after")
         let events = try await Self.woken(poller)
         #expect(events.count == 1 && events.first?.socket === pull)
@@ -386,8 +382,7 @@ struct PollerTests {
     @Test("The async wait times out empty-handed, and needs a socket to borrow an I/O thread")
     func asyncTimeout() async throws {
         let context = try Context()
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind(Self.endpoint("inproc"))
+        let pull = try Fixture.bound(context, .pull, Self.endpoint("inproc"))
         let poller = Poller()
         try poller.add(pull, for: .receive)
         #expect(try await poller.wait(timeout: .milliseconds(20)).isEmpty)
@@ -406,8 +401,7 @@ struct PollerTests {
         defer { close(wake.read); close(wake.write) }
         var tasks: [Task<[Int32?], any Error>] = []
         for _ in 0..<2 {
-            let pull = try Fixture.socket(context, .pull)
-            try pull.bind(Self.endpoint("inproc"))
+            let pull = try Fixture.bound(context, .pull, Self.endpoint("inproc"))
             let poller = Poller()
             try poller.add(pull, for: .receive)
             try poller.add(fileDescriptor: wake.read, for: .receive)

@@ -31,10 +31,8 @@ struct ProxyTests {
     func sharedQueue() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .router)
-        try frontend.bind(Self.inproc("queue-front"))
-        let backend = try Fixture.socket(context, .dealer)
-        try backend.bind("tcp://127.0.0.1:*")
+        let frontend = try Fixture.bound(context, .router, Self.inproc("queue-front"))
+        let backend = try Fixture.bound(context, .dealer, "tcp://127.0.0.1:*")
         let workers = try (0..<2).map { _ in try Fixture.socket(context, .rep) }
         for worker in workers { try worker.connect(backend.lastEndpoint) }
         let clients = try (0..<3).map { _ in try Fixture.socket(context, .req) }
@@ -62,12 +60,9 @@ struct ProxyTests {
     func forwarder() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .xsub)
-        try frontend.bind("tcp://127.0.0.1:*")
-        let backend = try Fixture.socket(context, .xpub)
-        try backend.bind(Self.inproc("forwarder-back"))
-        let publisher = try Fixture.socket(context, .pub)
-        try publisher.connect(frontend.lastEndpoint)
+        let frontend = try Fixture.bound(context, .xsub, "tcp://127.0.0.1:*")
+        let backend = try Fixture.bound(context, .xpub, Self.inproc("forwarder-back"))
+        let publisher = try Fixture.connected(context, .pub, to: frontend)
         let weather = try Fixture.socket(context, .sub)
         let sports = try Fixture.socket(context, .sub)
         for (subscriber, topic) in [(weather, "weather"), (sports, "sports")] {
@@ -116,12 +111,9 @@ struct ProxyTests {
     func streamer() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .pull)
-        try frontend.bind(Self.inproc("streamer-front"))
-        let backend = try Fixture.socket(context, .push)
-        try backend.bind("tcp://127.0.0.1:*")
-        let producer = try Fixture.socket(context, .push)
-        try producer.connect(frontend.lastEndpoint)
+        let frontend = try Fixture.bound(context, .pull, Self.inproc("streamer-front"))
+        let backend = try Fixture.bound(context, .push, "tcp://127.0.0.1:*")
+        let producer = try Fixture.connected(context, .push, to: frontend)
         let consumers = try (0..<2).map { _ in try Fixture.socket(context, .pull) }
         for consumer in consumers { try consumer.connect(backend.lastEndpoint) }
         let runner = ProxyRunner(frontend: frontend, backend: backend)
@@ -148,10 +140,8 @@ struct ProxyTests {
     func singleSocket() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Self.inproc("single"))
-        let client = try Fixture.socket(context, .req)
-        try client.connect(router.lastEndpoint)
+        let router = try Fixture.bound(context, .router, Self.inproc("single"))
+        let client = try Fixture.connected(context, .req, to: router)
         let runner = ProxyRunner(frontend: router, backend: router)
         defer { runner.stop(context) }
         for index in 0..<3 {
@@ -166,18 +156,12 @@ struct ProxyTests {
     func capture() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .pull)
-        try frontend.bind(Self.inproc("capture-front"))
-        let backend = try Fixture.socket(context, .push)
-        try backend.bind(Self.inproc("capture-back"))
-        let observer = try Fixture.socket(context, .pull)
-        try observer.bind(Self.inproc("capture"))
-        let capture = try Fixture.socket(context, .push)
-        try capture.connect(observer.lastEndpoint)
-        let producer = try Fixture.socket(context, .push)
-        try producer.connect(frontend.lastEndpoint)
-        let consumer = try Fixture.socket(context, .pull)
-        try consumer.connect(backend.lastEndpoint)
+        let frontend = try Fixture.bound(context, .pull, Self.inproc("capture-front"))
+        let backend = try Fixture.bound(context, .push, Self.inproc("capture-back"))
+        let observer = try Fixture.bound(context, .pull, Self.inproc("capture"))
+        let capture = try Fixture.connected(context, .push, to: observer)
+        let producer = try Fixture.connected(context, .push, to: frontend)
+        let consumer = try Fixture.connected(context, .pull, to: backend)
         let runner = ProxyRunner(frontend: frontend, backend: backend, capture: capture)
         defer { runner.stop(context) }
 
@@ -193,16 +177,12 @@ struct ProxyTests {
     func captureNeverBlocks() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .pull)
-        try frontend.bind(Self.inproc("slow-capture-front"))
-        let backend = try Fixture.socket(context, .push)
-        try backend.bind(Self.inproc("slow-capture-back"))
+        let frontend = try Fixture.bound(context, .pull, Self.inproc("slow-capture-front"))
+        let backend = try Fixture.bound(context, .push, Self.inproc("slow-capture-back"))
         // A PUSH capture with no peer can never send.
         let capture = try Fixture.socket(context, .push)
-        let producer = try Fixture.socket(context, .push)
-        try producer.connect(frontend.lastEndpoint)
-        let consumer = try Fixture.socket(context, .pull)
-        try consumer.connect(backend.lastEndpoint)
+        let producer = try Fixture.connected(context, .push, to: frontend)
+        let consumer = try Fixture.connected(context, .pull, to: backend)
         let runner = ProxyRunner(frontend: frontend, backend: backend, capture: capture)
         defer { runner.stop(context) }
         for index in 0..<10 { try producer.send("message \(index)") }
@@ -216,10 +196,8 @@ struct ProxyTests {
         let context = try Context()
         defer { context.shutdown() }
         let (frontend, backend, producer, consumer) = try Self.streamerSockets(context, "pause")
-        let control = try Fixture.socket(context, .rep)
-        try control.bind(Self.inproc("pause-control"))
-        let steering = try Fixture.socket(context, .req)
-        try steering.connect(control.lastEndpoint)
+        let control = try Fixture.bound(context, .rep, Self.inproc("pause-control"))
+        let steering = try Fixture.connected(context, .req, to: control)
         let runner = ProxyRunner(frontend: frontend, backend: backend, control: control)
         defer { runner.stop(context) }
 
@@ -242,18 +220,12 @@ struct ProxyTests {
     func statistics() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .router)
-        try frontend.bind(Self.inproc("stats-front"))
-        let backend = try Fixture.socket(context, .dealer)
-        try backend.bind(Self.inproc("stats-back"))
-        let worker = try Fixture.socket(context, .rep)
-        try worker.connect(backend.lastEndpoint)
-        let client = try Fixture.socket(context, .req)
-        try client.connect(frontend.lastEndpoint)
-        let control = try Fixture.socket(context, .pair)
-        try control.bind(Self.inproc("stats-control"))
-        let steering = try Fixture.socket(context, .pair)
-        try steering.connect(control.lastEndpoint)
+        let frontend = try Fixture.bound(context, .router, Self.inproc("stats-front"))
+        let backend = try Fixture.bound(context, .dealer, Self.inproc("stats-back"))
+        let worker = try Fixture.connected(context, .rep, to: backend)
+        let client = try Fixture.connected(context, .req, to: frontend)
+        let control = try Fixture.bound(context, .pair, Self.inproc("stats-control"))
+        let steering = try Fixture.connected(context, .pair, to: control)
         let runner = ProxyRunner(frontend: frontend, backend: backend, control: control)
         defer { runner.stop(context) }
 
@@ -308,10 +280,8 @@ struct ProxyTests {
         let context = try Context()
         defer { context.shutdown() }
         let (frontend, backend, _, _) = try Self.streamerSockets(context, "terminate")
-        let control = try Fixture.socket(context, .rep)
-        try control.bind(Self.inproc("terminate-control"))
-        let steering = try Fixture.socket(context, .req)
-        try steering.connect(control.lastEndpoint)
+        let control = try Fixture.bound(context, .rep, Self.inproc("terminate-control"))
+        let steering = try Fixture.connected(context, .req, to: control)
         let runner = ProxyRunner(frontend: frontend, backend: backend, control: control)
         defer { runner.stop(context) }
         try steering.send("HELLO")
@@ -357,20 +327,16 @@ struct ProxyTests {
     func blockingBackendPushesBack() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .pull)
-        try frontend.bind(Self.inproc("hwm-front"))
+        let frontend = try Fixture.bound(context, .pull, Self.inproc("hwm-front"))
         let backend = try Fixture.socket(context, .push)
         backend.options.sendHighWaterMark = 1
         try backend.bind(Self.inproc("hwm-back"))
         let consumer = try Fixture.socket(context, .pull)
         consumer.options.receiveHighWaterMark = 1
         try consumer.connect(backend.lastEndpoint)
-        let producer = try Fixture.socket(context, .push)
-        try producer.connect(frontend.lastEndpoint)
-        let control = try Fixture.socket(context, .pair)
-        try control.bind(Self.inproc("hwm-control"))
-        let steering = try Fixture.socket(context, .pair)
-        try steering.connect(control.lastEndpoint)
+        let producer = try Fixture.connected(context, .push, to: frontend)
+        let control = try Fixture.bound(context, .pair, Self.inproc("hwm-control"))
+        let steering = try Fixture.connected(context, .pair, to: control)
         let runner = ProxyRunner(frontend: frontend, backend: backend, control: control)
         defer { runner.stop(context) }
 
@@ -392,8 +358,7 @@ struct ProxyTests {
     func noDropBackendWaits() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .xsub)
-        try frontend.bind(Self.inproc("nodrop-front"))
+        let frontend = try Fixture.bound(context, .xsub, Self.inproc("nodrop-front"))
         let backend = try Fixture.socket(context, .xpub)
         backend.options.xpubNoDrop = true
         backend.options.sendHighWaterMark = 1
@@ -402,8 +367,7 @@ struct ProxyTests {
         subscriber.options.receiveHighWaterMark = 1
         try subscriber.subscribe("t")
         try subscriber.connect(backend.lastEndpoint)
-        let publisher = try Fixture.socket(context, .pub)
-        try publisher.connect(frontend.lastEndpoint)
+        let publisher = try Fixture.connected(context, .pub, to: frontend)
         let runner = ProxyRunner(frontend: frontend, backend: backend)
         defer { runner.stop(context) }
 
@@ -420,13 +384,11 @@ struct ProxyTests {
     func directionsAreIndependent() throws {
         let context = try Context()
         defer { context.shutdown() }
-        let frontend = try Fixture.socket(context, .pair)
-        try frontend.bind(Self.inproc("both-front"))
+        let frontend = try Fixture.bound(context, .pair, Self.inproc("both-front"))
         let backend = try Fixture.socket(context, .pair)
         backend.options.sendHighWaterMark = 1
         try backend.bind(Self.inproc("both-back"))
-        let client = try Fixture.socket(context, .pair)
-        try client.connect(frontend.lastEndpoint)
+        let client = try Fixture.connected(context, .pair, to: frontend)
         let server = try Fixture.socket(context, .pair)
         server.options.receiveHighWaterMark = 1
         try server.connect(backend.lastEndpoint)
@@ -442,14 +404,10 @@ struct ProxyTests {
 
     /// A PULL frontend and PUSH backend over inproc, with a producer and a consumer.
     static func streamerSockets(_ context: Context, _ name: String) throws -> (Socket, Socket, Socket, Socket) {
-        let frontend = try Fixture.socket(context, .pull)
-        try frontend.bind(inproc("\(name)-front"))
-        let backend = try Fixture.socket(context, .push)
-        try backend.bind(inproc("\(name)-back"))
-        let producer = try Fixture.socket(context, .push)
-        try producer.connect(frontend.lastEndpoint)
-        let consumer = try Fixture.socket(context, .pull)
-        try consumer.connect(backend.lastEndpoint)
+        let frontend = try Fixture.bound(context, .pull, inproc("\(name)-front"))
+        let backend = try Fixture.bound(context, .push, inproc("\(name)-back"))
+        let producer = try Fixture.connected(context, .push, to: frontend)
+        let consumer = try Fixture.connected(context, .pull, to: backend)
         return (frontend, backend, producer, consumer)
     }
 }

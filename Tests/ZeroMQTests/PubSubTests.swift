@@ -57,11 +57,9 @@ struct PubSubTests {
           arguments: transports)
     func prefixFiltering(transport: String) throws {
         let context = try Context()
-        let publisher = try Fixture.socket(context, .pub)
-        try publisher.bind(Self.endpoint(transport))
+        let publisher = try Fixture.bound(context, .pub, Self.endpoint(transport))
         let subscribers = try ["A", "B", ""].map { topic in
-            let subscriber = try Fixture.socket(context, .sub)
-            try subscriber.connect(publisher.lastEndpoint)
+            let subscriber = try Fixture.connected(context, .sub, to: publisher)
             try subscriber.subscribe(topic)
             try subscriber.subscribe("sync")
             return subscriber
@@ -92,10 +90,8 @@ struct PubSubTests {
     @Test("Unsubscribing stops delivery", arguments: transports)
     func unsubscribeStopsDelivery(transport: String) throws {
         let context = try Context()
-        let publisher = try Fixture.socket(context, .pub)
-        try publisher.bind(Self.endpoint(transport))
-        let subscriber = try Fixture.socket(context, .sub)
-        try subscriber.connect(publisher.lastEndpoint)
+        let publisher = try Fixture.bound(context, .pub, Self.endpoint(transport))
+        let subscriber = try Fixture.connected(context, .sub, to: publisher)
         try subscriber.subscribe("A")
         #expect(try Self.synchronise(publisher, [subscriber], marker: "A-sync"))
 
@@ -196,8 +192,7 @@ struct PubSubTests {
         xpub.options.xpubManual = true
         try xpub.bind(Self.endpoint(transport))
         // An XSUB, which does not filter: what arrives is what the XPUB chose to send.
-        let xsub = try Fixture.socket(context, .xsub)
-        try xsub.connect(xpub.lastEndpoint)
+        let xsub = try Fixture.connected(context, .xsub, to: xpub)
         try xsub.send(Self.subscription("A"))
         #expect(try xpub.receiveBytes() == Self.subscription("A"))
         try xpub.subscribe("B")
@@ -239,8 +234,7 @@ struct PubSubTests {
     @Test("XPUB passes up the cancels of a subscriber that went away", arguments: transports)
     func unsubscribesOnDisconnect(transport: String) throws {
         let context = try Context()
-        let xpub = try Fixture.socket(context, .xpub)
-        try xpub.bind(Self.endpoint(transport))
+        let xpub = try Fixture.bound(context, .xpub, Self.endpoint(transport))
         let staying = try Fixture.socket(context, .sub)
         let leaving = try Fixture.socket(context, .sub)
         try staying.connect(xpub.lastEndpoint)
@@ -320,8 +314,7 @@ struct PubSubTests {
     @Test("A SUB sends its subscriptions again to a publisher restarted on the same endpoint")
     func subscriptionsReplayedOnReconnect() throws {
         let context = try Context()
-        let first = try Fixture.socket(context, .pub)
-        try first.bind("tcp://127.0.0.1:*")
+        let first = try Fixture.bound(context, .pub, "tcp://127.0.0.1:*")
         let endpoint = first.lastEndpoint
         let subscriber = try Fixture.socket(context, .sub)
         subscriber.options.reconnectInterval = .milliseconds(50)
@@ -345,8 +338,7 @@ struct PubSubTests {
         let subscriber = try Fixture.socket(context, .sub)
         try subscriber.subscribe("A")
         try subscriber.bind(Self.endpoint(transport))
-        let xpub = try Fixture.socket(context, .xpub)
-        try xpub.connect(subscriber.lastEndpoint)
+        let xpub = try Fixture.connected(context, .xpub, to: subscriber)
         // As in libzmq, a socket takes in a new connection when the application next calls it:
         // the subscriber is polled while the publisher waits.
         var received: Message?
@@ -364,10 +356,8 @@ struct PubSubTests {
     @Test("XSUB to XPUB: subscriptions and messages go upstream, matching messages come back", arguments: transports)
     func extendedForwarding(transport: String) throws {
         let context = try Context()
-        let xpub = try Fixture.socket(context, .xpub)
-        try xpub.bind(Self.endpoint(transport))
-        let xsub = try Fixture.socket(context, .xsub)
-        try xsub.connect(xpub.lastEndpoint)
+        let xpub = try Fixture.bound(context, .xpub, Self.endpoint(transport))
+        let xsub = try Fixture.connected(context, .xsub, to: xpub)
         try xsub.send(Self.subscription("T"))
         #expect(try xpub.receiveBytes() == Self.subscription("T"))
         try xpub.send("T-data")
@@ -389,14 +379,10 @@ struct PubSubTests {
     @Test("A proxy of XSUB and XPUB carries subscriptions up and messages down", arguments: ["inproc", "tcp"])
     func proxyChain(transport: String) throws {
         let context = try Context()
-        let publisher = try Fixture.socket(context, .xpub)
-        try publisher.bind(Self.endpoint(transport))
-        let upstream = try Fixture.socket(context, .xsub)
-        try upstream.connect(publisher.lastEndpoint)
-        let downstream = try Fixture.socket(context, .xpub)
-        try downstream.bind(Self.endpoint(transport))
-        let subscriber = try Fixture.socket(context, .sub)
-        try subscriber.connect(downstream.lastEndpoint)
+        let publisher = try Fixture.bound(context, .xpub, Self.endpoint(transport))
+        let upstream = try Fixture.connected(context, .xsub, to: publisher)
+        let downstream = try Fixture.bound(context, .xpub, Self.endpoint(transport))
+        let subscriber = try Fixture.connected(context, .sub, to: downstream)
         try subscriber.subscribe("news")
 
         // One step of a proxy loop each way, driven by hand.

@@ -9,12 +9,10 @@ struct PushPullSpecTests {
     @Test("push_round_robin_out: each PULL gets one message of each round, in order", arguments: Fixture.endpoints("rr"))
     func roundRobinOut(endpoint: String) throws {
         let context = try Context()
-        let push = try Fixture.socket(context, .push)
-        try push.bind(endpoint)
+        let push = try Fixture.bound(context, .push, endpoint)
         var pulls: [Socket] = []
         for _ in 0..<Self.services {
-            let pull = try Fixture.socket(context, .pull)
-            try pull.connect(push.lastEndpoint)
+            let pull = try Fixture.connected(context, .pull, to: push)
             pulls.append(pull)
         }
         // Every connection must be up, or the first ones would get more than their share.
@@ -31,8 +29,7 @@ struct PushPullSpecTests {
     func fairQueueIn() throws {
         let context = try Context()
         let endpoint = "inproc://\(Fixture.unique("fq"))"
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind(endpoint)
+        let pull = try Fixture.bound(context, .pull, endpoint)
         var pushes: [Socket] = []
         for index in 0..<Self.services {
             let push = try Fixture.socket(context, .push)
@@ -52,12 +49,10 @@ struct PushPullSpecTests {
     @Test("pull_fair_queue_in over the wire: every message arrives once, each PUSH's in its order", arguments: Fixture.endpoints("fq-wire"))
     func fairQueueInOverTheWire(endpoint: String) throws {
         let context = try Context()
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind(endpoint)
+        let pull = try Fixture.bound(context, .pull, endpoint)
         var pushes: [Socket] = []
         for index in 0..<Self.services {
-            let push = try Fixture.socket(context, .push)
-            try push.connect(pull.lastEndpoint)
+            let push = try Fixture.connected(context, .push, to: pull)
             for n in 0..<20 { try push.send("\(index) \(n)") }
             pushes.append(push)
         }
@@ -77,8 +72,7 @@ struct PushPullSpecTests {
     @Test("push_block_on_send_no_peers, over each transport", arguments: Fixture.endpoints("block"))
     func blockWithNoPeers(endpoint: String) throws {
         let context = try Context()
-        let push = try Fixture.socket(context, .push)
-        try push.bind(endpoint)
+        let push = try Fixture.bound(context, .push, endpoint)
         #expect(throws: ZeroMQError.self) { try push.send(Message(string: "x"), timeout: .zero) }
     }
 }

@@ -63,12 +63,10 @@ struct RequestReplyTests {
           arguments: Routing.transports)
     func requestRoundRobinsOverReplies(transport: String) throws {
         let context = try Context()
-        let req = try Fixture.socket(context, .req)
-        try req.bind(Routing.endpoint(transport))
+        let req = try Fixture.bound(context, .req, Routing.endpoint(transport))
         var reps: [Socket] = []
         for index in 0..<3 {
-            let rep = try Fixture.socket(context, .rep)
-            try rep.connect(req.lastEndpoint)
+            let rep = try Fixture.connected(context, .rep, to: req)
             reps.append(rep)
             // One at a time, so the REQ knows them in this order.
             #expect(Routing.waitForPeers(req, index + 1))
@@ -87,10 +85,8 @@ struct RequestReplyTests {
           arguments: Routing.transports)
     func requestMessageFormat(transport: String) throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint(transport))
-        let req = try Fixture.socket(context, .req)
-        try req.connect(router.lastEndpoint)
+        let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
+        let req = try Fixture.connected(context, .req, to: router)
         try Routing.send(req, ["ABC", "DEF"])
         let request = try router.receiveMultipart()
         #expect(request.parts.count == 4)
@@ -159,12 +155,10 @@ struct RequestReplyTests {
           arguments: Routing.transports)
     func replyFairQueuesRequests(transport: String) throws {
         let context = try Context()
-        let rep = try Fixture.socket(context, .rep)
-        try rep.bind(Routing.endpoint(transport))
+        let rep = try Fixture.bound(context, .rep, Routing.endpoint(transport))
         var reqs: [Socket] = []
         for _ in 0..<5 {
-            let req = try Fixture.socket(context, .req)
-            try req.connect(rep.lastEndpoint)
+            let req = try Fixture.connected(context, .req, to: rep)
             reqs.append(req)
         }
         for cycle in 0..<2 {
@@ -186,10 +180,8 @@ struct RequestReplyTests {
           arguments: Routing.transports)
     func replyKeepsTheEnvelope(transport: String) throws {
         let context = try Context()
-        let rep = try Fixture.socket(context, .rep)
-        try rep.bind(Routing.endpoint(transport))
-        let dealer = try Fixture.socket(context, .dealer)
-        try dealer.connect(rep.lastEndpoint)
+        let rep = try Fixture.bound(context, .rep, Routing.endpoint(transport))
+        let dealer = try Fixture.connected(context, .dealer, to: rep)
 
         try Routing.send(dealer, ["", "A"])
         #expect(try Routing.receive(rep) == ["A"])
@@ -205,10 +197,8 @@ struct RequestReplyTests {
     @Test("REP discards a request without an envelope delimiter and serves the next one")
     func replyDropsRequestsWithoutDelimiter() throws {
         let context = try Context()
-        let rep = try Fixture.socket(context, .rep)
-        try rep.bind(Routing.endpoint("inproc"))
-        let dealer = try Fixture.socket(context, .dealer)
-        try dealer.connect(rep.lastEndpoint)
+        let rep = try Fixture.bound(context, .rep, Routing.endpoint("inproc"))
+        let dealer = try Fixture.connected(context, .dealer, to: rep)
         try Routing.send(dealer, ["no", "delimiter"])
         try Routing.send(dealer, ["", "valid"])
         #expect(try Routing.receive(rep) == ["valid"])
@@ -222,12 +212,10 @@ struct RequestReplyTests {
           arguments: Routing.transports)
     func dealerRoundRobinsOut(transport: String) throws {
         let context = try Context()
-        let dealer = try Fixture.socket(context, .dealer)
-        try dealer.bind(Routing.endpoint(transport))
+        let dealer = try Fixture.bound(context, .dealer, Routing.endpoint(transport))
         var reps: [Socket] = []
         for index in 0..<3 {
-            let rep = try Fixture.socket(context, .rep)
-            try rep.connect(dealer.lastEndpoint)
+            let rep = try Fixture.connected(context, .rep, to: dealer)
             reps.append(rep)
             #expect(Routing.waitForPeers(dealer, index + 1))
         }
@@ -242,12 +230,10 @@ struct RequestReplyTests {
           arguments: Routing.transports)
     func dealerFairQueuesIn(transport: String) throws {
         let context = try Context()
-        let receiver = try Fixture.socket(context, .dealer)
-        try receiver.bind(Routing.endpoint(transport))
+        let receiver = try Fixture.bound(context, .dealer, Routing.endpoint(transport))
         var senders: [Socket] = []
         for index in 0..<5 {
-            let sender = try Fixture.socket(context, .dealer)
-            try sender.connect(receiver.lastEndpoint)
+            let sender = try Fixture.connected(context, .dealer, to: receiver)
             try sender.send("B\(index)")
             senders.append(sender)
         }
@@ -268,10 +254,8 @@ struct RequestReplyTests {
     @Test("REQ and REP enforce their send/receive alternation with wrongState")
     func stateErrors() throws {
         let context = try Context()
-        let rep = try Fixture.socket(context, .rep)
-        try rep.bind(Routing.endpoint("inproc"))
-        let req = try Fixture.socket(context, .req)
-        try req.connect(rep.lastEndpoint)
+        let rep = try Fixture.bound(context, .rep, Routing.endpoint("inproc"))
+        let req = try Fixture.connected(context, .req, to: rep)
 
         #expect(Routing.errorCode { _ = try req.receive() } == .wrongState)
         #expect(Routing.errorCode { try rep.send("too early") } == .wrongState)
@@ -295,10 +279,8 @@ struct RequestReplyTests {
     @Test("REP drops a reply whose requester has gone, and serves the next request")
     func replyToAGonePeerIsDropped() throws {
         let context = try Context()
-        let rep = try Fixture.socket(context, .rep)
-        try rep.bind(Routing.endpoint("inproc"))
-        let first = try Fixture.socket(context, .req)
-        try first.connect(rep.lastEndpoint)
+        let rep = try Fixture.bound(context, .rep, Routing.endpoint("inproc"))
+        let first = try Fixture.connected(context, .req, to: rep)
         try first.send("from first")
         #expect(try rep.receiveString() == "from first")
         first.close()
@@ -308,8 +290,7 @@ struct RequestReplyTests {
         })
         try rep.send("nobody listens")
         #expect(rep.droppedMessages == 1)
-        let second = try Fixture.socket(context, .req)
-        try second.connect(rep.lastEndpoint)
+        let second = try Fixture.connected(context, .req, to: rep)
         try second.send("from second")
         #expect(try rep.receiveString() == "from second")
         try rep.send("to second")
@@ -322,8 +303,7 @@ struct RequestReplyTests {
           arguments: Routing.transports)
     func requestCorrelate(transport: String) throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint(transport))
+        let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let req = try Fixture.socket(context, .req)
         req.options.requestCorrelate = true
         try req.connect(router.lastEndpoint)
@@ -362,8 +342,7 @@ struct RequestReplyTests {
         try req.bind(Routing.endpoint(transport))
         var reps: [Socket] = []
         for index in 0..<2 {
-            let rep = try Fixture.socket(context, .rep)
-            try rep.connect(req.lastEndpoint)
+            let rep = try Fixture.connected(context, .rep, to: req)
             reps.append(rep)
             #expect(Routing.waitForPeers(req, index + 1))
         }
@@ -392,10 +371,8 @@ struct RequestReplyTests {
           arguments: Routing.transports)
     func requestDropsInvalidReplies(transport: String) throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint(transport))
-        let req = try Fixture.socket(context, .req)
-        try req.connect(router.lastEndpoint)
+        let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
+        let req = try Fixture.connected(context, .req, to: router)
         for round in 0..<2 {
             try req.send("r\(round)")
             let request = try router.receiveMultipart().parts

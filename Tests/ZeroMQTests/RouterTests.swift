@@ -19,8 +19,7 @@ struct RouterTests {
           arguments: Routing.transports)
     func fairQueueIn(transport: String) throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint(transport))
+        let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let names = ["A", "B", "C", "D", "E"]
         var dealers: [Socket] = []
         for name in names {
@@ -46,13 +45,11 @@ struct RouterTests {
     @Test("A ROUTER gives a peer without a routing id an automatic 5-byte id starting with a zero byte")
     func automaticRoutingIds() throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint("tcp"))
+        let router = try Fixture.bound(context, .router, Routing.endpoint("tcp"))
         var ids: Set<[UInt8]> = []
         var dealers: [Socket] = []
         for index in 0..<3 {
-            let dealer = try Fixture.socket(context, .dealer)
-            try dealer.connect(router.lastEndpoint)
+            let dealer = try Fixture.connected(context, .dealer, to: router)
             try dealer.send("hello \(index)")
             let message = try router.receiveMultipart().parts
             #expect(message.count == 2)
@@ -70,8 +67,7 @@ struct RouterTests {
           arguments: Routing.transports)
     func mandatory(transport: String) throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint(transport))
+        let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
 
         try Routing.send(router, to: Array("UNKNOWN".utf8), ["DATA"])
         #expect(router.droppedMessages == 1)
@@ -122,8 +118,7 @@ struct RouterTests {
           arguments: Routing.transports)
     func duplicateIdIsIgnored(transport: String) throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint(transport))
+        let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let first = try Fixture.socket(context, .dealer)
         first.options.routingId = Array("X".utf8)
         try first.connect(router.lastEndpoint)
@@ -179,8 +174,7 @@ struct RouterTests {
           arguments: Routing.transports)
     func probeFromDealer(transport: String) throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint(transport))
+        let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let dealer = try Fixture.socket(context, .dealer)
         dealer.options.routingId = Array("X".utf8)
         dealer.options.probeRouter = true
@@ -194,8 +188,7 @@ struct RouterTests {
           arguments: Routing.transports)
     func probeBetweenRouters(transport: String) throws {
         let context = try Context()
-        let server = try Fixture.socket(context, .router)
-        try server.bind(Routing.endpoint(transport))
+        let server = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let client = try Fixture.socket(context, .router)
         client.options.routingId = Array("X".utf8)
         client.options.probeRouter = true
@@ -214,8 +207,7 @@ struct RouterTests {
           arguments: Routing.transports)
     func connectRoutingId(transport: String) throws {
         let context = try Context()
-        let server = try Fixture.socket(context, .router)
-        try server.bind(Routing.endpoint(transport))
+        let server = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let client = try Fixture.socket(context, .router)
         client.options.routingId = Array("client".utf8)
         client.options.routerMandatory = true
@@ -252,8 +244,7 @@ struct RouterTests {
     @Test("A ROUTER receives the peer's properties with each part")
     func properties() throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint("tcp"))
+        let router = try Fixture.bound(context, .router, Routing.endpoint("tcp"))
         let dealer = try Fixture.socket(context, .dealer)
         dealer.options.routingId = Array("X".utf8)
         try dealer.connect(router.lastEndpoint)
@@ -268,8 +259,7 @@ struct RouterTests {
     @Test("A routing id sent without MORE is ignored, and the next message goes out whole")
     func lonelyRoutingIdIsIgnored() throws {
         let context = try Context()
-        let router = try Fixture.socket(context, .router)
-        try router.bind(Routing.endpoint("inproc"))
+        let router = try Fixture.bound(context, .router, Routing.endpoint("inproc"))
         let dealer = try Fixture.socket(context, .dealer)
         dealer.options.routingId = Array("X".utf8)
         try dealer.connect(router.lastEndpoint)

@@ -52,8 +52,7 @@ struct SocketBehaviourTests {
             push.close()
         }
         #expect(sent == 5)
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind(endpoint)
+        let pull = try Fixture.bound(context, .pull, endpoint)
         for i in 0..<sent { #expect(try pull.receiveString() == "\(i)") }
         #expect(try pull.tryReceive() == nil)
     }
@@ -82,8 +81,7 @@ struct SocketBehaviourTests {
     @Test("A connect survives its peer restarting: the session reconnects and the queue goes on")
     func reconnectsAfterThePeerRestarts() throws {
         let context = try Context()
-        let first = try Fixture.socket(context, .pull)
-        try first.bind("tcp://127.0.0.1:*")
+        let first = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         let endpoint = first.lastEndpoint
         let push = try Fixture.socket(context, .push)
         push.options.reconnectInterval = .milliseconds(20)
@@ -101,8 +99,7 @@ struct SocketBehaviourTests {
     @Test("RECONNECT_IVL = nil (libzmq's -1): no reconnection after the peer goes away")
     func noReconnectWhenDisabled() throws {
         let context = try Context()
-        let first = try Fixture.socket(context, .pair)
-        try first.bind("tcp://127.0.0.1:*")
+        let first = try Fixture.bound(context, .pair, "tcp://127.0.0.1:*")
         let endpoint = first.lastEndpoint
         let client = try Fixture.socket(context, .pair)
         client.options.reconnectInterval = nil
@@ -161,8 +158,7 @@ struct SocketBehaviourTests {
             try push.send("last words")
             push.close()
         }
-        let pull = try Fixture.socket(context, .pull)
-        try pull.bind(endpoint)
+        let pull = try Fixture.bound(context, .pull, endpoint)
         #expect(try pull.receiveString() == "last words")
     }
 
@@ -279,8 +275,7 @@ struct SocketBehaviourTests {
     @Test("Multipart messages arrive whole across a connection that breaks and comes back")
     func multipartAtomicityAcrossReconnects() throws {
         let context = try Context()
-        let first = try Fixture.socket(context, .pull)
-        try first.bind("tcp://127.0.0.1:*")
+        let first = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         let endpoint = first.lastEndpoint
         let push = try Fixture.socket(context, .push)
         push.options.reconnectInterval = .milliseconds(20)

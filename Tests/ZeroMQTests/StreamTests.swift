@@ -130,8 +130,7 @@ struct StreamTests {
     @Test("test_stream: [id][\"\"] on connect with Peer-Address, the client's bytes as [id][data], replies reach it, [id][\"\"] when it leaves")
     func serverWithRawClient() throws {
         let context = try Context()
-        let stream = try Fixture.socket(context, .stream)
-        try stream.bind("tcp://127.0.0.1:*")
+        let stream = try Fixture.bound(context, .stream, "tcp://127.0.0.1:*")
         let client = try RawTCP.connect(port: Self.port(of: stream.lastEndpoint))
 
         let hello = try stream.receiveMultipart()
@@ -160,8 +159,7 @@ struct StreamTests {
     @Test("test_stream_empty: sending [id][\"\"] closes the client's connection")
     func emptyMessageClosesTheConnection() throws {
         let context = try Context()
-        let stream = try Fixture.socket(context, .stream)
-        try stream.bind("tcp://127.0.0.1:*")
+        let stream = try Fixture.bound(context, .stream, "tcp://127.0.0.1:*")
         let client = try RawTCP.connect(port: Self.port(of: stream.lastEndpoint))
         let id = try stream.receiveMultipart().parts[0].bytes
 
@@ -216,8 +214,7 @@ struct StreamTests {
     @Test("test_connect_rid: STREAM to STREAM, the connect's peer named by CONNECT_ROUTING_ID")
     func streamToStream() throws {
         let context = try Context()
-        let server = try Fixture.socket(context, .stream)
-        try server.bind("tcp://127.0.0.1:*")
+        let server = try Fixture.bound(context, .stream, "tcp://127.0.0.1:*")
         let client = try Fixture.socket(context, .stream)
         client.options.connectRoutingId = Array("conn1".utf8)
         try client.connect(server.lastEndpoint)
@@ -236,8 +233,7 @@ struct StreamTests {
     @Test("STREAM: an unknown routing id fails with hostUnreachable")
     func unknownIdIsUnreachable() throws {
         let context = try Context()
-        let stream = try Fixture.socket(context, .stream)
-        try stream.bind("tcp://127.0.0.1:*")
+        let stream = try Fixture.bound(context, .stream, "tcp://127.0.0.1:*")
         #expect(Routing.errorCode { try stream.send([Message(string: "nobody"), Message(string: "x")]) } == .hostUnreachable)
         #expect(stream.events.contains(.send))
     }

@@ -8,8 +8,7 @@ import ZeroMQ
 struct TransportTests {
     static func roundTrip(bind: String, connect: String? = nil) throws -> String {
         let context = try Context()
-        let server = try Fixture.socket(context, .pair)
-        try server.bind(bind)
+        let server = try Fixture.bound(context, .pair, bind)
         let client = try Fixture.socket(context, .pair)
         try client.connect(connect ?? server.lastEndpoint)
         try client.send("ping")
@@ -28,8 +27,7 @@ struct TransportTests {
         let context = try Context()
         // A DEALER server: a PAIR takes one peer at a time, and the second client below may
         // arrive before the first one's departure has been seen.
-        let server = try Fixture.socket(context, .dealer)
-        try server.bind("tcp://127.0.0.1:*")
+        let server = try Fixture.bound(context, .dealer, "tcp://127.0.0.1:*")
         let serverPort = server.lastEndpoint.split(separator: ":").last.map(String.init) ?? ""
         let viaName = try Fixture.socket(context, .dealer)
         try viaName.connect("tcp://localhost:\(serverPort)")
@@ -93,8 +91,7 @@ struct TransportTests {
     @Test("Message properties: Socket-Type, Identity, Peer-Address and X- metadata from the peer")
     func messageProperties() throws {
         let context = try Context()
-        let server = try Fixture.socket(context, .dealer)
-        try server.bind("tcp://127.0.0.1:*")
+        let server = try Fixture.bound(context, .dealer, "tcp://127.0.0.1:*")
         let client = try Fixture.socket(context, .dealer)
         client.options.routingId = Array("client-7".utf8)
         client.options.metadata = ["X-Color": "blue"]

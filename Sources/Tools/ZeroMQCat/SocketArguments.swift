@@ -5,7 +5,7 @@ import ArgumentParser
 import ZeroMQ
 import ZMTPSodium
 
-/// The socket types zmqcat can be (the draft types are not implemented by the socket layer).
+/// The socket types zmqcat can be: the classic ones (the socket layer has no draft types yet).
 public enum SocketKind: String, CaseIterable, Sendable, ExpressibleByArgument {
     case pair, pub, sub, req, rep, dealer, router, pull, push, xpub, xsub, stream
 

@@ -45,6 +45,20 @@ enum Fixture {
         return socket
     }
 
+    /// A test-friendly socket bound at `endpoint`.
+    static func bound(_ context: Context, _ type: SocketType, _ endpoint: String) throws -> Socket {
+        let made = try Fixture.socket(context, type)
+        try made.bind(endpoint)
+        return made
+    }
+
+    /// A test-friendly socket connected to what `peer` last bound.
+    static func connected(_ context: Context, _ type: SocketType, to peer: Socket) throws -> Socket {
+        let made = try Fixture.socket(context, type)
+        try made.connect(peer.lastEndpoint)
+        return made
+    }
+
     /// Polls `condition` until it holds or `attempts` × 10 ms pass; returns whether it held.
     static func eventually(attempts: Int = 1000, _ condition: () throws -> Bool) rethrows -> Bool {
         for _ in 0..<attempts {
