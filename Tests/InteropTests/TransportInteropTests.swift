@@ -65,8 +65,8 @@ extension LibzmqInterop {
             func engine(_ engine: StreamEngine, completedHandshakeWith peer: PeerInfo) { peers.withLock { $0.append(peer) } }
             func engine(_ engine: StreamEngine, needsAuthentication request: AuthenticationRequest) { engine.completeAuthentication(.deny) }
             func engine(_ engine: StreamEngine, stoppedWith reason: EngineStop) { stops.withLock { $0.append(reason) } }
-            func pipeBecameReadable(_ pipe: PipeEnd) { signal.signal() }
-            func pipeBecameWritable(_ pipe: PipeEnd) { signal.signal() }
+            func pipeBecameReadable(_ pipe: PipeID) { signal.signal() }
+            func pipeBecameWritable(_ pipe: PipeID) { signal.signal() }
         }
 
         /// A value shared with the reactor's thread.

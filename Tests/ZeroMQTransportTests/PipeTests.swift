@@ -13,8 +13,8 @@ final class RecordingSink: PipeEventSink, @unchecked Sendable {
 
     init(signal: WakeupSignal? = nil) { self.signal = signal }
 
-    func pipeBecameReadable(_ pipe: PipeEnd) { readable.withLock { $0 += 1 }; signal?.signal() }
-    func pipeBecameWritable(_ pipe: PipeEnd) { writable.withLock { $0 += 1 }; signal?.signal() }
+    func pipeBecameReadable(_ pipe: PipeID) { readable.withLock { $0 += 1 }; signal?.signal() }
+    func pipeBecameWritable(_ pipe: PipeID) { writable.withLock { $0 += 1 }; signal?.signal() }
 }
 
 @Suite("Pipes")

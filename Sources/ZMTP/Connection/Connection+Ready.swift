@@ -29,7 +29,7 @@ extension Connection {
 
     // MARK: Receiving
 
-    mutating func advanceReady(_ peer: PeerInfo) throws(ZMTPError) -> Advance {
+    mutating func advanceReady() throws(ZMTPError) -> Advance {
         guard let frame = try decodeFrame() else { return .stalled }
         switch dataCodec {
         case .plaintext:

@@ -349,7 +349,10 @@ public struct Connection {
     }
 
     /// Whether the handshake has completed and the connection has not failed.
-    public var isReady: Bool { peer != nil }
+    public var isReady: Bool {
+        if case .ready = state { return true }
+        return false
+    }
 
     // MARK: Failure
 
@@ -381,7 +384,8 @@ public struct Connection {
         case .greeting(let phase): return try advanceGreeting(phase)
         case .handshake(let phase): return try advanceHandshake(phase)
         case .legacyIdentity(let phase): return try advanceLegacyIdentity(phase)
-        case .ready(let peer): return try advanceReady(peer)
+        // Not `.ready(let peer)`: binding would copy the peer's properties for every frame.
+        case .ready: return try advanceReady()
         }
     }
 

@@ -63,9 +63,9 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
         pump()
     }
 
-    func pipeBecameReadable(_ pipe: PipeEnd) { reactor.post { [weak self] in self?.pump() } }
-    func pipeBecameWritable(_ pipe: PipeEnd) { reactor.post { [weak self] in self?.pump() } }
-    func pipePeerClosed(_ pipe: PipeEnd) { reactor.post { [weak self] in self?.pump() } }
+    func pipeBecameReadable(_ pipe: PipeID) { reactor.post { [weak self] in self?.pump() } }
+    func pipeBecameWritable(_ pipe: PipeID) { reactor.post { [weak self] in self?.pump() } }
+    func pipePeerClosed(_ pipe: PipeID) { reactor.post { [weak self] in self?.pump() } }
 
     private func readStream() {
         guard !stopped, !inputClosed, stalled == nil else { return }

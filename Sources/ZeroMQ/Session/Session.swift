@@ -302,13 +302,13 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
 
     // MARK: PipeEventSink (while no engine owns the pipe)
 
-    func pipeBecameReadable(_ pipe: PipeEnd) {}
-    func pipeBecameWritable(_ pipe: PipeEnd) {}
-    func pipePeerClosed(_ pipe: PipeEnd) {
+    func pipeBecameReadable(_ pipe: PipeID) {}
+    func pipeBecameWritable(_ pipe: PipeID) {}
+    func pipePeerClosed(_ pipe: PipeID) {
         reactor.post { [weak self] in
             // A pipe we already let go of closing is not the socket closing ours (a raw
             // engine keeps its old pipe end alive).
-            guard let self, self.pipe === pipe else { return }
+            guard let self, self.pipe?.id == pipe else { return }
             guard case .active = self.state else {
                 self.socketClosedPipe()
                 return

@@ -83,7 +83,9 @@ extension Socket {
     /// Receives one part, blocking up to ``SocketOptions/receiveTimeout`` (`zmq_msg_recv`).
     /// ``hasMore`` tells whether parts of the same message follow.
     public func receive() throws(ZeroMQError) -> Message {
-        try receive(timeout: options.receiveTimeout).message
+        // The fast path: no deadline to compute and no properties to copy when one waits.
+        if let inbound = try receiveNow() { return inbound.message }
+        return try receive(timeout: options.receiveTimeout).message
     }
 
     /// Receives one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).

@@ -311,12 +311,12 @@ public final class Socket {
                     pattern.identified(peer)
                 }
             case .readable(let end):
-                if let peer = peers[ObjectIdentifier(end)] ?? closingPeers[ObjectIdentifier(end)] { pattern.readActivated(peer) }
+                if let peer = peers[end.object] ?? closingPeers[end.object] { pattern.readActivated(peer) }
             case .writable(let end):
-                if let peer = peers[ObjectIdentifier(end)] { pattern.writeActivated(peer) }
+                if let peer = peers[end.object] { pattern.writeActivated(peer) }
             case .peerClosed(let end):
-                if let peer = peers.removeValue(forKey: ObjectIdentifier(end)) {
-                    closingPeers[ObjectIdentifier(end)] = peer
+                if let peer = peers.removeValue(forKey: end.object) {
+                    closingPeers[end.object] = peer
                     pattern.readActivated(peer)
                 }
             case .sessionEnded(let id):

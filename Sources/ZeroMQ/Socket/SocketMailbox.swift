@@ -14,11 +14,11 @@ enum SocketCommand: @unchecked Sendable {
     /// a peer that completed its handshake.
     case identified(PipeEnd, PeerDescription)
     /// Messages arrived on a pipe whose reader was asleep.
-    case readable(PipeEnd)
+    case readable(PipeID)
     /// A pipe the socket could not write to has room again.
-    case writable(PipeEnd)
+    case writable(PipeID)
     /// The other end closed the pipe.
-    case peerClosed(PipeEnd)
+    case peerClosed(PipeID)
     /// A session ended for good (bind side: its peer left; connect side: reconnect disabled).
     case sessionEnded(SessionID)
     /// The context is terminating: blocking calls return ``ZeroMQError/Code/terminated``.
@@ -181,7 +181,7 @@ final class SocketMailbox: PipeEventSink, Sendable {
 
     // MARK: PipeEventSink (the socket's pipe ends report here, from other threads)
 
-    func pipeBecameReadable(_ pipe: PipeEnd) { post(.readable(pipe)) }
-    func pipeBecameWritable(_ pipe: PipeEnd) { post(.writable(pipe)) }
-    func pipePeerClosed(_ pipe: PipeEnd) { post(.peerClosed(pipe)) }
+    func pipeBecameReadable(_ pipe: PipeID) { post(.readable(pipe)) }
+    func pipeBecameWritable(_ pipe: PipeID) { post(.writable(pipe)) }
+    func pipePeerClosed(_ pipe: PipeID) { post(.peerClosed(pipe)) }
 }

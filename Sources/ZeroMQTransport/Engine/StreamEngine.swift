@@ -49,8 +49,6 @@ extension StreamEngineDelegate {
 /// All methods run on the reactor's thread, except the ``PipeEventSink`` callbacks, which the pipe
 /// calls from the socket's thread and which only post work to the reactor.
 public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
-    /// How much one `read` takes (libzmq batches 8 KiB; larger reads cost nothing more here).
-    public static let readBufferSize = 65_536
     /// Stop pulling messages from the pipe once this much output is waiting.
     public static let writeBatchSize = 65_536
     /// How many full batches one turn writes before letting other descriptors run.
@@ -72,7 +70,6 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private var registration: Reactor.Registration?
     private var timer: Reactor.Timer?
     private var timerDeadline: ZMTPInstant?
-    private var readBuffer: [UInt8]
     private var output = OutputBuffer()
     private var handshakeDone = false
     /// An event the pipe had no room for; delivered first once the socket reads.
@@ -97,7 +94,6 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         self.pipe = pipe
         self.sendsSubscriptions = sendsSubscriptions
         self.delegate = delegate
-        self.readBuffer = [UInt8](repeating: 0, count: Self.readBufferSize)
     }
 
     /// Registers the descriptor and sends the greeting.
@@ -144,15 +140,15 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     // MARK: Pipe callbacks (socket thread)
 
-    public func pipeBecameReadable(_ pipe: PipeEnd) {
+    public func pipeBecameReadable(_ pipe: PipeID) {
         reactor.post { [weak self] in self?.pump() }
     }
 
-    public func pipeBecameWritable(_ pipe: PipeEnd) {
+    public func pipeBecameWritable(_ pipe: PipeID) {
         reactor.post { [weak self] in self?.pump() }
     }
 
-    public func pipePeerClosed(_ pipe: PipeEnd) {
+    public func pipePeerClosed(_ pipe: PipeID) {
         reactor.post { [weak self] in self?.pump() }
     }
 
@@ -160,10 +156,10 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     private func readStream() {
         guard !stopped, !inputClosed, stalledEvent == nil else { return }
-        let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        let buffer = reactor.readBuffer
+        let n = read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
-            let now = Reactor.now()
-            readBuffer.withUnsafeBytes { connection.receive(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
+            connection.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), now: Reactor.now())
         } else if n == 0 {
             inputClosed = true
         } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {

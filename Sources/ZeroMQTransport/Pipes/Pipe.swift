@@ -1,22 +1,32 @@
 import Synchronization
 import ZMTP
 
+/// Names a pipe end in the wakeups its sink receives (``PipeEnd/id``).
+///
+/// A pipe never holds a reference to its ends, weak or strong: a weak reference would give every
+/// end a side table, and each retain of an end on the message path (several per message) would
+/// take the runtime's slow, side-table path. Owners find the end from its id.
+public struct PipeID: Hashable, Sendable {
+    /// The end's object identity (its owner may key a table with it).
+    public let object: ObjectIdentifier
+}
+
 /// Where a pipe end's wakeups go. Called from the thread of the *other* end (an I/O thread for a
 /// socket's end, the socket's thread for a session's end), so implementations hand the news to
 /// their own thread: a socket through its mailbox, a session through ``Reactor/post(_:)``.
 public protocol PipeEventSink: AnyObject, Sendable {
     /// Messages arrived after the end was found empty (its reader had gone to sleep).
-    func pipeBecameReadable(_ pipe: PipeEnd)
+    func pipeBecameReadable(_ pipe: PipeID)
     /// The peer read enough for a writer that was at its high-water mark to go on.
-    func pipeBecameWritable(_ pipe: PipeEnd)
+    func pipeBecameWritable(_ pipe: PipeID)
     /// The peer closed its end: read what is left (``PipeEnd/readState()`` ends in `.closed`),
     /// then close this end too.
-    func pipePeerClosed(_ pipe: PipeEnd)
+    func pipePeerClosed(_ pipe: PipeID)
 }
 
 extension PipeEventSink {
     /// By default a closing peer wakes the reader, which finds the pipe closed once it is drained.
-    public func pipePeerClosed(_ pipe: PipeEnd) { pipeBecameReadable(pipe) }
+    public func pipePeerClosed(_ pipe: PipeID) { pipeBecameReadable(pipe) }
 }
 
 /// What a read finds (``PipeEnd/readState()``).
@@ -53,10 +63,10 @@ public final class PipeEnd: @unchecked Sendable {
         let writerClosed = Atomic<Bool>(false)
         /// The reader closed its end: whatever is written from now on is dropped.
         let readerClosed = Atomic<Bool>(false)
-        /// An end and the sink it reports to, held weakly: ends are owned by their sockets and
-        /// sessions, never by the pipe, so nothing here keeps them alive in a cycle.
+        /// An end's id and the sink it reports to, held weakly: sinks are owned by their
+        /// sockets and sessions, never by the pipe, so nothing here keeps them alive in a cycle.
         struct Binding {
-            weak var end: PipeEnd?
+            var end: PipeID?
             weak var sink: PipeEventSink?
         }
 
@@ -85,6 +95,9 @@ public final class PipeEnd: @unchecked Sendable {
 
     private let incoming: Direction
     private let outgoing: Direction
+
+    /// This end's name in its sink's wakeups.
+    public var id: PipeID { PipeID(object: ObjectIdentifier(self)) }
 
     // Writer state (this end's owner thread).
     private var messagesWritten = 0
@@ -150,8 +163,9 @@ public final class PipeEnd: @unchecked Sendable {
     /// Tells this end where its wakeups go (its owner calls this when it attaches the pipe).
     /// The pipe holds the sink weakly: the owner keeps it alive.
     public func setSink(_ sink: PipeEventSink) {
-        incoming.ends.withLock { $0.reader = Direction.Binding(end: self, sink: sink) }
-        outgoing.ends.withLock { $0.writer = Direction.Binding(end: self, sink: sink) }
+        let id = self.id
+        incoming.ends.withLock { $0.reader = Direction.Binding(end: id, sink: sink) }
+        outgoing.ends.withLock { $0.writer = Direction.Binding(end: id, sink: sink) }
     }
 
     // MARK: Writing
