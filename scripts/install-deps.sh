@@ -4,8 +4,9 @@
 #   libzmq3-dev    the reference peer for interop tests (C API), libzmq 4.3.4
 #   python3-zmq    pyzmq on the same libzmq, driven by the interop tests
 #   pkg-config     SwiftPM finds libsodium through it
+#   gcc            builds the benchmarks' C programs against libzmq (Benchmarks/C)
 set -euo pipefail
-packages=(libsodium-dev libzmq3-dev python3-zmq pkg-config)
+packages=(libsodium-dev libzmq3-dev python3-zmq pkg-config gcc)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, builds, runs every test (unit, vectors,
-# libzmq interop), then builds every fuzz target and runs each for FUZZ_SECONDS (default 60).
+# libzmq interop), then builds every fuzz target and runs each for FUZZ_SECONDS (default 60),
+# then the benchmarks' quick mode side by side with libzmq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -8,4 +9,7 @@ start=$(date +%s)
 swift build --build-tests
 swift test --skip-build
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}" Fuzz/run.sh
+# The benchmarks build and run against libzmq (quick mode; never fails on speed, only on a
+# program that does not run).
+Benchmarks/run --quick
 echo "total time: $(( $(date +%s) - start )) s"

@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The benchmarks live in their own package (as Fuzz/ does), so the main package never builds
+// them. `Benchmarks/run` builds this package in release mode, builds the C programs in C/ against
+// libzmq, and runs both side by side (see README.md).
+//
+//   PerfKit     the scenarios, written once: throughput, latency, fan-out, proxy, CURVE
+//               handshakes, idle connections; with libzmq's output lines.
+//   local_thr, remote_thr, local_lat, remote_lat, inproc_thr, inproc_lat
+//               libzmq's perf tools, same command lines, same output lines.
+//   pubsub_thr, proxy_thr, curve_handshakes, idle_conns
+//               the scenarios libzmq has no tool for; C/ has the libzmq twin of each.
+
+let tools = [
+    "local_thr", "remote_thr", "local_lat", "remote_lat", "inproc_thr", "inproc_lat",
+    "pubsub_thr", "proxy_thr", "curve_handshakes", "idle_conns",
+]
+
+let package = Package(
+    name: "swift-zeromq-benchmarks",
+    dependencies: [
+        .package(name: "swift-zeromq", path: ".."),
+    ],
+    targets: [
+        .target(
+            name: "PerfKit",
+            dependencies: [
+                .product(name: "ZeroMQ", package: "swift-zeromq"),
+                .product(name: "ZMTP", package: "swift-zeromq"),
+            ]
+        ),
+    ] + tools.map { name in
+        .executableTarget(name: name, dependencies: ["PerfKit"], path: "Sources/Tools/\(name)")
+    },
+    swiftLanguageModes: [.v6]
+)

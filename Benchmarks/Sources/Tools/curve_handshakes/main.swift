@@ -1,0 +1,3 @@
+import PerfKit
+
+PerfTool.main(name: "curve_handshakes", PerfTool.curveHandshakes)

@@ -1,0 +1,3 @@
+import PerfKit
+
+PerfTool.main(name: "idle_conns", PerfTool.idleConns)

@@ -1,0 +1,3 @@
+import PerfKit
+
+PerfTool.main(name: "inproc_thr", PerfTool.inprocThr)

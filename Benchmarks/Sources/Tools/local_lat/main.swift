@@ -1,0 +1,3 @@
+import PerfKit
+
+PerfTool.main(name: "local_lat", PerfTool.localLat)

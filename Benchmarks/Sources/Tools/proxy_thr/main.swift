@@ -1,0 +1,3 @@
+import PerfKit
+
+PerfTool.main(name: "proxy_thr", PerfTool.proxyThr)

@@ -1,0 +1,3 @@
+import PerfKit
+
+PerfTool.main(name: "pubsub_thr", PerfTool.pubsubThr)

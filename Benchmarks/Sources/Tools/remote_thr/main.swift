@@ -1,0 +1,3 @@
+import PerfKit
+
+PerfTool.main(name: "remote_thr", PerfTool.remoteThr)
