@@ -59,27 +59,38 @@ class Runner:
             raise Failure(f"{' '.join(argv)} exited {result.returncode}: {result.stderr.strip()}")
         return result.stdout
 
-    def pair(self, server_argv, client_argv, env=None, pin=False, timeout=300):
-        """Starts the binding side, then the connecting side; returns both outputs."""
+    def pair(self, server_argv, client_argv, env=None, pin=False, timeout=180):
+        """Starts the binding side, then the connecting side; returns both outputs.
+
+        The connecting side runs with BENCH_HOLD=1: a remote_thr keeps its connection until its
+        stdin closes, which happens once the receiver has finished (libzmq issue #4660: a libzmq
+        receiver over ipc loses what is still queued when the sender closes first).
+        """
         prefix = ["taskset", "-c", "0"] if pin else []
         if self.verbose:
             print("  $ " + " ".join(prefix + server_argv) + " & " + " ".join(prefix + client_argv), file=sys.stderr)
+        client_env = dict(env or os.environ, BENCH_HOLD="1")
         server = subprocess.Popen(prefix + server_argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env=env)
+        client = None
         try:
             time.sleep(0.2)
-            client = subprocess.run(prefix + client_argv, capture_output=True, text=True, env=env,
-                                    timeout=timeout)
+            client = subprocess.Popen(prefix + client_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, env=client_env)
             out, err = server.communicate(timeout=timeout)
+            client_out, client_err = client.communicate(input="", timeout=timeout)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+            for process in (server, client):
+                if process:
+                    process.kill()
+                    process.communicate()
             raise Failure(f"timed out: {' '.join(server_argv)} / {' '.join(client_argv)}")
         if server.returncode != 0:
+            client.kill()
             raise Failure(f"{' '.join(server_argv)} exited {server.returncode}: {err.strip()}")
         if client.returncode != 0:
-            raise Failure(f"{' '.join(client_argv)} exited {client.returncode}: {client.stderr.strip()}")
-        return out, client.stdout
+            raise Failure(f"{' '.join(client_argv)} exited {client.returncode}: {client_err.strip()}")
+        return out, client_out
 
     # -- endpoints ---------------------------------------------------------------------------
 
