@@ -71,7 +71,8 @@ extension PerfTool {
             var body = [UInt8](repeating: 0, count: size)
             body[0] = UInt8(ascii: "D")
             try body.withUnsafeBytes { bytes in
-                for _ in 0..<count { try publisher.send(makeMessage(bytes)) }
+                // Copied, not made uninitialised: the first byte marks a counted message.
+                for _ in 0..<count { try publisher.send(Message(copying: bytes)) }
             }
             publisher.close()
             started.close()

@@ -60,11 +60,15 @@ public enum PerfTool {
         print(String(format: "average latency: %.3f [us]", latency))
     }
 
-    /// A message of `size` bytes, made per send as libzmq's tools do (`zmq_msg_init_size`): up
-    /// to ``Message/inlineCapacity`` bytes it is stored inline, beyond it owns a fresh buffer.
+    /// A message of `body.count` bytes, made per send as libzmq's tools do: up to
+    /// ``Message/inlineCapacity`` bytes it is stored inline (copied), beyond it owns a fresh
+    /// buffer left uninitialised, like `zmq_msg_init_size` (copying 64 KiB or 1 MiB into every
+    /// message would measure memcpy, which libzmq's tools do not do).
     @inline(__always)
     static func makeMessage(_ body: UnsafeRawBufferPointer) -> Message {
-        Message(copying: body)
+        if body.count <= Message.inlineCapacity { return Message(copying: body) }
+        let buffer = [UInt8](unsafeUninitializedCapacity: body.count) { _, initialized in initialized = body.count }
+        return Message(sharing: buffer[...])
     }
 }
 

@@ -71,6 +71,9 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private var timer: Reactor.Timer?
     private var timerDeadline: ZMTPInstant?
     private var output = OutputBuffer()
+    /// The task every wakeup posts, made once: a closure made per post would be an allocation
+    /// per wakeup. Set in `init`, read-only afterwards (any thread may post it).
+    private var pumpTask: (@Sendable () -> Void)!
     private var handshakeDone = false
     /// An event the pipe had no room for; delivered first once the socket reads.
     private var stalledEvent: ConnectionEvent?
@@ -94,6 +97,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         self.pipe = pipe
         self.sendsSubscriptions = sendsSubscriptions
         self.delegate = delegate
+        pumpTask = { [weak self] in self?.pump() }
     }
 
     /// Registers the descriptor and sends the greeting.
@@ -141,15 +145,15 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     // MARK: Pipe callbacks (socket thread)
 
     public func pipeBecameReadable(_ pipe: PipeID) {
-        reactor.post { [weak self] in self?.pump() }
+        reactor.post(pumpTask)
     }
 
     public func pipeBecameWritable(_ pipe: PipeID) {
-        reactor.post { [weak self] in self?.pump() }
+        reactor.post(pumpTask)
     }
 
     public func pipePeerClosed(_ pipe: PipeID) {
-        reactor.post { [weak self] in self?.pump() }
+        reactor.post(pumpTask)
     }
 
     // MARK: The work
@@ -191,7 +195,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             guard full, output.isEmpty else { break }
             batches += 1
             if batches == Self.batchesPerTurn {
-                reactor.post { [weak self] in self?.pump() }
+                reactor.post(pumpTask)
                 break
             }
         }

@@ -47,6 +47,8 @@ public final class Reactor: @unchecked Sendable {
     private var timers = TimerQueue()
     private var nextToken: UInt64 = 1
     private var running = true
+    /// The mailbox's second buffer (see ``drainMailbox()``).
+    private var drainedTasks: [@Sendable () -> Void] = []
 
     /// The size of ``readBuffer`` (libzmq reads 8 KiB batches; a larger read means fewer calls
     /// when a peer streams).
@@ -160,12 +162,15 @@ public final class Reactor: @unchecked Sendable {
 
     private func drainMailbox() {
         wakeup.drain()
-        let tasks = mailbox.withLock { queue -> [@Sendable () -> Void] in
-            let taken = queue
-            queue.removeAll(keepingCapacity: true)
-            return taken
-        }
+        // Two buffers swapped under the lock, each emptied keeping its capacity: a drain
+        // allocates nothing (taking a copy and emptying the queue would allocate a new buffer
+        // for every drain, since the copy still shares the old one).
+        var tasks = drainedTasks
+        drainedTasks = []
+        mailbox.withLock { queue in swap(&queue, &tasks) }
         for task in tasks { task() }
+        tasks.removeAll(keepingCapacity: true)
+        drainedTasks = tasks
     }
 
     // MARK: Descriptors (loop thread)
