@@ -82,7 +82,14 @@ public struct Connection {
     let configuration: Configuration
     let crypto: (any CurveCrypto)?
     let random: RandomSource
-    var state: State
+    var state: State {
+        didSet {
+            if case .ready = state { readyForFrames = true } else { readyForFrames = false }
+        }
+    }
+    /// `state` is `.ready`: tested once per frame, where matching the enum itself copied it
+    /// (with the peer's properties) through its value witness.
+    private(set) var readyForFrames = false
 
     /// Bytes received and not yet parsed: `inbound[inboundStart...]`.
     var inbound: [UInt8] = []
@@ -296,6 +303,10 @@ public struct Connection {
     /// once it does.
     /// - Throws: the sticky error once the connection has failed.
     public mutating func send(_ message: Message) throws(ZMTPError) {
+        if readyForFrames {
+            encodeMessage(message)
+            return
+        }
         switch state {
         case .failed(let error): throw error
         case .greeting, .handshake, .legacyIdentity: queued.append(.message(message))
@@ -379,6 +390,7 @@ public struct Connection {
 
     /// Parses as much as one step needs.
     mutating func advance() throws(ZMTPError) -> Advance {
+        if readyForFrames { return try advanceReady() }
         switch state {
         case .failed: return .stalled
         case .greeting(let phase): return try advanceGreeting(phase)

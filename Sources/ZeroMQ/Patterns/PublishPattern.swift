@@ -1,3 +1,4 @@
+import ZeroMQTransport
 import ZMTP
 
 /// PUB and XPUB (RFC 29; libzmq's `pub.cpp` and `xpub.cpp`, of which PUB is the special case).
@@ -38,7 +39,11 @@ final class PublishPattern: SocketPattern {
     /// ZMQ_XPUB_MANUAL: the subscriber whose subscription the application received last.
     private var lastSubscriber: PeerPipe?
     /// The subscribers the message being sent goes to, from its first part to its last.
-    private var distributor = Distributor()
+    private let distributorBox = Unchecked<Distributor>(Distributor())
+    private var distributor: Distributor {
+        unsafeAddress { UnsafePointer(distributorBox.pointer) }
+        unsafeMutableAddress { distributorBox.pointer }
+    }
     private(set) var drops = DropCounts()
 
     init(options: SocketOptions, extended: Bool) {

@@ -1,9 +1,14 @@
+import ZeroMQTransport
 import ZMTP
 
 /// PUSH (RFC 30): round-robin to peers with room; blocks when none has.
 final class PushPattern: SocketPattern {
     var options: SocketOptions
-    private var balancer = LoadBalancer()
+    private let balancerBox = Unchecked<LoadBalancer>(LoadBalancer())
+    private var balancer: LoadBalancer {
+        unsafeAddress { UnsafePointer(balancerBox.pointer) }
+        unsafeMutableAddress { balancerBox.pointer }
+    }
 
     init(options: SocketOptions) { self.options = options }
 
@@ -20,7 +25,11 @@ final class PushPattern: SocketPattern {
 /// PULL (RFC 30): fair-queued from every peer. With CONFLATE, only the newest message waiting.
 final class PullPattern: SocketPattern {
     var options: SocketOptions
-    private var queue = FairQueue()
+    private let queueBox = Unchecked<FairQueue>(FairQueue())
+    private var queue: FairQueue {
+        unsafeAddress { UnsafePointer(queueBox.pointer) }
+        unsafeMutableAddress { queueBox.pointer }
+    }
 
     init(options: SocketOptions) { self.options = options }
 
@@ -49,8 +58,16 @@ extension FairQueue {
 /// DEALER (RFC 28): round-robin out, fair-queued in.
 final class DealerPattern: SocketPattern {
     var options: SocketOptions
-    private var balancer = LoadBalancer()
-    private var queue = FairQueue()
+    private let balancerBox = Unchecked<LoadBalancer>(LoadBalancer())
+    private var balancer: LoadBalancer {
+        unsafeAddress { UnsafePointer(balancerBox.pointer) }
+        unsafeMutableAddress { balancerBox.pointer }
+    }
+    private let queueBox = Unchecked<FairQueue>(FairQueue())
+    private var queue: FairQueue {
+        unsafeAddress { UnsafePointer(queueBox.pointer) }
+        unsafeMutableAddress { queueBox.pointer }
+    }
 
     init(options: SocketOptions) { self.options = options }
 

@@ -1,3 +1,4 @@
+import ZeroMQTransport
 import ZMTP
 
 /// REQ (RFC 28 §REQ; libzmq `req.cpp`, a DEALER with a state machine): a request goes, load
@@ -14,8 +15,16 @@ import ZMTP
 /// one are discarded. Receiving before a request was sent is a ``ZeroMQError/Code/wrongState``.
 final class RequestPattern: SocketPattern {
     var options: SocketOptions
-    private var balancer = LoadBalancer()
-    private var queue = FairQueue()
+    private let balancerBox = Unchecked<LoadBalancer>(LoadBalancer())
+    private var balancer: LoadBalancer {
+        unsafeAddress { UnsafePointer(balancerBox.pointer) }
+        unsafeMutableAddress { balancerBox.pointer }
+    }
+    private let queueBox = Unchecked<FairQueue>(FairQueue())
+    private var queue: FairQueue {
+        unsafeAddress { UnsafePointer(queueBox.pointer) }
+        unsafeMutableAddress { queueBox.pointer }
+    }
     private var state: State = .ready
     /// The reply being delivered (its envelope already stripped), or a message being checked.
     private var reply = PartQueue()
@@ -200,7 +209,11 @@ final class RequestPattern: SocketPattern {
 /// whose peer has gone, or whose pipe is full, is dropped (counted in ``drops``).
 final class ReplyPattern: SocketPattern {
     var options: SocketOptions
-    private var queue = FairQueue()
+    private let queueBox = Unchecked<FairQueue>(FairQueue())
+    private var queue: FairQueue {
+        unsafeAddress { UnsafePointer(queueBox.pointer) }
+        unsafeMutableAddress { queueBox.pointer }
+    }
     private var state: State = .awaitingRequest
     /// The request being delivered (its envelope already taken out).
     private var request = PartQueue()

@@ -1,3 +1,4 @@
+import ZeroMQTransport
 import ZMTP
 
 /// ROUTER (RFC 28 §ROUTER; libzmq `router.cpp`): every peer has a routing id; incoming messages
@@ -19,7 +20,11 @@ import ZMTP
 final class RouterPattern: SocketPattern {
     var options: SocketOptions
     private var routes = RoutingTable()
-    private var queue = FairQueue()
+    private let queueBox = Unchecked<FairQueue>(FairQueue())
+    private var queue: FairQueue {
+        unsafeAddress { UnsafePointer(queueBox.pointer) }
+        unsafeMutableAddress { queueBox.pointer }
+    }
     /// The message being delivered: its routing-id part, then the parts read from the pipe.
     private var inbound = PartQueue()
     private var outbound: Outbound = .betweenMessages

@@ -1,3 +1,4 @@
+import ZeroMQTransport
 import ZMTP
 
 /// SUB and XSUB (RFC 29; libzmq's `sub.cpp` and `xsub.cpp`, of which SUB is the special case).
@@ -23,13 +24,21 @@ final class SubscribePattern: SocketPattern {
     private var filter = SubscriptionTrie()
     /// Every attached publisher, in attach order.
     private var publishers: [PeerPipe] = []
-    private var queue = FairQueue()
+    private let queueBox = Unchecked<FairQueue>(FairQueue())
+    private var queue: FairQueue {
+        unsafeAddress { UnsafePointer(queueBox.pointer) }
+        unsafeMutableAddress { queueBox.pointer }
+    }
     /// The first part of a message ``canReceive`` read ahead to know it passes the filter.
     private var stash: Inbound?
     /// Parts of a message already started on follow.
     private var receivingMore = false
     /// XSUB: the publishers the message being sent goes to, from its first part to its last.
-    private var distributor = Distributor()
+    private let distributorBox = Unchecked<Distributor>(Distributor())
+    private var distributor: Distributor {
+        unsafeAddress { UnsafePointer(distributorBox.pointer) }
+        unsafeMutableAddress { distributorBox.pointer }
+    }
     private(set) var drops = DropCounts()
 
     init(options: SocketOptions, extended: Bool) {

@@ -98,15 +98,28 @@ struct LoadBalancer {
     /// Sends one part; false when it is a first part and no pipe has room. Returns the pipe
     /// it went to through `to`.
     mutating func send(_ message: Message, to chosen: inout PeerPipe?) -> Bool {
+        send(message) { chosen = $0 }
+    }
+
+    /// Sends one part; false when it is a first part and no pipe has room.
+    mutating func send(_ message: Message) -> Bool {
+        send(message) { _ in }
+    }
+
+    /// The one implementation: `chose` hears the pipe (inlined away where nobody listens, which
+    /// saves a retain per message). Each pipe end is loaded once per call.
+    @inline(__always)
+    private mutating func send(_ message: Message, chose: (PeerPipe) -> Void) -> Bool {
         if dropping {
             if !message.more { dropping = false }
             return true
         }
         if let peer = inMultipart {
-            peer.pipe.write(message)
-            chosen = peer
+            let pipe = peer.pipe
+            pipe.write(message)
+            chose(peer)
             if !message.more {
-                peer.pipe.flush()
+                pipe.flush()
                 inMultipart = nil
                 current = active.isEmpty ? 0 : (current + 1) % active.count
             }
@@ -115,13 +128,14 @@ struct LoadBalancer {
         while !active.isEmpty {
             if current >= active.count { current = 0 }
             let peer = active[current]
-            if peer.pipe.checkWrite() {
-                peer.pipe.write(message)
-                chosen = peer
+            let pipe = peer.pipe
+            if pipe.checkWrite() {
+                pipe.write(message)
+                chose(peer)
                 if message.more {
                     inMultipart = peer
                 } else {
-                    peer.pipe.flush()
+                    pipe.flush()
                     current = (current + 1) % active.count
                 }
                 return true
@@ -129,11 +143,6 @@ struct LoadBalancer {
             active.remove(at: current)
         }
         return false
-    }
-
-    mutating func send(_ message: Message) -> Bool {
-        var chosen: PeerPipe?
-        return send(message, to: &chosen)
     }
 
     /// Whether some pipe has room for a new message.

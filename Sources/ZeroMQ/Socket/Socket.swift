@@ -41,20 +41,36 @@ public final class Socket {
     public private(set) var lastEndpoint = ""
 
     /// The last part received had MORE set (ZMQ_RCVMORE).
-    public internal(set) var hasMore = false
+    private let hasMoreBox = Unchecked<Bool>(false)
+    public internal(set) var hasMore: Bool {
+        unsafeAddress { UnsafePointer(hasMoreBox.pointer) }
+        unsafeMutableAddress { hasMoreBox.pointer }
+    }
 
     var peers: [ObjectIdentifier: PeerPipe] = [:]
     /// Pipes whose peer closed, detached once drained.
-    var closingPeers: [ObjectIdentifier: PeerPipe] = [:]
+    private let closingPeersBox = Unchecked<[ObjectIdentifier: PeerPipe]>([:])
+    var closingPeers: [ObjectIdentifier: PeerPipe] {
+        unsafeAddress { UnsafePointer(closingPeersBox.pointer) }
+        unsafeMutableAddress { closingPeersBox.pointer }
+    }
     var listeners: [Listener] = []
     var connectedEndpoints: Set<String> = []
     var inprocBindings: Set<String> = []
     var terminated = false
     public private(set) var isClosed = false
     /// Mid-way through sending a multipart message.
-    var sendingMore = false
+    private let sendingMoreBox = Unchecked<Bool>(false)
+    var sendingMore: Bool {
+        unsafeAddress { UnsafePointer(sendingMoreBox.pointer) }
+        unsafeMutableAddress { sendingMoreBox.pointer }
+    }
     /// The application-side counters of ``statistics``.
-    var traffic = SocketStatistics()
+    private let trafficBox = Unchecked<SocketStatistics>(SocketStatistics())
+    var traffic: SocketStatistics {
+        unsafeAddress { UnsafePointer(trafficBox.pointer) }
+        unsafeMutableAddress { trafficBox.pointer }
+    }
     /// ZMQ_CONNECT_ROUTING_ID values given to connects, by their session.
     var connectRoutingIds: [SessionID: [UInt8]] = [:]
 

@@ -56,7 +56,13 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     private let fd: Int32
     private let reactor: Reactor
-    private var connection: Connection
+    /// The protocol core, reached through a pointer (no exclusivity check per call; see
+    /// ``Unchecked``).
+    private let connectionBox: Unchecked<Connection>
+    private var connection: Connection {
+        unsafeAddress { UnsafePointer(connectionBox.pointer) }
+        unsafeMutableAddress { connectionBox.pointer }
+    }
     private var pipe: PipeEnd?
     /// SUB/XSUB: single-part messages starting with 1 or 0 are subscriptions, sent as
     /// SUBSCRIBE/CANCEL commands (or as data frames to ZMTP 3.0 peers), as libzmq does.
@@ -70,7 +76,11 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private var registration: Reactor.Registration?
     private var timer: Reactor.Timer?
     private var timerDeadline: ZMTPInstant?
-    private var output = OutputBuffer()
+    private let outputBox = Unchecked<OutputBuffer>(OutputBuffer())
+    private var output: OutputBuffer {
+        unsafeAddress { UnsafePointer(outputBox.pointer) }
+        unsafeMutableAddress { outputBox.pointer }
+    }
     /// The task every wakeup posts, made once: a closure made per post would be an allocation
     /// per wakeup. Set in `init`, read-only afterwards (any thread may post it).
     private var pumpTask: (@Sendable () -> Void)!
@@ -93,7 +103,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
                 delegate: StreamEngineDelegate) {
         self.fd = fd
         self.reactor = reactor
-        self.connection = connection
+        self.connectionBox = Unchecked(connection)
         self.pipe = pipe
         self.sendsSubscriptions = sendsSubscriptions
         self.delegate = delegate

@@ -99,16 +99,23 @@ public final class PipeEnd: @unchecked Sendable {
     /// This end's name in its sink's wakeups.
     public var id: PipeID { PipeID(object: ObjectIdentifier(self)) }
 
-    // Writer state (this end's owner thread).
-    private var messagesWritten = 0
-    private var writingMultipart = false
-    private var unpublished = false
-    /// The parts of a multipart message being written: they enter the queue together with its
-    /// last part, so the queue only ever holds whole messages and a message cut short by a
-    /// failed connection can be taken back (``rollback()``).
-    private var partial: [Message] = []
-    // Reader state (this end's owner thread).
-    private var messagesRead = 0
+    /// This end's own state (its owner's thread only), reached through a pointer: no dynamic
+    /// exclusivity check per access on the message path (see ``Unchecked``).
+    struct EndState {
+        // Writer state.
+        var messagesWritten = 0
+        var writingMultipart = false
+        var unpublished = false
+        /// The parts of a multipart message being written: they enter the queue together with
+        /// its last part, so the queue only ever holds whole messages and a message cut short by
+        /// a failed connection can be taken back (``rollback()``).
+        var partial: [Message] = []
+        // Reader state.
+        var messagesRead = 0
+        var isClosed = false
+    }
+
+    private let state = Unchecked(EndState())
 
     /// Creates a connected pair. `hwmAB` limits what end A writes to B, `hwmBA` the reverse
     /// (for inproc, libzmq adds the sender's SNDHWM and the receiver's RCVHWM).
@@ -134,7 +141,7 @@ public final class PipeEnd: @unchecked Sendable {
     }
 
     /// Whether this end was closed by its owner.
-    public private(set) var isClosed = false
+    public var isClosed: Bool { state.value.isClosed }
 
     /// Whether the peer closed its end (there may still be messages to read).
     public var peerClosed: Bool { incoming.writerClosed.load(ordering: .acquiring) }
@@ -147,9 +154,9 @@ public final class PipeEnd: @unchecked Sendable {
     /// which reads what is left and then finds the pipe closed (libzmq's pipe termination with
     /// its delimiter).
     public func close() {
-        guard !isClosed else { return }
-        isClosed = true
-        partial.removeAll()
+        guard !state.value.isClosed else { return }
+        state.value.isClosed = true
+        state.value.partial.removeAll()
         flush()
         incoming.readerClosed.store(true, ordering: .releasing)
         outgoing.writerClosed.store(true, ordering: .sequentiallyConsistent)
@@ -174,12 +181,12 @@ public final class PipeEnd: @unchecked Sendable {
     /// and its sink's ``PipeEventSink/pipeBecameWritable(_:)`` is called once the peer makes room.
     public func checkWrite() -> Bool {
         let hwm = outgoing.highWaterMark
-        if writingMultipart || hwm == 0 || isClosed { return true }
+        if state.value.writingMultipart || hwm == 0 || state.value.isClosed { return true }
         if outgoing.readerClosed.load(ordering: .relaxed) { return true }
-        if messagesWritten - outgoing.read.load(ordering: .acquiring) < hwm { return true }
+        if state.value.messagesWritten - outgoing.read.load(ordering: .acquiring) < hwm { return true }
         outgoing.writerWaiting.store(true, ordering: .sequentiallyConsistent)
         // The reader may have reported progress between the check and the flag: look again.
-        if messagesWritten - outgoing.read.load(ordering: .sequentiallyConsistent) < hwm {
+        if state.value.messagesWritten - outgoing.read.load(ordering: .sequentiallyConsistent) < hwm {
             outgoing.writerWaiting.store(false, ordering: .relaxed)
             return true
         }
@@ -190,42 +197,42 @@ public final class PipeEnd: @unchecked Sendable {
     /// its last part. Call ``checkWrite()`` before a message's first part; later parts are always
     /// accepted, so the high-water mark never cuts a message in two.
     public func write(_ message: Message) {
-        if isClosed || outgoing.readerClosed.load(ordering: .relaxed) {
+        if state.value.isClosed || outgoing.readerClosed.load(ordering: .relaxed) {
             // Nobody will read it: drop it rather than let it pile up.
-            writingMultipart = message.more
-            partial.removeAll()
+            state.value.writingMultipart = message.more
+            state.value.partial.removeAll()
             return
         }
-        writingMultipart = message.more
+        state.value.writingMultipart = message.more
         if message.more {
-            partial.append(message)
+            state.value.partial.append(message)
             return
         }
-        if !partial.isEmpty {
-            for part in partial { outgoing.queue.write(part) }
-            partial.removeAll(keepingCapacity: true)
+        if !state.value.partial.isEmpty {
+            for part in state.value.partial { outgoing.queue.write(part) }
+            state.value.partial.removeAll(keepingCapacity: true)
         }
         outgoing.queue.write(message)
-        messagesWritten += 1
-        unpublished = true
+        state.value.messagesWritten += 1
+        state.value.unpublished = true
     }
 
     /// Drops the parts of a message whose last part was never written (libzmq's
     /// `pipe_t::rollback`): an engine whose connection failed mid-message calls this, so the
     /// reader never sees a message cut short.
     public func rollback() {
-        partial.removeAll(keepingCapacity: true)
-        writingMultipart = false
+        state.value.partial.removeAll(keepingCapacity: true)
+        state.value.writingMultipart = false
     }
 
     /// Whether the last part written had MORE set (a message is being written).
-    public var isWritingMultipart: Bool { writingMultipart }
+    public var isWritingMultipart: Bool { state.value.writingMultipart }
 
     /// Publishes every complete message written so far and wakes the peer if it was asleep.
     /// Writers call it at the end of a batch, not per message.
     public func flush() {
-        guard unpublished else { return }
-        unpublished = false
+        guard state.value.unpublished else { return }
+        state.value.unpublished = false
         if !outgoing.queue.flush() {
             outgoing.wakeReader()
         }
@@ -238,8 +245,8 @@ public final class PipeEnd: @unchecked Sendable {
     public func read() -> Message? {
         guard let message = incoming.queue.read() else { return nil }
         if !message.more {
-            messagesRead += 1
-            if messagesRead % incoming.lowWaterMark == 0 { reportProgress() }
+            state.value.messagesRead += 1
+            if state.value.messagesRead % incoming.lowWaterMark == 0 { reportProgress() }
         }
         return message
     }
@@ -258,7 +265,7 @@ public final class PipeEnd: @unchecked Sendable {
 
     /// Tells the writer how far we have read, waking it if it waits for room.
     private func reportProgress() {
-        incoming.read.store(messagesRead, ordering: .sequentiallyConsistent)
+        incoming.read.store(state.value.messagesRead, ordering: .sequentiallyConsistent)
         if incoming.writerWaiting.exchange(false, ordering: .sequentiallyConsistent) {
             incoming.wakeWriter()
         }

@@ -45,33 +45,39 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
     /// A drained chunk the reader hands back for the writer to reuse.
     private let spare = Mutex<Chunk?>(nil)
 
-    // MARK: Writer state (the writer thread only)
+    // MARK: Writer and reader state, each on its own cache line, reached through a pointer (no
+    // exclusivity check per access; see ``Unchecked``)
 
-    private var writeChunk: Chunk
-    private var writeIndex = 0
-    private var written = 0
+    struct WriterState {
+        var chunk: Chunk
+        var index = 0
+        var written = 0
+    }
 
-    private let _padding3: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    struct ReaderState {
+        var chunk: Chunk
+        var index = 0
+        var consumed = 0
+        /// The last value of `published` the reader loaded: it reloads only when it catches up.
+        var visible = 0
+    }
 
-    // MARK: Reader state (the reader thread only)
-
-    private var readChunk: Chunk
-    private var readIndex = 0
-    private var consumed = 0
-    /// The last value of `published` the reader loaded: it reloads only when it catches up.
-    private var visible = 0
+    /// The writer thread only.
+    private let writer: Unchecked<WriterState>
+    /// The reader thread only.
+    private let reader: Unchecked<ReaderState>
 
     public init() {
         let first = Chunk()
-        writeChunk = first
-        readChunk = first
+        writer = Unchecked(WriterState(chunk: first))
+        reader = Unchecked(ReaderState(chunk: first))
     }
 
     deinit {
         // Nobody else can touch the queue now: destroy what was written and never read.
-        var chunk = readChunk
-        var index = readIndex
-        for _ in consumed..<written {
+        var chunk = reader.value.chunk
+        var index = reader.value.index
+        for _ in reader.value.consumed..<writer.value.written {
             if index == Self.chunkSize {
                 guard let next = chunk.next else { break }
                 chunk = next
@@ -86,22 +92,23 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
 
     /// Appends an item, invisible to the reader until the next ``flush()``.
     public func write(_ item: consuming Element) {
-        if writeIndex == Self.chunkSize {
+        if writer.value.index == Self.chunkSize {
             let next = spare.withLock { $0.take() } ?? Chunk()
             next.next = nil
-            writeChunk.next = next
-            writeChunk = next
-            writeIndex = 0
+            writer.value.chunk.next = next
+            writer.value.chunk = next
+            writer.value.index = 0
         }
-        (writeChunk.slots + writeIndex).initialize(to: item)
-        writeIndex += 1
-        written += 1
+        (writer.value.chunk.slots + writer.value.index).initialize(to: item)
+        writer.value.index += 1
+        writer.value.written += 1
     }
 
     /// Publishes everything written so far. Returns `false` when the reader was asleep and must
     /// be woken (libzmq's `ypipe_t::flush`).
     @discardableResult
     public func flush() -> Bool {
+        let written = writer.value.written
         guard published.load(ordering: .relaxed) != written else { return true }
         // Sequentially consistent on both sides of the handshake: either the reader sees this
         // store before it sleeps, or we see its sleep flag here.
@@ -110,20 +117,20 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
     }
 
     /// How many items were written and not yet published.
-    public var unflushedCount: Int { written - published.load(ordering: .relaxed) }
+    public var unflushedCount: Int { writer.value.written - published.load(ordering: .relaxed) }
 
     // MARK: Reader
 
     /// Whether an item can be read. When none can, the reader is marked asleep, and the writer's
     /// next ``flush()`` returns `false` so that it wakes the reader.
     public func checkRead() -> Bool {
-        if consumed < visible { return true }
-        visible = published.load(ordering: .acquiring)
-        if consumed < visible { return true }
+        if reader.value.consumed < reader.value.visible { return true }
+        reader.value.visible = published.load(ordering: .acquiring)
+        if reader.value.consumed < reader.value.visible { return true }
         readerAsleep.store(true, ordering: .sequentiallyConsistent)
         // A flush that raced with the store above has published more: take it and stay awake.
-        visible = published.load(ordering: .sequentiallyConsistent)
-        if consumed < visible {
+        reader.value.visible = published.load(ordering: .sequentiallyConsistent)
+        if reader.value.consumed < reader.value.visible {
             readerAsleep.store(false, ordering: .relaxed)
             return true
         }
@@ -133,18 +140,18 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
     /// The next published item, or nil (and the reader marked asleep) when there is none.
     public func read() -> Element? {
         guard checkRead() else { return nil }
-        if readIndex == Self.chunkSize {
+        if reader.value.index == Self.chunkSize {
             // The writer linked the next chunk before publishing anything in it.
-            guard let next = readChunk.next else { return nil }
-            let drained = readChunk
-            readChunk = next
-            readIndex = 0
+            guard let next = reader.value.chunk.next else { return nil }
+            let drained = reader.value.chunk
+            reader.value.chunk = next
+            reader.value.index = 0
             drained.next = nil
             spare.withLock { if $0 == nil { $0 = drained } }
         }
-        let item = (readChunk.slots + readIndex).move()
-        readIndex += 1
-        consumed += 1
+        let item = (reader.value.chunk.slots + reader.value.index).move()
+        reader.value.index += 1
+        reader.value.consumed += 1
         return item
     }
 }
