@@ -78,6 +78,11 @@ class Runner:
             client = subprocess.Popen(prefix + client_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True, env=client_env)
             out, err = server.communicate(timeout=timeout)
+            if server.returncode != 0:
+                # Its own error, not the sender's timeout: a held sender would wait forever.
+                client.kill()
+                client.communicate()
+                raise Failure(f"{' '.join(server_argv)} exited {server.returncode}: {err.strip()}")
             client_out, client_err = client.communicate(input="", timeout=timeout)
         except subprocess.TimeoutExpired:
             for process in (server, client):
@@ -85,9 +90,6 @@ class Runner:
                     process.kill()
                     process.communicate()
             raise Failure(f"timed out: {' '.join(server_argv)} / {' '.join(client_argv)}")
-        if server.returncode != 0:
-            client.kill()
-            raise Failure(f"{' '.join(server_argv)} exited {server.returncode}: {err.strip()}")
         if client.returncode != 0:
             raise Failure(f"{' '.join(client_argv)} exited {client.returncode}: {client_err.strip()}")
         return out, client_out
@@ -229,7 +231,7 @@ def main():
     def attempt(fn):
         try:
             fn()
-        except (Failure, subprocess.TimeoutExpired) as error:
+        except Exception as error:  # a failed scenario is reported, and the others still run
             failures.append(str(error))
             print(f"| FAILED | {error} |", flush=True)
 
@@ -300,13 +302,20 @@ def main():
                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                 try:
                     out, err = server.communicate(timeout=120)
-                finally:
-                    clients.stdin.close()
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.communicate()
+                    clients.kill()
+                    raise Failure(f"idle_conns timed out; clients said: {clients.communicate()[1].strip()}")
+                clients.stdin.close()
+                try:
                     clients.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    clients.kill()
+                    clients.wait()
                 if server.returncode != 0:
                     raise Failure(f"idle_conns exited {server.returncode}: {err}")
-                return r.value(r"rss: (\d+) \[KiB\]\n", out.split("baseline rss")[1], "rss") - \
-                    r.value(r"baseline rss: (\d+)", out, "baseline rss")
+                return r.value(r"\nrss: (\d+) \[KiB\]", out, "rss") - r.value(r"baseline rss: (\d+)", out, "baseline rss")
             r.add("memory", f"{n} idle connections on one ROUTER (RSS growth)", "KiB", r.alternate(once),
                   higher_is_better=False)
         attempt(idle)

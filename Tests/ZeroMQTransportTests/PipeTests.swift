@@ -30,6 +30,25 @@ struct PipeTests {
         return sent
     }
 
+    @Test("an end made at the address of a freed one has another id, so a stale wakeup cannot name it")
+    func idsAreNeverReused() {
+        var seen: [ObjectIdentifier: PipeID] = [:]
+        var reusedAnAddress = false
+        for _ in 0..<200 {
+            let (a, b) = PipeEnd.makePair(hwmAB: 1, hwmBA: 1)
+            for end in [a, b] {
+                if let earlier = seen[end.id.object] {
+                    reusedAnAddress = true
+                    #expect(earlier != end.id)
+                }
+                seen[end.id.object] = end.id
+            }
+        }
+        // The allocator hands freed addresses out again, which is the case this guards against.
+        #expect(reusedAnAddress)
+        #expect(Set(seen.values.map(\.serial)).count == seen.count)
+    }
+
     @Test("libzmq's test_hwm counts: 2000 with the inproc sum of default HWMs, 2 with 1+1, no limit with 0")
     func highWaterMarks() {
         #expect(Self.capacity(hwm: 2000) == 2000)

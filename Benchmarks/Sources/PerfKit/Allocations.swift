@@ -18,6 +18,7 @@ struct AllocationWindow {
     let first: Int
     private let total: Int
     private var startCount: UInt64 = 0
+    private var endCount: UInt64?
 
     init(count: Int) {
         total = count
@@ -30,10 +31,15 @@ struct AllocationWindow {
         if index == first, let counter = AllocationWindow.counter { startCount = counter() }
     }
 
-    /// Call after the last message: prints `allocations per message: N` when counting.
+    /// Call right after the last message (before printing or closing anything).
+    mutating func end() {
+        if let counter = AllocationWindow.counter { endCount = counter() }
+    }
+
+    /// Prints `allocations per message: N` when counting.
     func finish() {
-        guard let counter = AllocationWindow.counter, total > first else { return }
-        let allocations = counter() - startCount
+        guard let endCount, total > first else { return }
+        let allocations = endCount - startCount
         print(String(format: "allocations per message: %.3f", Double(allocations) / Double(total - first)))
     }
 }

@@ -32,7 +32,10 @@ extension PerfTool {
                 socket.close()
             }
         }
-        for _ in 0..<subscribers { _ = try publisher.receive() }
+        for _ in 0..<subscribers {
+            let subscription = try publisher.receive()
+            guard subscription.withUnsafeBytes({ $0.first }) == 1 else { throw Failure("expected a subscription, got \(subscription)") }
+        }
         let start = Stopwatch.now()
         _ = try sendAll(publisher, size: size, count: count, countAllocations: false)
         for thread in threads { try thread.join() }

@@ -19,10 +19,11 @@ extension PerfTool {
         let router = try context.socket(.router)
         router.options.linger = .zero
         try router.bind(a[0])
+        var peers = Set<[UInt8]>()
+        peers.reserveCapacity(connections)
         let baseline = ResidentMemory.current
         print("bound: \(router.lastEndpoint)")
         fflush(nil)
-        var peers = Set<[UInt8]>()
         while peers.count < connections {
             let parts = try router.receiveMultipart().parts
             if let id = parts.first { peers.insert(id.bytes) }

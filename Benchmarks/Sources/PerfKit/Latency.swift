@@ -66,6 +66,7 @@ extension PerfTool {
             try check(message, size: size)
             try socket.send(message)
         }
+        allocations.end()
         return allocations
     }
 
@@ -75,12 +76,18 @@ extension PerfTool {
         body.initializeMemory(as: UInt8.self, repeating: 0)
         let bytes = UnsafeRawBufferPointer(rebasing: body[0..<size])
         var allocations = AllocationWindow(count: roundtrips)
+        // One message made up front, then the reply sent back each time, as libzmq's
+        // remote_lat does with its one zmq_msg_t.
+        var message = makeMessage(bytes)
         let watch = Stopwatch()
         for index in 0..<roundtrips {
             allocations.before(index)
-            try socket.send(makeMessage(bytes))
-            try check(try socket.receive(), size: size)
+            try socket.send(message)
+            message = try socket.receive()
+            try check(message, size: size)
         }
-        return (watch.elapsedMicroseconds, allocations)
+        let elapsed = watch.elapsedMicroseconds
+        allocations.end()
+        return (elapsed, allocations)
     }
 }

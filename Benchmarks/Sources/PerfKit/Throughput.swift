@@ -34,7 +34,7 @@ extension PerfTool {
         // BENCH_HOLD=1 (set by Benchmarks/run): stay connected until stdin closes, which the
         // runner does once the receiver has everything (libzmq issue #4660: a libzmq receiver
         // over ipc loses what is still queued when its sender closes first).
-        if ProcessInfo.processInfo.environment["BENCH_HOLD"] != nil {
+        if ProcessInfo.processInfo.environment["BENCH_HOLD"] == "1" {
             _ = FileHandle.standardInput.readDataToEndOfFile()
         }
         socket.close()
@@ -73,7 +73,9 @@ extension PerfTool {
             allocations.before(index)
             try check(try socket.receive(), size: size)
         }
-        return (watch.elapsedMicroseconds, allocations)
+        let elapsed = watch.elapsedMicroseconds
+        allocations.end()
+        return (elapsed, allocations)
     }
 
     /// Sends `count` messages of `size`, each made afresh as libzmq's tools do.
@@ -87,6 +89,7 @@ extension PerfTool {
             allocations.before(index)
             try socket.send(makeMessage(bytes))
         }
+        allocations.end()
         return allocations
     }
 }

@@ -187,7 +187,15 @@ public struct Connection {
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, now: ZMTPInstant) {
         noteReceived(count: bytes.count, now: now)
         guard case .failed = state else {
-            inbound.append(contentsOf: bytes)
+            var rest = bytes
+            // Nothing unparsed is waiting and a large body is being filled: its bytes go straight
+            // into it (one copy, not two through `inbound`). The body's last octet still takes the
+            // usual path, so the frame completes where every frame does, in `nextEvent()`.
+            if inboundStart == inbound.count, decoder.largeBodyRemaining > 1 {
+                let taken = decoder.fillLargeBody(bytes)
+                rest = UnsafeRawBufferPointer(rebasing: bytes[taken...])
+            }
+            inbound.append(contentsOf: rest)
             return
         }
     }

@@ -235,6 +235,26 @@ public struct FrameDecoder: Sendable {
         return (nil, input.count)
     }
 
+    /// How many octets of a large body (over ``Message/inlineCapacity``) are still to come while
+    /// one is being filled; 0 otherwise.
+    public var largeBodyRemaining: Int {
+        guard case .body(let head) = phase, head.size > Message.inlineCapacity else { return 0 }
+        return head.size - large.count
+    }
+
+    /// Adds the front of `input` to the large body being filled, short of its last octet (which
+    /// comes through ``decode(_:)`` and completes the frame). Returns how many octets it took.
+    ///
+    /// A driver that holds no unparsed bytes gives a large body's bytes here straight from its
+    /// read, so they are copied once (read buffer to body) instead of twice (read buffer to the
+    /// connection's input, input to body).
+    public mutating func fillLargeBody(_ input: UnsafeRawBufferPointer) -> Int {
+        let take = min(largeBodyRemaining - 1, input.count)
+        guard take > 0 else { return 0 }
+        large.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[0..<take]))
+        return take
+    }
+
     /// Adds the front of `input` to a body already started, and completes the frame when the
     /// last octet arrives.
     private mutating func continueBody(_ head: FrameHead, _ input: UnsafeRawBufferPointer) -> (frame: Frame?, consumed: Int) {

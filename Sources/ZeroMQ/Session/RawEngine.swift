@@ -15,7 +15,6 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
     private weak var delegate: Session?
     private var pipe: PipeEnd?
     private var registration: Reactor.Registration?
-    private var readBuffer = [UInt8](repeating: 0, count: RawEngine.readBufferSize)
     private var output: [UInt8] = []
     private var written = 0
     private var stopped = false
@@ -69,9 +68,11 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
 
     private func readStream() {
         guard !stopped, !inputClosed, stalled == nil else { return }
-        let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        // The reactor's read buffer (one per I/O thread): the message copies what was read.
+        let buffer = reactor.readBuffer
+        let n = read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
-            stalled = readBuffer.withUnsafeBytes { Message(copying: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            stalled = Message(copying: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         } else if n == 0 {
             inputClosed = true
         } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {

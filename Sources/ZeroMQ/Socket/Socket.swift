@@ -71,6 +71,12 @@ public final class Socket {
         unsafeAddress { UnsafePointer(trafficBox.pointer) }
         unsafeMutableAddress { trafficBox.pointer }
     }
+    /// The command buffer ``processCommands()`` hands the mailbox (see ``SocketMailbox/take(into:)``).
+    private let spareCommandsBox = Unchecked<[SocketCommand]>([])
+    private var spareCommands: [SocketCommand] {
+        unsafeAddress { UnsafePointer(spareCommandsBox.pointer) }
+        unsafeMutableAddress { spareCommandsBox.pointer }
+    }
     /// ZMQ_CONNECT_ROUTING_ID values given to connects, by their session.
     var connectRoutingIds: [SessionID: [UInt8]] = [:]
 
@@ -316,7 +322,14 @@ public final class Socket {
 
     /// Handles what the I/O threads and inproc peers reported (libzmq's `process_commands`).
     func processCommands() throws(ZeroMQError) {
-        for command in mailbox.take() {
+        var commands = spareCommands
+        spareCommands = []
+        mailbox.take(into: &commands)
+        defer {
+            commands.removeAll(keepingCapacity: true)
+            spareCommands = commands
+        }
+        for command in commands {
             switch command {
             case .attach(let end, let description):
                 attach(end, peer: description, endpoint: description.endpoint, session: description.session)
@@ -326,12 +339,15 @@ public final class Socket {
                     peer.handshakes += 1
                     pattern.identified(peer)
                 }
+            // The serial check: a wakeup for an end that is gone must not touch a newer end
+            // that took its address.
             case .readable(let end):
-                if let peer = peers[end.object] ?? closingPeers[end.object] { pattern.readActivated(peer) }
+                if let peer = peers[end.object] ?? closingPeers[end.object], peer.pipe.id == end { pattern.readActivated(peer) }
             case .writable(let end):
-                if let peer = peers[end.object] { pattern.writeActivated(peer) }
+                if let peer = peers[end.object], peer.pipe.id == end { pattern.writeActivated(peer) }
             case .peerClosed(let end):
-                if let peer = peers.removeValue(forKey: end.object) {
+                if let peer = peers[end.object], peer.pipe.id == end {
+                    peers.removeValue(forKey: end.object)
                     closingPeers[end.object] = peer
                     pattern.readActivated(peer)
                 }

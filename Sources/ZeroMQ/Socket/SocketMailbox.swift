@@ -107,18 +107,22 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// always belongs to a command taken here or still queued with `signaled` set, so a waiter on
     /// the descriptor never misses one.
     func take() -> [SocketCommand] {
+        var taken: [SocketCommand] = []
+        take(into: &taken)
+        return taken
+    }
+
+    /// Every command waiting, swapped into `buffer`, which must be empty: its capacity goes to
+    /// the mailbox, so posts and takes reuse two buffers and allocate nothing.
+    func take(into buffer: inout [SocketCommand]) {
         let mayBeSignaled = state.withLock { state -> Bool in
             guard state.signaled || !state.commands.isEmpty else { return false }
             state.signaled = false
             return true
         }
-        guard mayBeSignaled else { return [] }
+        guard mayBeSignaled else { return }
         signal.drain()
-        return state.withLock { state in
-            var taken: [SocketCommand] = []
-            swap(&taken, &state.commands)
-            return taken
-        }
+        state.withLock { state in swap(&buffer, &state.commands) }
     }
 
     var isEmpty: Bool { state.withLock { $0.commands.isEmpty } }

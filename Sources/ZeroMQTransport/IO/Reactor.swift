@@ -58,7 +58,7 @@ public final class Reactor: @unchecked Sendable {
     /// read into it and hand the bytes to their protocol core, which keeps what it has not
     /// parsed, so an idle connection holds no read buffer of its own: with a buffer per
     /// connection, 1,000 idle connections held 64 MiB.
-    public let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Reactor.readBufferSize, alignment: 64)
+    package let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Reactor.readBufferSize, alignment: 64)
 
     /// - Parameter poller: the readiness backend (epoll by default).
     public init(poller: ReadinessPoller? = nil) throws(TransportError) {

@@ -9,7 +9,14 @@ import ZMTP
 public struct PipeID: Hashable, Sendable {
     /// The end's object identity (its owner may key a table with it).
     public let object: ObjectIdentifier
+    /// A number no other end of this process has had. A wakeup can still be queued when its end
+    /// is freed and a new end takes the same address: the serial tells them apart, so a stale
+    /// "peer closed" never closes a newer connection.
+    public let serial: UInt64
 }
+
+/// The serials of ``PipeID``.
+private let pipeSerials = Atomic<UInt64>(0)
 
 /// Where a pipe end's wakeups go. Called from the thread of the *other* end (an I/O thread for a
 /// socket's end, the socket's thread for a session's end), so implementations hand the news to
@@ -97,7 +104,8 @@ public final class PipeEnd: @unchecked Sendable {
     private let outgoing: Direction
 
     /// This end's name in its sink's wakeups.
-    public var id: PipeID { PipeID(object: ObjectIdentifier(self)) }
+    public var id: PipeID { PipeID(object: ObjectIdentifier(self), serial: serial) }
+    private let serial = pipeSerials.add(1, ordering: .relaxed).newValue
 
     /// This end's own state (its owner's thread only), reached through a pointer: no dynamic
     /// exclusivity check per access on the message path (see ``Unchecked``).

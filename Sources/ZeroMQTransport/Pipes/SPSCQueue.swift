@@ -116,7 +116,7 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
         return !readerAsleep.exchange(false, ordering: .sequentiallyConsistent)
     }
 
-    /// How many items were written and not yet published.
+    /// How many items were written and not yet published (the writer thread only).
     public var unflushedCount: Int { writer.value.written - published.load(ordering: .relaxed) }
 
     // MARK: Reader
