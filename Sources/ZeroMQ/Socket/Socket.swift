@@ -322,6 +322,12 @@ public final class Socket {
 
     /// Handles what the I/O threads and inproc peers reported (libzmq's `process_commands`).
     func processCommands() throws(ZeroMQError) {
+        // Called on every send and receive: the common case, nothing waiting, stops here.
+        guard mailbox.mayHaveCommands else {
+            reapClosedPeers()
+            if terminated { throw .terminated }
+            return
+        }
         var commands = spareCommands
         spareCommands = []
         mailbox.take(into: &commands)

@@ -127,6 +127,10 @@ final class SocketMailbox: PipeEventSink, Sendable {
 
     var isEmpty: Bool { state.withLock { $0.commands.isEmpty } }
 
+    /// Whether ``take(into:)`` may find something: the socket's per-call check, which costs one
+    /// uncontended lock and nothing else when no command waits.
+    var mayHaveCommands: Bool { state.withLock { $0.signaled || !$0.commands.isEmpty } }
+
     /// Blocks the calling thread until a command arrives or `deadline` passes (nil: forever).
     /// Returns false on timeout.
     func wait(until deadline: ZMTPInstant?) -> Bool {
