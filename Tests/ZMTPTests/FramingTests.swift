@@ -264,6 +264,37 @@ struct FramingTests {
         }
     }
 
+    @Test("a large body read straight into its storage (readLargeBody), in pieces and across the ceiling, decodes intact", arguments: [40_000, FrameDecoder.preallocationCeiling + 4_096])
+    func largeBodyReadDirectly(size: Int) throws {
+        let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        var decoder = FrameDecoder(version: .zmtp3)
+        // The header and the first 10 octets come through decode, as from a read buffer.
+        let start = [0x02] + be64(UInt64(size)) + payload[0..<10]
+        let first = try decoder.decode(start[...])
+        #expect(first.frame == nil && first.consumed == start.count)
+        // Then reads of at most 5,000 octets straight into the body, as a driver's read(2) would.
+        var offset = 10
+        while let n = decoder.readLargeBody({ room in
+            let count = min(5_000, room.count)
+            payload[offset..<(offset + count)].withUnsafeBytes { room.copyMemory(from: $0) }
+            return count
+        }) {
+            #expect(n > 0)
+            offset += n
+        }
+        // Every octet but the last went in directly; the last completes the frame through decode.
+        #expect(offset == size - 1)
+        #expect(decoder.largeBodyRemaining == 1)
+        let last = try decoder.decode([payload[size - 1]][...])
+        guard case .message(let message)? = last.frame else {
+            Issue.record("no frame")
+            return
+        }
+        #expect(message.bytes == payload)
+        #expect(decoder.largeBodyRemaining == 0)
+        #expect(decoder.readLargeBody { _ in 1 } == nil)
+    }
+
     @Test("a body larger than the preallocation ceiling still decodes")
     func overPreallocationCeiling() {
         let size = FrameDecoder.preallocationCeiling + 5

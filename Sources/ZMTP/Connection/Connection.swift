@@ -200,6 +200,20 @@ public struct Connection {
         }
     }
 
+    /// Lets the driver read a large message body straight into its storage (libzmq's zero-copy
+    /// receive of large messages): when nothing unparsed is buffered and a large body is being
+    /// filled, `read` gets the body's free room and returns how many octets it wrote there, as
+    /// `read(2)` does (0: end of stream, negative: an error, both left to the driver). The core
+    /// still does no I/O: the driver's closure does. Returns nil, without calling `read`, when
+    /// the next octets must go through ``receive(_:now:)``.
+    public mutating func readLargeBody(now: ZMTPInstant, _ read: (UnsafeMutableRawBufferPointer) -> Int) -> Int? {
+        if case .failed = state { return nil }
+        guard inboundStart == inbound.count else { return nil }
+        guard let n = decoder.readLargeBody(read) else { return nil }
+        if n > 0 { noteReceived(count: n, now: now) }
+        return n
+    }
+
     /// Buffers bytes read from the stream, adopting the array without a copy when nothing
     /// else is buffered.
     public mutating func receive(_ bytes: [UInt8], now: ZMTPInstant) {

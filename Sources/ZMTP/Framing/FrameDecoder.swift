@@ -22,7 +22,9 @@ public struct FrameDecoder: Sendable {
     /// Bodies up to this size are allocated in full as soon as their header arrives. A larger
     /// body (only possible when ``maxMessageSize`` is nil or above this) grows with the bytes that
     /// actually arrive, so a forged 8-octet size can make the decoder reserve at most this much
-    /// before the peer has sent it. 256 KiB.
+    /// before the peer has sent it. 256 KiB. Once that much of a larger body has arrived, the
+    /// rest is reserved at once (one reallocation instead of a doubling chain, each copying
+    /// what arrived so far).
     public static let preallocationCeiling = 1 << 18
 
     /// The framing the peer speaks. The connection switches it once the greeting is known.
@@ -64,7 +66,11 @@ public struct FrameDecoder: Sendable {
     private var failure = ZMTPError(.unspecified, blame: .peerMisbehaved)
     private var header = HeaderBuffer()
     private var small = SmallBody()
+    /// A large body being filled: allocated ahead (its octets past `filled` are not yet
+    /// written), so that a driver can read straight into it (``readLargeBody(_:)``).
     private var large: [UInt8] = []
+    /// How many octets of `large` hold the body so far.
+    private var filled = 0
 
     /// - Parameters:
     ///   - version: the framing to decode.
@@ -226,10 +232,10 @@ public struct FrameDecoder: Sendable {
             small.append(rest)
         } else {
             // The one allocation of a large body, after the size passed the limit check; a body
-            // over the preallocation ceiling grows as its bytes arrive instead.
-            large = []
-            large.reserveCapacity(min(head.size, Self.preallocationCeiling))
-            large.append(contentsOf: rest)
+            // over the preallocation ceiling gets the rest of its room once that much arrived.
+            large = Self.uninitialized(count: min(head.size, Self.preallocationCeiling))
+            filled = 0
+            appendToLarge(head, rest)
         }
         phase = .body(head)
         return (nil, input.count)
@@ -239,7 +245,7 @@ public struct FrameDecoder: Sendable {
     /// one is being filled; 0 otherwise.
     public var largeBodyRemaining: Int {
         guard case .body(let head) = phase, head.size > Message.inlineCapacity else { return 0 }
-        return head.size - large.count
+        return head.size - filled
     }
 
     /// Adds the front of `input` to the large body being filled, short of its last octet (which
@@ -249,10 +255,61 @@ public struct FrameDecoder: Sendable {
     /// read, so they are copied once (read buffer to body) instead of twice (read buffer to the
     /// connection's input, input to body).
     public mutating func fillLargeBody(_ input: UnsafeRawBufferPointer) -> Int {
+        guard case .body(let head) = phase else { return 0 }
         let take = min(largeBodyRemaining - 1, input.count)
         guard take > 0 else { return 0 }
-        large.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[0..<take]))
+        appendToLarge(head, UnsafeRawBufferPointer(rebasing: input[0..<take]))
         return take
+    }
+
+    /// Lets a driver read a large body's next octets straight into it, with no copy: `read`
+    /// gets the free room of the body (never its last octet, which comes through ``decode(_:)``
+    /// and completes the frame) and returns how many octets it wrote there (0 or less: none).
+    /// Returns what `read` returned; nil, without calling it, when no large body wants octets.
+    public mutating func readLargeBody(_ read: (UnsafeMutableRawBufferPointer) -> Int) -> Int? {
+        guard case .body(let head) = phase, head.size > Message.inlineCapacity else { return nil }
+        let wanted = head.size - filled - 1
+        guard wanted > 0 else { return nil }
+        if filled == large.count {
+            // The ceiling's worth arrived: the rest of the body now gets its room.
+            grow(to: head.size)
+        }
+        let room = min(wanted, large.count - filled)
+        let start = filled
+        let n = large.withUnsafeMutableBytes { raw in
+            read(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + room)]))
+        }
+        if n > 0 { filled += min(n, room) }
+        return n
+    }
+
+    /// An array of `count` octets whose contents are written before they are read.
+    private static func uninitialized(count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
+    /// Moves the body so far into room for `size` octets (once per body, and only for bodies
+    /// over the preallocation ceiling whose first ceiling's worth has arrived).
+    private mutating func grow(to size: Int) {
+        var bigger = Self.uninitialized(count: size)
+        let count = filled
+        large.withUnsafeBytes { old in
+            bigger.withUnsafeMutableBytes { new in
+                if let from = old.baseAddress, let to = new.baseAddress { to.copyMemory(from: from, byteCount: count) }
+            }
+        }
+        large = bigger
+    }
+
+    /// Appends octets of the large body, which never exceed what is still to come.
+    private mutating func appendToLarge(_ head: FrameHead, _ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        if filled + bytes.count > large.count { grow(to: head.size) }
+        let start = filled
+        large.withUnsafeMutableBytes { raw in
+            UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + bytes.count)]).copyMemory(from: bytes)
+        }
+        filled += bytes.count
     }
 
     /// Adds the front of `input` to a body already started, and completes the frame when the
@@ -266,12 +323,13 @@ public struct FrameDecoder: Sendable {
             let frame = small.withUnsafeBytes { Self.frame(head, $0) }
             return (frame, take)
         }
-        let take = min(head.size - large.count, input.count)
-        large.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[0..<take]))
-        guard large.count == head.size else { return (nil, take) }
+        let take = min(head.size - filled, input.count)
+        appendToLarge(head, UnsafeRawBufferPointer(rebasing: input[0..<take]))
+        guard filled == head.size else { return (nil, take) }
         phase = .header
         let body = large
         large = []
+        filled = 0
         let frame: Frame = head.command ? .command(body) : .message(Message(sharing: body[...], more: head.more))
         return (frame, take)
     }

@@ -170,6 +170,22 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     private func readStream() {
         guard !stopped, !inputClosed, stalledEvent == nil else { return }
+        // A large body being received is read straight into its message; anything else goes
+        // through the reactor's read buffer.
+        let fd = self.fd
+        var readError: Int32 = 0
+        if let n = connection.readLargeBody(now: Reactor.now(), { room in
+            let n = read(fd, room.baseAddress, room.count)
+            if n < 0 { readError = errno }
+            return n
+        }) {
+            if n == 0 {
+                inputClosed = true
+            } else if n < 0 && readError != EAGAIN && readError != EWOULDBLOCK && readError != EINTR {
+                stop(.transport(TransportError.system("read", readError)))
+            }
+            return
+        }
         let buffer = reactor.readBuffer
         let n = read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
