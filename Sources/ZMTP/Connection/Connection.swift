@@ -214,6 +214,9 @@ public struct Connection {
         return n
     }
 
+    /// How many octets of a large body being received are still to come (0 when none is).
+    public var largeBodyRemaining: Int { decoder.largeBodyRemaining }
+
     /// Buffers bytes read from the stream, adopting the array without a copy when nothing
     /// else is buffered.
     public mutating func receive(_ bytes: [UInt8], now: ZMTPInstant) {

@@ -181,10 +181,16 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         }) {
             if n == 0 {
                 inputClosed = true
-            } else if n < 0 && readError != EAGAIN && readError != EWOULDBLOCK && readError != EINTR {
-                stop(.transport(TransportError.system("read", readError)))
+                return
+            } else if n < 0 {
+                if readError != EAGAIN && readError != EWOULDBLOCK && readError != EINTR {
+                    stop(.transport(TransportError.system("read", readError)))
+                }
+                return
             }
-            return
+            // The body lacks only its last octet: read it (and what follows) now rather than
+            // after another turn of the loop, which a request/reply round trip would wait for.
+            guard connection.largeBodyRemaining <= 1 else { return }
         }
         let buffer = reactor.readBuffer
         let n = read(fd, buffer.baseAddress, buffer.count)
