@@ -292,4 +292,65 @@ static inline void bench_print_allocs (bench_alloc_fn fn,
             (double) (end - start) / (double) messages);
 }
 
-#endif /* BENCH_COMMON_H */
+/* ---- the measured loops, shared by the tools ----------------------------- */
+
+/* What a measured loop took, and the allocation counter around its steady state. */
+struct bench_run {
+    uint64_t elapsed_us;
+    unsigned long long allocs_start, allocs_end;
+    long long window; /* messages or round trips in the counted window */
+};
+
+/* Receives message_count messages of message_size on s; the clock starts once the first is in
+   (libzmq's local_thr); the counted window starts at message message_count / 10. */
+static inline struct bench_run bench_receive_all (void *s,
+                                                  int message_size,
+                                                  int message_count,
+                                                  bench_alloc_fn counter)
+{
+    struct bench_run run = {0, 0, 0, 0};
+    int window_from = message_count / 10;
+    zmq_msg_t msg;
+    bench_msg_init (&msg);
+    bench_msg_recv_sized (&msg, s, message_size);
+    uint64_t start = bench_now_us ();
+    if (window_from == 0)
+        run.allocs_start = bench_alloc_read (counter);
+    for (int i = 1; i != message_count; i++) {
+        bench_msg_recv_sized (&msg, s, message_size);
+        if (i == window_from)
+            run.allocs_start = bench_alloc_read (counter);
+    }
+    run.elapsed_us = bench_now_us () - start;
+    run.allocs_end = bench_alloc_read (counter);
+    run.window = (long long) message_count - 1 - window_from;
+    bench_msg_close (&msg);
+    return run;
+}
+
+/* Makes roundtrip_count request/reply round trips of message_size on s (libzmq's remote_lat:
+   one message, sent and received back each time). */
+static inline struct bench_run bench_ask_all (void *s,
+                                              int message_size,
+                                              int roundtrip_count,
+                                              bench_alloc_fn counter)
+{
+    struct bench_run run = {0, 0, 0, 0};
+    int window_from = roundtrip_count / 10;
+    zmq_msg_t msg;
+    bench_msg_init_size (&msg, (size_t) message_size);
+    uint64_t start = bench_now_us ();
+    for (int i = 0; i != roundtrip_count; i++) {
+        if (i == window_from)
+            run.allocs_start = bench_alloc_read (counter);
+        bench_msg_send (&msg, s, 0);
+        bench_msg_recv_sized (&msg, s, message_size);
+    }
+    run.elapsed_us = bench_now_us () - start;
+    run.allocs_end = bench_alloc_read (counter);
+    run.window = (long long) roundtrip_count - window_from;
+    bench_msg_close (&msg);
+    return run;
+}
+
+#endif

@@ -59,32 +59,18 @@ int main (int argc, char *argv[])
     void *s = bench_socket (ctx, ZMQ_REQ, "zmq_socket(ZMQ_REQ)");
     bench_connect (s, "inproc://lat_test");
 
-    zmq_msg_t msg;
-    bench_msg_init_size (&msg, (size_t) message_size);
-
-    int window_from = roundtrip_count / 10;
-    unsigned long long allocs_start = 0;
-    uint64_t start = bench_now_us ();
-    for (int i = 0; i != roundtrip_count; i++) {
-        if (i == window_from)
-            allocs_start = bench_alloc_read (counter);
-        bench_msg_send (&msg, s, 0);
-        bench_msg_recv_sized (&msg, s, message_size);
-    }
-    uint64_t elapsed = bench_now_us () - start;
-    unsigned long long allocs_end = bench_alloc_read (counter);
+    struct bench_run run =
+      bench_ask_all (s, message_size, roundtrip_count, counter);
 
     err = pthread_join (echo, NULL);
     if (err != 0) {
         errno = err;
         bench_fail ("pthread_join");
     }
-    bench_msg_close (&msg);
     bench_close (s);
     bench_ctx_term (ctx);
 
-    bench_print_lat (message_size, roundtrip_count, elapsed);
-    bench_print_allocs (counter, allocs_start, allocs_end,
-                        (long long) roundtrip_count - window_from);
+    bench_print_lat (message_size, roundtrip_count, run.elapsed_us);
+    bench_print_allocs (counter, run.allocs_start, run.allocs_end, run.window);
     return 0;
 }

@@ -54,34 +54,18 @@ int main (int argc, char *argv[])
         bench_fail ("pthread_create");
     }
 
-    zmq_msg_t msg;
-    bench_msg_init (&msg);
-
-    int window_from = message_count / 10;
-    unsigned long long allocs_start = 0;
-    bench_msg_recv_sized (&msg, s, message_size);
-    uint64_t start = bench_now_us ();
-    if (window_from == 0)
-        allocs_start = bench_alloc_read (counter);
-    for (int i = 1; i != message_count; i++) {
-        bench_msg_recv_sized (&msg, s, message_size);
-        if (i == window_from)
-            allocs_start = bench_alloc_read (counter);
-    }
-    uint64_t elapsed = bench_now_us () - start;
-    unsigned long long allocs_end = bench_alloc_read (counter);
+    struct bench_run run =
+      bench_receive_all (s, message_size, message_count, counter);
 
     err = pthread_join (sender, NULL);
     if (err != 0) {
         errno = err;
         bench_fail ("pthread_join");
     }
-    bench_msg_close (&msg);
     bench_close (s);
     bench_ctx_term (ctx);
 
-    bench_print_thr (message_size, message_count, elapsed);
-    bench_print_allocs (counter, allocs_start, allocs_end,
-                        (long long) message_count - 1 - window_from);
+    bench_print_thr (message_size, message_count, run.elapsed_us);
+    bench_print_allocs (counter, run.allocs_start, run.allocs_end, run.window);
     return 0;
 }
