@@ -71,14 +71,10 @@ extension PerfTool {
     }
 
     static func ask(_ socket: Socket, size: Int, roundtrips: Int) throws -> (microseconds: UInt64, allocations: AllocationWindow) {
-        let body = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
-        defer { body.deallocate() }
-        body.initializeMemory(as: UInt8.self, repeating: 0)
-        let bytes = UnsafeRawBufferPointer(rebasing: body[0..<size])
         var allocations = AllocationWindow(count: roundtrips)
         // One message made up front, then the reply sent back each time, as libzmq's
         // remote_lat does with its one zmq_msg_t.
-        var message = makeMessage(bytes)
+        var message = [UInt8](repeating: 0, count: size).withUnsafeBytes { makeMessage($0) }
         let watch = Stopwatch()
         for index in 0..<roundtrips {
             allocations.before(index)

@@ -80,14 +80,12 @@ extension PerfTool {
 
     /// Sends `count` messages of `size`, each made afresh as libzmq's tools do.
     static func sendAll(_ socket: Socket, size: Int, count: Int, countAllocations: Bool = true) throws -> AllocationWindow {
-        let body = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
-        defer { body.deallocate() }
-        body.initializeMemory(as: UInt8.self, repeating: 0)
-        let bytes = UnsafeRawBufferPointer(rebasing: body[0..<size])
         var allocations = AllocationWindow(count: countAllocations ? count : 0)
-        for index in 0..<count {
-            allocations.before(index)
-            try socket.send(makeMessage(bytes))
+        try [UInt8](repeating: 0, count: size).withUnsafeBytes { bytes in
+            for index in 0..<count {
+                allocations.before(index)
+                try socket.send(makeMessage(bytes))
+            }
         }
         allocations.end()
         return allocations

@@ -170,36 +170,33 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     private func readStream() {
         guard !stopped, !inputClosed, stalledEvent == nil else { return }
+        let now = Reactor.now()
+        let fd = self.fd
         // A large body being received is read straight into its message; anything else goes
         // through the reactor's read buffer.
-        let fd = self.fd
         var readError: Int32 = 0
-        if let n = connection.readLargeBody(now: Reactor.now(), { room in
+        if let n = connection.readLargeBody(now: now, { room in
             let n = read(fd, room.baseAddress, room.count)
             if n < 0 { readError = errno }
             return n
         }) {
-            if n == 0 {
-                inputClosed = true
-                return
-            } else if n < 0 {
-                if readError != EAGAIN && readError != EWOULDBLOCK && readError != EINTR {
-                    stop(.transport(TransportError.system("read", readError)))
-                }
-                return
-            }
+            guard n > 0 else { return readEnded(n, error: readError) }
             // The body lacks only its last octet: read it (and what follows) now rather than
             // after another turn of the loop, which a request/reply round trip would wait for.
             guard connection.largeBodyRemaining <= 1 else { return }
         }
         let buffer = reactor.readBuffer
         let n = read(fd, buffer.baseAddress, buffer.count)
-        if n > 0 {
-            connection.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), now: Reactor.now())
-        } else if n == 0 {
+        guard n > 0 else { return readEnded(n, error: n < 0 ? errno : 0) }
+        connection.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), now: now)
+    }
+
+    /// A read that returned `n` ≤ 0: the end of the stream, a failure, or nothing yet.
+    private func readEnded(_ n: Int, error: Int32) {
+        if n == 0 {
             inputClosed = true
-        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-            stop(.transport(TransportError.system("read", errno)))
+        } else if error != EAGAIN && error != EWOULDBLOCK && error != EINTR {
+            stop(.transport(TransportError.system("read", error)))
         }
     }
 
