@@ -106,7 +106,9 @@ struct MonitorTests {
         #expect(protocolFailure.map { [.handshakeFailedProtocol, .handshakeFailedNoDetail].contains($0.libzmqEvent.event) } == true)
 
         // PLAIN refused by the authenticator: the server sees status 400.
-        context.authenticator = { _ in .deny }
+        let authenticator = try Authenticator(context: context)
+        authenticator.decide = { _ in .deny }
+        defer { authenticator.stop() }
         let server = try Fixture.socket(context, .rep)
         server.options.security = .plainServer(zapDomain: "test")
         try server.bind("tcp://127.0.0.1:*")

@@ -319,7 +319,7 @@ final class CatSession {
 /// connected, so that a monitor made now sees everything).
 func makeSocket(_ type: SocketKind, _ socketArguments: SocketArguments, _ securityArguments: SecurityArguments,
                 timeout: Duration?, errors: Writer) throws(ZmqcatFailure) -> (Context, Socket) {
-    let (security, authenticator, generated) = try securityArguments.security()
+    let (security, decide, generated) = try securityArguments.security()
     let context: Context
     let socket: Socket
     do throws(ZeroMQError) {
@@ -328,7 +328,14 @@ func makeSocket(_ type: SocketKind, _ socketArguments: SocketArguments, _ securi
     } catch {
         throw ZmqcatFailure(error, while: "create the socket")
     }
-    context.authenticator = authenticator
+    if let decide {
+        // A ZAP handler for the context; it runs until the context shuts down.
+        do throws(ZeroMQError) {
+            try Authenticator(context: context).decide = decide
+        } catch {
+            throw ZmqcatFailure(error, while: "start the ZAP handler")
+        }
+    }
     socket.options.security = security
     try socketArguments.configure(socket, type: type, timeout: timeout)
     if let generated, let key = try? CurveKeys.z85(generated.publicKey) {

@@ -185,19 +185,19 @@ public struct SecurityArguments: ParsableArguments {
         }
     }
 
-    /// The security to set on the socket and the authenticator for its context (nil: accept
-    /// everyone), plus a generated server key pair to tell the user about.
-    func security() throws(ZmqcatFailure) -> (security: Security, authenticator: Context.Authenticator?, generated: CurveKeyPair?) {
+    /// The security to set on the socket, the decision of the ZAP handler to run in its
+    /// context (nil: none, libzmq's rules apply), and a generated server key pair to tell the
+    /// user about.
+    func security() throws(ZmqcatFailure) -> (security: Security, decide: Authenticator.Decision?, generated: CurveKeyPair?) {
         if plainServer {
-            var authenticator: Context.Authenticator?
-            if let plainUser {
-                let credentials: [[UInt8]] = [Array(plainUser.utf8), Array((plainPassword ?? "").utf8)]
-                authenticator = { @Sendable (request: AuthenticationRequest) -> AuthenticationReply in
-                    guard request.mechanism == .plain, request.credentials == credentials else { return .deny }
-                    return .accept(userID: plainUser)
-                }
+            // With --plain-user, only that user; without, any user (zmqcat is a test tool).
+            let expected: [[UInt8]]? = plainUser.map { [Array($0.utf8), Array((plainPassword ?? "").utf8)] }
+            let decide: Authenticator.Decision = { request in
+                guard request.mechanism == .plain, request.credentials.count == 2 else { return .deny }
+                if let expected, request.credentials != expected { return .deny }
+                return .accept(userID: String(decoding: request.credentials[0], as: UTF8.self))
             }
-            return (.plainServer(zapDomain: zapDomain), authenticator, nil)
+            return (.plainServer(zapDomain: zapDomain), decide, nil)
         }
         if let plainUser {
             return (.plainClient(username: Array(plainUser.utf8), password: Array((plainPassword ?? "").utf8)), nil, nil)
@@ -214,14 +214,14 @@ public struct SecurityArguments: ParsableArguments {
             }
             var allowed: Set<[UInt8]> = []
             for key in curveAllow { allowed.insert(try curveKey(key, "--curve-allow", role: .public)) }
-            var authenticator: Context.Authenticator?
+            var decide: Authenticator.Decision?
             if !allowed.isEmpty {
-                authenticator = { @Sendable [allowed] (request: AuthenticationRequest) -> AuthenticationReply in
+                decide = { [allowed] request in
                     guard request.mechanism == .curve, let key = request.credentials.first, allowed.contains(key) else { return .deny }
                     return .accept()
                 }
             }
-            return (.curveServer(keyPair: pair, zapDomain: zapDomain, authenticate: !allowed.isEmpty), authenticator, generated)
+            return (.curveServer(keyPair: pair, zapDomain: zapDomain, authenticate: !allowed.isEmpty), decide, generated)
         }
         if let curveServerKey {
             let server = try curveKey(curveServerKey, "--curve-serverkey", role: .public)

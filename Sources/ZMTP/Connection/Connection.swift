@@ -372,6 +372,19 @@ public struct Connection {
         }
     }
 
+    /// Ends the pending ``ConnectionEvent/authenticationRequest(_:)`` with `error` when no valid
+    /// answer can come: the ZAP handler's reply was malformed (libzmq's `ZAP_*` protocol
+    /// errors), the handler went away, or policy needs a handler and none exists. Nothing is
+    /// sent to the peer (libzmq closes the connection without an ERROR in these cases).
+    public mutating func failAuthentication(_ error: ZMTPError, now: ZMTPInstant) throws(ZMTPError) {
+        clock = max(clock, now)
+        guard case .handshake(let phase) = state, phase.awaitingAuthentication else {
+            if case .failed(let error) = state { throw error }
+            throw .misuse(.invalidState, "no authentication request is pending")
+        }
+        fail(error)
+    }
+
     /// What the handshake told us about the peer, once ready.
     public var peer: PeerInfo? {
         if case .ready(let peer) = state { return peer }

@@ -74,6 +74,9 @@ public struct ZMTPError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidState = Code(rawValue: 0x5A00_000C)
         /// The peer closed the byte stream.
         public static let closedByPeer = Code(rawValue: 0x5A00_000D)
+        /// Authentication needs a handler and none is bound (PLAIN without a ZAP handler, or
+        /// ZAP_ENFORCE_DOMAIN; libzmq: EFAULT, HANDSHAKE_FAILED_NO_DETAIL).
+        public static let noAuthenticationHandler = Code(rawValue: 0x5A00_000E)
 
         public var description: String {
             switch self {
@@ -110,6 +113,7 @@ public struct ZMTPError: Error, Hashable, Sendable, CustomStringConvertible {
             case .invalidArgument: return "INVALID_ARGUMENT"
             case .invalidState: return "INVALID_STATE"
             case .closedByPeer: return "CLOSED_BY_PEER"
+            case .noAuthenticationHandler: return "NO_AUTHENTICATION_HANDLER"
             default: return "0x" + String(rawValue, radix: 16)
             }
         }
@@ -133,7 +137,7 @@ public struct ZMTPError: Error, Hashable, Sendable, CustomStringConvertible {
             .zapInvalidStatusCode, .zapInvalidMetadata, .malformedGreeting, .malformedFrame,
             .messageTooLarge, .incompatibleSocketType, .legacyPeerRefused, .peerSentError,
             .authenticationFailed, .handshakeTimeout, .heartbeatTimeout, .invalidZ85,
-            .invalidArgument, .invalidState, .closedByPeer,
+            .invalidArgument, .invalidState, .closedByPeer, .noAuthenticationHandler,
         ]
     }
 

@@ -15,15 +15,11 @@ import ZeroMQTransport
 /// let socket = try context.socket(.rep)
 /// ```
 public final class Context: Sendable {
-    /// Decides authentication requests (PLAIN, CURVE, NULL with a ZAP domain): libzmq's ZAP
-    /// handler, as a function. Without one every peer is accepted, as libzmq does when no ZAP
-    /// handler is bound.
-    public typealias Authenticator = @Sendable (AuthenticationRequest) -> AuthenticationReply
-
     let reactors: [Reactor]
     private let nextReactor = Atomic<Int>(0)
     private let transports: Mutex<[String: any Transport]>
-    let inproc = InprocRegistry()
+    /// The inproc endpoints (held by the core: sessions reach the ZAP handler through them).
+    var inproc: InprocRegistry { core.inproc }
     /// What sessions and listeners on the I/O threads share with the context. They hold this,
     /// never the `Context`, so releasing the last `Context` reference terminates it.
     let core: ContextCore
@@ -69,12 +65,6 @@ public final class Context: Sendable {
         transports.withLock { $0[scheme] }
     }
 
-    /// The authentication decision function (see ``Authenticator``).
-    public var authenticator: Authenticator? {
-        get { core.authenticator }
-        set { core.authenticator = newValue }
-    }
-
     // MARK: Termination
 
     /// Makes every blocking and future call on this context's sockets fail with
@@ -102,10 +92,10 @@ public final class Context: Sendable {
 }
 
 /// The part of a context that sessions and listeners share: socket and session counts for
-/// termination, the crypto provider, the authenticator, identifiers.
+/// termination, the crypto provider, the inproc endpoints, identifiers.
 final class ContextCore: Sendable {
     let crypto: any CurveCrypto = SodiumCurveCrypto()
-    private let authenticatorBox = Mutex<Context.Authenticator?>(nil)
+    let inproc = InprocRegistry()
     private let nextIdentifier = Atomic<UInt64>(1)
 
     private struct LifeState {
@@ -120,11 +110,6 @@ final class ContextCore: Sendable {
 
     init() throws(TransportError) {
         lifeSignal = try WakeupSignal()
-    }
-
-    var authenticator: Context.Authenticator? {
-        get { authenticatorBox.withLock { $0 } }
-        set { authenticatorBox.withLock { $0 = newValue } }
     }
 
     func shutdown() {

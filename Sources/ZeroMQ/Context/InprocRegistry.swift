@@ -84,6 +84,18 @@ final class InprocRegistry: Sendable {
         }
     }
 
+    /// Connects to `name` only if a socket is bound there (libzmq's `zap_connect`: the ZAP
+    /// handler must exist at the time of the request). The pipe has no high-water marks; the
+    /// binder sees a peer described by `connecter`.
+    func connectIfBound(_ name: String, as connecter: PeerDescription) -> PipeEnd? {
+        state.withLock { state -> PipeEnd? in
+            guard let binder = state.bound[name] else { return nil }
+            let (mine, theirs) = PipeEnd.makePair(hwmAB: 0, hwmBA: 0)
+            binder.mailbox.post(.attach(theirs, connecter))
+            return mine
+        }
+    }
+
     /// Forgets the bindings of a closing socket. Its pending connects stay: what it sent waits
     /// in their pipes for a binder, which reads it and then finds the pipe closed (libzmq's
     /// test_hwm "connect and close first").

@@ -171,12 +171,47 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         }
     }
 
+    /// Asks the context's ZAP handler (RFC 27) and answers the engine when it replies; without
+    /// a handler, libzmq's rules decide at once.
     func engine(_ engine: StreamEngine, needsAuthentication request: AuthenticationRequest) {
-        let reply = context.authenticator?(request) ?? .accept()
-        engine.completeAuthentication(reply)
+        zap?.cancel()
+        zap = ZAPClient.send(request, through: context.inproc, reactor: reactor) { [weak self, weak engine] result in
+            guard let self, let engine, case .active(let current) = self.state, current === engine else { return }
+            self.zap = nil
+            switch result {
+            case .success(let reply): engine.completeAuthentication(reply)
+            case .failure(let error): engine.failAuthentication(error)
+            }
+        }
+        guard zap == nil else { return }
+        switch Self.withoutHandler(request.mechanism, enforce: configuration.zapEnforceDomain) {
+        case .success(let reply): engine.completeAuthentication(reply)
+        case .failure(let error): engine.failAuthentication(error)
+        }
     }
 
+    /// libzmq's decision when no ZAP handler is bound: NULL (with a ZAP domain) and CURVE let
+    /// the peer in unless ZAP_ENFORCE_DOMAIN is set; PLAIN always fails, since a password
+    /// nobody checks would be no security at all (`plain_server.cpp`; the client sees the
+    /// connection close, the server HANDSHAKE_FAILED_NO_DETAIL).
+    static func withoutHandler(_ mechanism: MechanismName, enforce: Bool) -> Result<AuthenticationReply, ZMTPError> {
+        switch mechanism {
+        case .plain:
+            return .failure(ZMTPError(.noAuthenticationHandler, blame: .apiMisuse, "PLAIN needs a ZAP handler and none is bound"))
+        case .null, .curve:
+            if enforce {
+                return .failure(ZMTPError(.noAuthenticationHandler, blame: .apiMisuse, "ZAP_ENFORCE_DOMAIN is set and no ZAP handler is bound"))
+            }
+            return .success(.accept())
+        }
+    }
+
+    /// The ZAP request in flight, if any.
+    private var zap: ZAPClient?
+
     func engine(_ engine: StreamEngine, stoppedWith reason: EngineStop) {
+        zap?.cancel()
+        zap = nil
         switch reason {
         case .protocolError(let error) where !handshook:
             events.record(.handshakeFailed(endpoint: endpoint, error: error))

@@ -14,9 +14,15 @@ struct SessionConfiguration: Sendable {
     /// STREAM sockets speak raw bytes, not ZMTP.
     var raw: Bool
 
-    init(socketType: SocketType, options: SocketOptions) {
+    /// ZAP_ENFORCE_DOMAIN: no handler means failure for NULL (with a domain) and CURVE too.
+    var zapEnforceDomain: Bool
+
+    /// - Throws: ``ZeroMQError/Code/invalidArgument`` when the security options are incomplete.
+    init(socketType: SocketType, options: SocketOptions) throws(ZeroMQError) {
         self.socketType = socketType
-        var connection = Connection.Configuration(socketType: socketType, security: options.security)
+        let security = try options.resolvedSecurity()
+        zapEnforceDomain = options.zapEnforceDomain
+        var connection = Connection.Configuration(socketType: socketType, security: security)
         connection.identity = options.routingId
         connection.properties = options.metadata
         connection.maxMessageSize = options.maxMessageSize
@@ -25,7 +31,7 @@ struct SessionConfiguration: Sendable {
         connection.heartbeatTimeout = options.heartbeatTimeout.map(Self.milliseconds)
         connection.heartbeatTTL = options.heartbeatTTL.map(Self.milliseconds) ?? 0
         connection.greetingMinorVersion = options.zmtpMinorVersion
-        if case .null(let domain) = options.security, domain == nil || domain == "" {
+        if case .null(let domain) = security, domain == nil || domain == "" {
             connection.acceptLegacyPeers = true
         }
         self.connection = connection

@@ -2,7 +2,8 @@ import ZMTP
 import ZeroMQTransport
 
 /// A whole multipart message as received, with the properties of the peer it came from
-/// (`zmq_msg_gets`: `Socket-Type`, `Identity`, `Peer-Address`, `User-Id`, `X-*`…).
+/// (`zmq_msg_gets`: `Socket-Type`, `Routing-Id` (alias `Identity`), `Peer-Address`,
+/// `User-Id`, the ZAP handler's metadata and the peer's `X-*`).
 public struct Multipart: Sendable, Hashable {
     public var parts: [Message]
     public var properties: Metadata
@@ -12,8 +13,21 @@ public struct Multipart: Sendable, Hashable {
         self.properties = properties
     }
 
-    /// A property's value as text.
-    public func property(_ name: String) -> String? { properties.string(name) }
+    /// A property's value as text (`zmq_msg_gets`); names compare case-insensitively.
+    public func property(_ name: String) -> String? { properties.property(name) }
+}
+
+extension Metadata {
+    /// A message property by name, with libzmq's alias: the ZMTP `Identity` property reads
+    /// as `Routing-Id` too (its name since ZMTP 3.1 and libzmq 4.2).
+    func property(_ name: String) -> String? {
+        if let value = string(name) { return value }
+        switch name.lowercased() {
+        case "routing-id": return string(Metadata.Name.identity)
+        case "identity": return string("Routing-Id")
+        default: return nil
+        }
+    }
 }
 
 extension Socket {
@@ -197,5 +211,8 @@ public extension Socket {
         public var message: Message
         /// The sending peer's properties.
         public var properties: Metadata
+
+        /// A property's value as text, as ``Multipart/property(_:)``.
+        public func property(_ name: String) -> String? { properties.property(name) }
     }
 }

@@ -134,7 +134,7 @@ public final class Socket {
             throw ZeroMQError(.incompatibleProtocol, "STREAM needs a byte-stream transport")
         }
         let reactor = context.chooseReactor()
-        let configuration = SessionConfiguration(socketType: type, options: options)
+        let configuration = try SessionConfiguration(socketType: type, options: options)
         let acceptor = Acceptor(context: context.core, mailbox: mailbox, registry: sessions, events: eventLog, reactor: reactor,
                                 configuration: configuration)
         let listener: any TransportListener
@@ -182,7 +182,7 @@ public final class Socket {
             throw ZeroMQError(error)
         }
         let reactor = context.chooseReactor()
-        let configuration = SessionConfiguration(socketType: type, options: options)
+        let configuration = try SessionConfiguration(socketType: type, options: options)
         let id = SessionID(value: context.core.makeIdentifier())
         if let assigned = options.connectRoutingId {
             connectRoutingIds[id] = assigned

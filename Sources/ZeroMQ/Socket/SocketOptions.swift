@@ -55,8 +55,9 @@ public struct SocketOptions: Sendable {
     public var connectRoutingId: [UInt8]? = nil
     /// ZMQ_METADATA: application properties sent in READY (names start with `X-`).
     public var metadata = Metadata()
-    /// The security mechanism and our role in it (ZMQ_PLAIN_*, ZMQ_CURVE_*, ZMQ_ZAP_DOMAIN).
-    public var security: Security = .none
+    /// The security options (ZMQ_PLAIN_*, ZMQ_CURVE_*, ZMQ_ZAP_*): see
+    /// `SocketOptions+Security.swift` for the typed options and ``security``.
+    var securitySettings = SecuritySettings()
 
     // MARK: Pattern behaviour
     /// ZMQ_ROUTER_MANDATORY: unroutable sends fail with ``ZeroMQError/Code/hostUnreachable``.

@@ -145,6 +145,13 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         pump()
     }
 
+    /// Ends a pending authentication request with `error` (a malformed ZAP reply, no handler
+    /// where one is required): the connection fails without a word to the peer.
+    public func failAuthentication(_ error: ZMTPError) {
+        try? connection.failAuthentication(error, now: Reactor.now())
+        pump()
+    }
+
     // MARK: Reactor callbacks
 
     public func ready(_ events: IOEvents, hangup: Bool) {

@@ -1,0 +1,208 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import ZMTP
+import ZeroMQTransport
+
+/// A ZAP handler (RFC 27) for one context, for those who would rather not write one: it binds
+/// `inproc://zeromq.zap.01` and answers every authentication request of the context's PLAIN,
+/// CURVE and ZAP-domain NULL servers on a thread of its own, so a slow decision never holds up
+/// an I/O thread. The rules are an ``AuthenticationPolicy`` (pyzmq's `zmq.auth` semantics);
+/// ``decide`` adds custom decisions on top.
+///
+/// ```swift
+/// let auth = try Authenticator(context: context)
+/// auth.allowCurve(clientKeys: [clientPublicKey])
+/// server.options.curveServer = true
+/// server.options.curveSecretKey = serverSecretKey
+/// ```
+///
+/// It runs until ``stop()`` or until its context shuts down, whether or not its creator keeps a
+/// reference (as pyzmq's `ThreadAuthenticator`). While it runs, no other ZAP handler may bind
+/// in its context; once stopped, servers follow libzmq's rules for a context without a handler.
+public final class Authenticator: Sendable {
+    /// A custom decision: a reply, or nil to let the policy decide. Runs on the
+    /// authenticator's thread.
+    public typealias Decision = @Sendable (AuthenticationRequest) -> AuthenticationReply?
+
+    private struct Shared {
+        var policy = AuthenticationPolicy()
+        var decide: Decision?
+        var accepted = 0
+        var refused = 0
+        var malformed = 0
+    }
+
+    private let shared = Mutex(Shared())
+    private let wakeup: WakeupSignal
+    private let worker: Mutex<pthread_t?>
+
+    /// Binds the context's ZAP endpoint and starts answering.
+    /// - Throws: ``ZeroMQError/Code/addressInUse`` when the context already has a ZAP handler.
+    public init(context: Context) throws(ZeroMQError) {
+        let handler = try context.socket(.router)
+        handler.options.linger = .zero
+        handler.options.sendHighWaterMark = 0
+        handler.options.receiveHighWaterMark = 0
+        try handler.bind("inproc://" + ZAPClient.handlerName)
+        do throws(TransportError) {
+            wakeup = try WakeupSignal()
+        } catch {
+            handler.close()
+            throw ZeroMQError(error)
+        }
+        worker = Mutex(nil)
+        let job = AuthenticatorLoop(handler: handler, wakeup: wakeup, owner: self)
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(job).toOpaque()
+        let started = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<AuthenticatorLoop>.fromOpaque(raw).takeRetainedValue().run()
+            return nil
+        }, box)
+        guard started == 0 else {
+            Unmanaged<AuthenticatorLoop>.fromOpaque(box).release()
+            handler.close()
+            throw ZeroMQError(.system, "pthread_create", systemCode: started)
+        }
+        worker.withLock { $0 = thread }
+    }
+
+    /// Stops answering and unbinds the ZAP endpoint; returns once it is unbound. Requests in
+    /// flight then fail their handshakes (the handler went away). Call it from any thread but
+    /// a ``decide`` callback's.
+    public func stop() {
+        guard let thread = worker.withLock({ current -> pthread_t? in
+            defer { current = nil }
+            return current
+        }) else { return }
+        wakeup.signal()
+        pthread_join(thread, nil)
+    }
+
+    // MARK: Configuration (any thread, takes effect for the next request)
+
+    /// The rules in force.
+    public var policy: AuthenticationPolicy {
+        get { shared.withLock { $0.policy } }
+        set { shared.withLock { $0.policy = newValue } }
+    }
+
+    /// Admits only these peer addresses (pyzmq's `allow`).
+    public func allow(addresses: [String]) {
+        shared.withLock { $0.policy.allowedAddresses.formUnion(addresses) }
+    }
+
+    /// Refuses these peer addresses (pyzmq's `deny`; ignored while an allow list exists).
+    public func deny(addresses: [String]) {
+        shared.withLock { $0.policy.deniedAddresses.formUnion(addresses) }
+    }
+
+    /// PLAIN: the user names and passwords of `domain` ("*": every domain without its own).
+    public func allowPlain(domain: String = AuthenticationPolicy.anyDomain, passwords: [String: String]) {
+        shared.withLock { $0.policy.passwords[domain] = passwords }
+    }
+
+    /// CURVE: the client public keys admitted in `domain`.
+    public func allowCurve(domain: String = AuthenticationPolicy.anyDomain, clientKeys: [CurveKey]) {
+        shared.withLock { $0.policy.curveKeys[domain] = .only(Set(clientKeys.map(\.bytes))) }
+    }
+
+    /// CURVE: any client key in `domain` (encryption without authentication).
+    public func allowAnyCurveKey(domain: String = AuthenticationPolicy.anyDomain) {
+        shared.withLock { $0.policy.curveKeys[domain] = .any }
+    }
+
+    /// A custom decision consulted before the policy (nil: the policy alone).
+    public var decide: Decision? {
+        get { shared.withLock { $0.decide } }
+        set { shared.withLock { $0.decide = newValue } }
+    }
+
+    /// Requests answered 200, answered otherwise, and dropped as malformed.
+    public var statistics: (accepted: Int, refused: Int, malformed: Int) {
+        shared.withLock { ($0.accepted, $0.refused, $0.malformed) }
+    }
+
+    // MARK: The handler thread
+
+    fileprivate func answer(_ request: AuthenticationRequest) -> AuthenticationReply {
+        let (policy, decide) = shared.withLock { ($0.policy, $0.decide) }
+        let reply = decide?(request) ?? policy.decide(request)
+        shared.withLock { reply.statusCode == "200" ? ($0.accepted += 1) : ($0.refused += 1) }
+        return reply
+    }
+
+    fileprivate func countMalformed() {
+        shared.withLock { $0.malformed += 1 }
+    }
+}
+
+/// The thread's loop: wait for a request or the stop signal, answer, repeat.
+private final class AuthenticatorLoop: @unchecked Sendable {
+    /// Used by the thread only, from its start.
+    let handler: Socket
+    let wakeup: WakeupSignal
+    /// Retained: the authenticator runs until stopped, referenced or not.
+    let owner: Authenticator
+
+    init(handler: Socket, wakeup: WakeupSignal, owner: Authenticator) {
+        self.handler = handler
+        self.wakeup = wakeup
+        self.owner = owner
+    }
+
+    func run() {
+        defer { handler.close() }
+        let poller = Poller()
+        do throws(ZeroMQError) {
+            try poller.add(handler, for: .receive)
+            try poller.add(fileDescriptor: wakeup.fd, for: .receive)
+            while true {
+                let ready = try poller.wait(timeout: nil)
+                if ready.contains(where: { $0.fileDescriptor == wakeup.fd }) { return }
+                while let frames = try receiveRequest() {
+                    respond(to: frames)
+                }
+            }
+        } catch {
+            // The context is shutting down: nothing left to answer.
+        }
+    }
+
+    /// One whole request, if one waits: [routing id] "" "1.0" id domain address identity mechanism credentials.
+    private func receiveRequest() throws(ZeroMQError) -> [Message]? {
+        guard let first = try handler.tryReceive() else { return nil }
+        var parts = [first]
+        var last = first
+        while last.more {
+            last = try handler.receive()
+            parts.append(last)
+        }
+        return parts
+    }
+
+    private func respond(to parts: [Message]) {
+        guard parts.count >= 2, parts.count <= ZAPFrames.maxRequestFrameCount + 1 else {
+            owner.countMalformed()
+            return
+        }
+        let routingID = parts[0]
+        let parsed: (request: AuthenticationRequest, id: [UInt8])
+        do throws(ZMTPError) {
+            parsed = try ZAPFrames.parseRequest(parts.dropFirst().map(\.bytes), delimited: true)
+        } catch {
+            // RFC 27: a request the handler cannot parse gets no reply (the session's
+            // handshake interval ends it).
+            owner.countMalformed()
+            return
+        }
+        let reply = owner.answer(parsed.request)
+        guard let frames = try? ZAPFrames.reply(reply, id: parsed.id) else {
+            owner.countMalformed()
+            return
+        }
+        _ = try? handler.send([routingID] + frames.map { Message($0) })
+    }
+}
