@@ -47,8 +47,10 @@ final class SocketLink {
     /// Makes a Swift socket of `type` (options: the defaults above, then `configure`), starts
     /// a libzmq peer with `arguments`, and joins them as `placement` says.
     init(_ type: SocketType, peer arguments: [String], _ placement: Placement,
-         configure: (inout SocketOptions) -> Void = { _ in }) throws {
+         configure: (inout SocketOptions) -> Void = { _ in },
+         context prepare: (Context) throws -> Void = { _ in }) throws {
         let context = try Context()
+        try prepare(context)
         socket = try context.socket(type)
         var options = socket.options
         options.linger = .zero

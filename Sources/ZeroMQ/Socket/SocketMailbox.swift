@@ -49,7 +49,8 @@ struct PeerDescription: Sendable {
     init(_ peer: PeerInfo, peerAddress: String, endpoint: String, session: SessionID?) {
         var properties = peer.metadata
         if let reply = peer.authentication {
-            properties.append(name: "User-Id", value: Array(reply.userID.utf8))
+            // As libzmq: a user id only where a ZAP handler gave one (no handler, no User-Id).
+            if !reply.userID.isEmpty { properties.append(name: "User-Id", value: Array(reply.userID.utf8)) }
             for property in reply.metadata.properties { properties.append(name: property.name, value: property.value) }
         }
         if !peerAddress.isEmpty { properties.append(name: "Peer-Address", value: Array(peerAddress.utf8)) }
