@@ -22,6 +22,7 @@ let fuzzers = [
     "FuzzPlainServer",
     "FuzzCurveServer", "FuzzCurveClient",
     "FuzzConnection",
+    "FuzzZAP",
 ]
 
 let package = Package(

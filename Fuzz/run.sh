@@ -27,6 +27,7 @@ ALL_TARGETS=(
     FuzzPlainServer
     FuzzCurveServer FuzzCurveClient
     FuzzConnection
+    FuzzZAP
 )
 
 # The only correct flags (see /work/shared/reference/swift-notes.md, "Fuzzing under SwiftPM"):

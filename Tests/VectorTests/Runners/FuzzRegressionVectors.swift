@@ -30,6 +30,7 @@ enum FuzzRegressionVectors {
         case "FuzzFrameDecoderV1": frames(input, .zmtp1)
         case "FuzzCommand": command(input)
         case "FuzzZ85": z85(input)
+        case "FuzzZAP": zap(input)
         case "FuzzPlainServer", "FuzzCurveServer", "FuzzCurveClient", "FuzzConnection":
             let setup: ConnectionSetup
             if let configuration {
@@ -92,6 +93,18 @@ enum FuzzRegressionVectors {
             _ = try Z85.encode(input)
         } catch {
             if input.count % 4 == 0 || error.code != .invalidZ85 { fail("Z85.encode of \(input.count) bytes threw \(error)") }
+        }
+    }
+
+    static func zap(_ input: [UInt8]) {
+        let parts = ZAPHarness.frames(input)
+        do throws(ZMTPError) { _ = try ZAPFrames.parseReply(parts) } catch {
+            if !ZAPHarness.codes.contains(error.code) { fail("parseReply threw \(error)") }
+        }
+        for delimited in [true, false] {
+            do throws(ZMTPError) { _ = try ZAPFrames.parseRequest(parts.map(\.bytes), delimited: delimited) } catch {
+                if !ZAPHarness.codes.contains(error.code) { fail("parseRequest threw \(error)") }
+            }
         }
     }
 
