@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Synchronization
 import ZMTP
 import ZeroMQTransport
@@ -13,9 +14,10 @@ import ZeroMQTransport
 ///
 /// ```swift
 /// let auth = try Authenticator(context: context)
-/// auth.allowCurve(clientKeys: [clientPublicKey])
+/// try auth.allowCurve(certificatesIn: "public_keys")       // or clientKeys: / certificates:
+/// auth.allowPlain(passwords: ["admin": "secret"])
 /// server.options.curveServer = true
-/// server.options.curveSecretKey = serverSecretKey
+/// server.options.curveSecretKey = try CurveKey(z85: serverSecretZ85)
 /// ```
 ///
 /// It runs until ``stop()`` or until its context shuts down, whether or not its creator keeps a
@@ -107,6 +109,30 @@ public final class Authenticator: Sendable {
     /// CURVE: the client public keys admitted in `domain`.
     public func allowCurve(domain: String = AuthenticationPolicy.anyDomain, clientKeys: [CurveKey]) {
         shared.withLock { $0.policy.curveKeys[domain] = .only(Set(clientKeys.map(\.bytes))) }
+    }
+
+    /// CURVE: the clients whose (public) certificates are given.
+    public func allowCurve(domain: String = AuthenticationPolicy.anyDomain, certificates: [CurveCertificate]) {
+        shared.withLock { $0.policy.curveKeys[domain] = .only(Set(certificates.map(\.publicKey))) }
+    }
+
+    /// CURVE: the clients whose public certificates are the `*.key` files in `directory`
+    /// (pyzmq's `configure_curve(location:)`, as `zmq.auth.create_certificates` and CZMQ write
+    /// them). Reads the directory now; call again after it changes.
+    /// - Throws: ``ZeroMQError/Code/invalidArgument`` for a directory that cannot be read or a
+    ///   malformed certificate in it.
+    public func allowCurve(domain: String = AuthenticationPolicy.anyDomain, certificatesIn directory: String) throws(ZeroMQError) {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw ZeroMQError(.invalidArgument, "cannot read the certificate directory \(directory): \(error)")
+        }
+        var certificates: [CurveCertificate] = []
+        for name in names.sorted() where name.hasSuffix(".key") {
+            certificates.append(try CurveCertificate.load(from: directory + "/" + name))
+        }
+        allowCurve(domain: domain, certificates: certificates)
     }
 
     /// CURVE: any client key in `domain` (encryption without authentication).

@@ -91,9 +91,15 @@ public struct CurveCertificate: Sendable, Equatable {
     // MARK: Security
 
     /// This certificate as a CURVE server's security (libzmq's CURVE_SERVER with
-    /// CURVE_SECRETKEY). With `authenticate`, clients' keys go to the context's authenticator.
-    public func serverSecurity(zapDomain: String = "", authenticate: Bool = false) throws(ZeroMQError) -> Security {
-        .curveServer(keyPair: try keyPair(), zapDomain: zapDomain, authenticate: authenticate)
+    /// CURVE_SECRETKEY). Clients' keys go to the context's ZAP handler (an ``Authenticator``)
+    /// when one is bound, as in libzmq; without one any client is accepted.
+    public func serverSecurity(zapDomain: String = "") throws(ZeroMQError) -> Security {
+        .curveServer(keyPair: try keyPair(), zapDomain: zapDomain, authenticate: true)
+    }
+
+    /// The public key as the CURVE options and the ``Authenticator`` take it.
+    public var curvePublicKey: CurveKey {
+        get throws(ZeroMQError) { try CurveKey(publicKey) }
     }
 
     /// This certificate as a CURVE client's security toward `server` (CURVE_SERVERKEY).

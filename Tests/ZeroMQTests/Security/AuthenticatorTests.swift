@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import ZeroMQ
 
@@ -168,6 +169,51 @@ struct AuthenticatorTests {
         let socket = try Fixture.socket(context, .dealer)
         socket.options.curveServerKey = try CurveKey(z85: SecuredPair.serverPublic)  // no secret key
         #expect(throws: ZeroMQError.self) { try socket.connect("tcp://127.0.0.1:5") }
+    }
+
+    @Test("The README's CURVE REQ/REP with an authenticator")
+    func readmeExample() throws {
+        let context = try Context()
+        let serverCert = try CurveCertificate.generate(), clientCert = try CurveCertificate.generate()
+        let auth = try Authenticator(context: context)   // a ZAP handler on a thread of its own
+        auth.allowCurve(certificates: [clientCert.publicCertificate])
+
+        let server = try Fixture.socket(context, .rep)
+        server.options.security = try serverCert.serverSecurity()
+        try server.bind("tcp://127.0.0.1:*")
+        let client = try Fixture.socket(context, .req)
+        client.options.security = try clientCert.clientSecurity(server: serverCert.publicCertificate)
+        try client.connect(server.lastEndpoint)
+        try client.send("Hello")
+        let request = try server.receiveMultipart()
+        #expect(request.property("User-Id") == clientCert.publicKeyZ85)
+        try server.send("World")
+        #expect(try client.receiveString() == "World")
+
+        // A stranger with a valid key pair is refused.
+        let stranger = try Fixture.socket(context, .req)
+        stranger.options.security = try CurveCertificate.generate().clientSecurity(server: serverCert.publicCertificate)
+        try stranger.connect(server.lastEndpoint)
+        #expect((ZAPTests.outcome(stranger) ?? nil)?.code == .authenticationFailed)
+        auth.stop()
+    }
+
+    @Test("allowCurve(certificatesIn:) admits the public certificates saved in a directory, as pyzmq's configure_curve")
+    func certificateDirectory() throws {
+        let directory = NSTemporaryDirectory() + "swift-zeromq-certs-\(getpid())-\(Fixture.unique("d"))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let client = try CurveCertificate.from(secretKey: CurveKey(z85: SecuredPair.clientSecret).bytes)
+        try client.save(publicTo: directory + "/client.key", secretTo: directory + "/client.key_secret")
+
+        let context = try Context()
+        let auth = try Authenticator(context: context)
+        defer { auth.stop() }
+        try auth.allowCurve(certificatesIn: directory)
+        let (server, admitted) = try ZAPTests.pair(context, .curve)
+        try admitted.send("ping")
+        #expect(try server.receiveMultipart().property("User-Id") == SecuredPair.clientPublic)
+        #expect(throws: ZeroMQError.self) { try auth.allowCurve(certificatesIn: directory + "/missing") }
     }
 
     struct Failure: Error, CustomStringConvertible {
