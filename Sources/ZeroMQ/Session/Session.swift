@@ -326,6 +326,8 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         }
         if let lingerTimer { reactor.cancel(lingerTimer) }
         lingerTimer = nil
+        zap?.cancel()
+        zap = nil
         pipe?.close()
         pipe = nil
         socketEnd = nil
