@@ -333,7 +333,10 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         socketEnd = nil
         registry.remove(id)
         if case .connect = role { events.record(.closed(endpoint: endpoint)) }
-        mailbox.post(.sessionEnded(id))
+        // Only a connect's end concerns the socket (it forgets the routing id it assigned);
+        // an accepted connection that failed its handshake must not leave a command behind in
+        // an idle socket's mailbox for every refused peer.
+        if case .connect = role { mailbox.post(.sessionEnded(id)) }
         context.sessionEnded()
     }
 
