@@ -7,6 +7,10 @@ import PackageDescription
 //   ZMTPSodium  CURVE crypto and secure randomness for the core, over CSodium.
 //   CSysShim    one C header: epoll, eventfd and TCP options (Glibc's module lacks them).
 //   ZeroMQTransport  the I/O layer under the sockets: reactor (epoll, timers, mailbox).
+//   CPGM        system library: OpenPGM 5.3 (Debian libpgm-dev), for pgm:// and epgm://.
+//   ZeroMQPGM   pgm:// and epgm:// for the sockets (a MessageTransport over libpgm; its users
+//               register it, nobody else links libpgm): endpoint parsing, the APDU encoder and
+//               per-source decoder over the core's ZMTP/1.0 codec, libzmq's option arithmetic.
 //   ZeroMQ      the sockets: Context, Socket, every classic pattern, sessions, inproc.
 //   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
 //   ZeroMQExamples  the zguide's classic examples as functions, run by thin executables
@@ -19,6 +23,7 @@ let package = Package(
         .library(name: "ZMTP", targets: ["ZMTP"]),
         .library(name: "ZMTPSodium", targets: ["ZMTPSodium"]),
         .library(name: "ZeroMQTransport", targets: ["ZeroMQTransport"]),
+        .library(name: "ZeroMQPGM", targets: ["ZeroMQPGM"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "ZeroMQMetrics", targets: ["ZeroMQMetrics"]),
         .executable(name: "zmtp-demo", targets: ["ZMTPDemo"]),
@@ -51,12 +56,23 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["ZMTP"], path: "Fuzz/Sources/FuzzSupport"),
         .target(name: "CSysShim"),
         .target(name: "ZeroMQTransport", dependencies: ["ZMTP", "CSysShim"]),
+        .systemLibrary(
+            name: "CPGM",
+            pkgConfig: "openpgm-5.3",
+            providers: [.apt(["libpgm-dev"])]
+        ),
         .target(name: "ZeroMQ", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport"]),
+        // pgm:// and epgm:// for the sockets: a MessageTransport over libpgm (a module of its own,
+        // so only its users link libpgm).
+        .target(name: "ZeroMQPGM", dependencies: ["ZMTP", "CPGM", "ZeroMQTransport", "ZeroMQ"]),
         .executableTarget(name: "ZMTPDemo", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "ZMTPTests", dependencies: ["ZMTP"]),
         .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
+        // PGM's sans-IO pieces, the captured-APDU vectors (Vectors/, read via #filePath) and a CPGM link check.
+        .testTarget(name: "ZeroMQPGMTests", dependencies: ["ZeroMQPGM", "ZMTP", "CPGM", "ZeroMQ", "ZeroMQTransport"],
+                    exclude: ["Vectors", "Peers"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ZeroMQTransport"]),
         // Socket statistics exported through swift-metrics (opt-in: a module of its own).
         .target(name: "ZeroMQMetrics", dependencies: ["ZeroMQ", .product(name: "CoreMetrics", package: "swift-metrics")]),

@@ -10,6 +10,7 @@ import PackageDescription
 //                 Sources/FuzzSupport, but the main package builds it as a product, so that the
 //                 vector runner replays regressions through the very same set-ups.
 //   Fuzz*         one libFuzzer entry point (LLVMFuzzerTestOneInput) each.
+//   FuzzPGMDecoder  also depends on ZeroMQPGM; its harness sits beside its main.
 
 let zmtp: Target.Dependency = .product(name: "ZMTP", package: "swift-zeromq")
 let support: Target.Dependency = .product(name: "FuzzSupport", package: "swift-zeromq")
@@ -25,6 +26,11 @@ let fuzzers = [
     "FuzzZAP",
 ]
 
+// Targets over a layer above the core, with the extra product they need.
+let layerFuzzers: [(name: String, product: String)] = [
+    ("FuzzPGMDecoder", "ZeroMQPGM"),   // PGM APDUs (ZeroMQPGM links libpgm, so not in FuzzSupport)
+]
+
 let package = Package(
     name: "swift-zeromq-fuzz",
     dependencies: [
@@ -32,6 +38,9 @@ let package = Package(
     ],
     targets: fuzzers.map { name in
         .executableTarget(name: name, dependencies: [support, zmtp])
+    } + layerFuzzers.map { fuzzer in
+        .executableTarget(name: fuzzer.name,
+                          dependencies: [support, zmtp, .product(name: fuzzer.product, package: "swift-zeromq")])
     },
     swiftLanguageModes: [.v6]
 )

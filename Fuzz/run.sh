@@ -28,6 +28,7 @@ ALL_TARGETS=(
     FuzzCurveServer FuzzCurveClient
     FuzzConnection
     FuzzZAP
+    FuzzPGMDecoder
 )
 
 # The only correct flags (see /work/shared/reference/swift-notes.md, "Fuzzing under SwiftPM"):

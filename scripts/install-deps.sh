@@ -5,8 +5,11 @@
 #   python3-zmq    pyzmq on the same libzmq, driven by the interop tests
 #   pkg-config     SwiftPM finds libsodium through it
 #   gcc            builds the benchmarks' C programs against libzmq (Benchmarks/C)
+#   libpgm-dev     OpenPGM for pgm:// and epgm:// (ZeroMQPGM; pkg-config openpgm-5.3)
+#   iproute2       the multicast tests make their own network namespaces (ip netns, veth)
+#   nftables       the multicast loss test drops packets on its veth (the kernel has no netem)
 set -euo pipefail
-packages=(libsodium-dev libzmq3-dev python3-zmq pkg-config gcc)
+packages=(libsodium-dev libzmq3-dev python3-zmq pkg-config gcc libpgm-dev iproute2 nftables)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

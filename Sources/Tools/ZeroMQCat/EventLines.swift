@@ -37,6 +37,8 @@ struct EventLine {
             case .local: detail = "closed here"
             }
             self.init("DISCONNECTED", endpoint, detail: detail)
+        case .dataLost(let endpoint, let detail):
+            self.init("DATA_LOST", endpoint, detail: detail)
         case .closed(let endpoint):
             self.init("CLOSED", endpoint)
         case .monitorStopped:
@@ -87,7 +89,7 @@ struct ConnectionWatch {
             // Before any handshake, a dropped connection is a refusal (a CURVE server that
             // cannot open our HELLO just closes).
             if handshakes == 0, reason != .local { lastFailure = EventLine(event).text }
-        case .listening, .accepted, .connectDelayed, .acceptFailed, .connected, .closed, .monitorStopped:
+        case .listening, .accepted, .connectDelayed, .acceptFailed, .connected, .closed, .monitorStopped, .dataLost:
             break
         }
     }

@@ -18,6 +18,7 @@ public final class Context: Sendable {
     let reactors: [Reactor]
     private let nextReactor = Atomic<Int>(0)
     private let transports: Mutex<[String: any Transport]>
+    private let messageTransports = Mutex<[String: any MessageTransport]>([:])
     /// The inproc endpoints (held by the core: sessions reach the ZAP handler through them).
     var inproc: InprocRegistry { core.inproc }
     /// What sessions and listeners on the I/O threads share with the context. They hold this,
@@ -63,6 +64,16 @@ public final class Context: Sendable {
 
     func transport(for scheme: String) -> (any Transport)? {
         transports.withLock { $0[scheme] }
+    }
+
+    /// Registers (or replaces) a message transport (pgm, epgm, or one of your own) for its
+    /// scheme; it takes precedence over a stream transport of the same scheme.
+    public func register(_ transport: any MessageTransport) {
+        messageTransports.withLock { $0[transport.scheme] = transport }
+    }
+
+    func messageTransport(for scheme: String) -> (any MessageTransport)? {
+        messageTransports.withLock { $0[scheme] }
     }
 
     // MARK: Termination

@@ -20,6 +20,8 @@ public struct SocketStatistics: Sendable, Hashable {
     public var handshakeFailures: UInt64 = 0
     /// Established connections that ended.
     public var disconnections: UInt64 = 0
+    /// Losses a message transport could not recover (``SocketEvent/dataLost(endpoint:detail:)``).
+    public var dataLosses: UInt64 = 0
 
     public init() {}
 }
@@ -32,6 +34,7 @@ struct ConnectionCounters: Sendable, Hashable {
     var handshakesSucceeded: UInt64 = 0
     var handshakeFailures: UInt64 = 0
     var disconnected: UInt64 = 0
+    var dataLosses: UInt64 = 0
 
     mutating func count(_ event: SocketEvent) {
         switch event {
@@ -41,6 +44,7 @@ struct ConnectionCounters: Sendable, Hashable {
         case .handshakeSucceeded: handshakesSucceeded += 1
         case .handshakeFailed: handshakeFailures += 1
         case .disconnected: disconnected += 1
+        case .dataLost: dataLosses += 1
         case .listening, .closed, .monitorStopped, .connectDelayed, .bindFailed, .acceptFailed: break
         }
     }

@@ -24,6 +24,9 @@ public struct SocketEventMask: OptionSet, Sendable, Hashable {
     public static let handshakeSucceeded = SocketEventMask(rawValue: 0x1000)
     public static let handshakeFailedProtocol = SocketEventMask(rawValue: 0x2000)
     public static let handshakeFailedAuth = SocketEventMask(rawValue: 0x4000)
+    /// ``SocketEvent/dataLost(endpoint:detail:)``: libzmq has no such event and leaves this bit
+    /// unused; readers of libzmq's format see event 0x8000 with value 0.
+    public static let dataLost = SocketEventMask(rawValue: 0x8000)
     /// ZMQ_EVENT_ALL.
     public static let all = SocketEventMask(rawValue: 0xFFFF)
 }
@@ -44,6 +47,7 @@ extension SocketEvent {
         case .closed: return (.closed, 0)
         case .disconnected: return (.disconnected, 0)
         case .monitorStopped: return (.monitorStopped, 0)
+        case .dataLost: return (.dataLost, 0)
         case .handshakeSucceeded: return (.handshakeSucceeded, 0)
         case .handshakeFailed(_, let error):
             if error.code == .authenticationFailed {
@@ -65,7 +69,7 @@ extension SocketEvent {
         switch self {
         case .connected(let e, _), .connectDelayed(let e), .connectRetried(let e, _, _), .listening(let e),
              .bindFailed(let e, _), .accepted(let e, _), .acceptFailed(let e, _), .closed(let e),
-             .disconnected(let e, _), .handshakeSucceeded(let e, _), .handshakeFailed(let e, _):
+             .disconnected(let e, _), .handshakeSucceeded(let e, _), .handshakeFailed(let e, _), .dataLost(let e, _):
             return e
         case .monitorStopped:
             return ""

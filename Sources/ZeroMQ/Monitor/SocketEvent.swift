@@ -35,6 +35,9 @@ public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
     /// The monitor ends here: the socket closed or the monitor was stopped
     /// (ZMQ_EVENT_MONITOR_STOPPED).
     case monitorStopped
+    /// A message transport lost data it could not recover (PGM: a gap its repair could not
+    /// fill); the messages it cut are dropped whole. libzmq has no such event (it stays silent).
+    case dataLost(endpoint: String, detail: String)
 
     /// Why a connection ended.
     public enum DisconnectReason: Sendable, Equatable {
@@ -56,6 +59,7 @@ public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
         case .disconnected(let e, let reason): return "disconnected \(e): \(reason)"
         case .closed(let e): return "closed \(e)"
         case .monitorStopped: return "monitor stopped"
+        case .dataLost(let e, let detail): return "data lost on \(e): \(detail)"
         case .connectDelayed(let e): return "connecting \(e)"
         case .bindFailed(let e, let error): return "bind \(e) failed: \(error)"
         case .acceptFailed(let e, let error): return "accept on \(e) failed: \(error)"

@@ -38,7 +38,7 @@ public final class Socket {
 
     /// The endpoint of the last bind or connect, with a wildcard port resolved
     /// (ZMQ_LAST_ENDPOINT).
-    public private(set) var lastEndpoint = ""
+    public internal(set) var lastEndpoint = ""
 
     /// The last part received had MORE set (ZMQ_RCVMORE).
     private let hasMoreBox = Unchecked<Bool>(false)
@@ -57,6 +57,8 @@ public final class Socket {
     var listeners: [Listener] = []
     var connectedEndpoints: Set<String> = []
     var inprocBindings: Set<String> = []
+    /// Endpoints served by message transports (pgm, epgm).
+    var messageLinks: [MessageLinkRecord] = []
     var terminated = false
     public private(set) var isClosed = false
     /// Mid-way through sending a multipart message.
@@ -127,6 +129,10 @@ public final class Socket {
             lastEndpoint = endpoint
             return
         }
+        if let transport = context.messageTransport(for: scheme) {
+            try open(transport, address: address, endpoint: endpoint)
+            return
+        }
         guard let transport = context.transport(for: scheme) else {
             throw ZeroMQError(.protocolNotSupported, "no transport for \(scheme)://")
         }
@@ -173,6 +179,10 @@ public final class Socket {
             attach(end, peer: binder, endpoint: endpoint, session: nil, assignedRoutingId: assigned)
             return
         }
+        if let transport = context.messageTransport(for: scheme) {
+            try open(transport, address: address, endpoint: endpoint)
+            return
+        }
         guard let transport = context.transport(for: scheme) else {
             throw ZeroMQError(.protocolNotSupported, "no transport for \(scheme)://")
         }
@@ -214,6 +224,11 @@ public final class Socket {
             }
             return
         }
+        if messageLinks.contains(where: { $0.endpoint == endpoint }) {
+            connectedEndpoints.remove(endpoint)
+            dropPeers(endpoint: endpoint)
+            return
+        }
         guard let index = listeners.firstIndex(where: { $0.bound == endpoint || $0.requested == endpoint }) else {
             throw ZeroMQError(.endpointNotFound, "\(endpoint) is not bound")
         }
@@ -239,6 +254,7 @@ public final class Socket {
             detach(peer)
         }
         sessions.terminate(endpoint: endpoint, linger: options.linger)
+        terminateLinks(endpoint: endpoint, linger: options.linger)
     }
 
     /// Closes the socket (`zmq_close`): pending outbound messages get LINGER to go out, in the
@@ -255,6 +271,7 @@ public final class Socket {
         }
         listeners.removeAll()
         sessions.terminate(endpoint: nil, linger: options.linger)
+        terminateLinks(endpoint: nil, linger: options.linger)
         eventLog.close()
         context.inproc.remove(mailbox)
         context.core.socketClosed(mailbox)
@@ -403,6 +420,7 @@ public final class Socket {
         statistics.handshakesSucceeded = counters.handshakesSucceeded
         statistics.handshakeFailures = counters.handshakeFailures
         statistics.disconnections = counters.disconnected
+        statistics.dataLosses = counters.dataLosses
         return statistics
     }
 

@@ -48,6 +48,23 @@ public struct SocketOptions: Sendable {
     /// the heartbeat interval).
     public var heartbeatTimeout: Duration? = nil
 
+    // MARK: Multicast (pgm://, epgm://; the ZeroMQPGM module)
+    /// ZMQ_RATE: the multicast data rate in kbit/s (libzmq's default 100 is slow: raise it for
+    /// any volume). It also sizes the PGM window, on each side from its own options.
+    public var rate = 100
+    /// ZMQ_RECOVERY_IVL: how long lost data can be repaired (sizes the PGM window).
+    public var recoveryInterval: Duration = .seconds(10)
+    /// ZMQ_MULTICAST_HOPS: the IP TTL of multicast packets.
+    public var multicastHops = 1
+    /// ZMQ_MULTICAST_MAXTPDU: the largest packet, in bytes.
+    public var multicastMaxTPDU = 1500
+    /// ZMQ_MULTICAST_LOOP: accepted for compatibility; like libzmq, PGM never loops packets
+    /// back to the sending host.
+    public var multicastLoop = true
+    /// ZMQ_SNDBUF / ZMQ_RCVBUF: the kernel buffers of the multicast sockets (nil: the system's).
+    public var sendBufferSize: Int? = nil
+    public var receiveBufferSize: Int? = nil
+
     // MARK: Identity and metadata
     /// ZMQ_ROUTING_ID: our Identity for REQ, DEALER and ROUTER peers (1–255 bytes).
     public var routingId: [UInt8] = []

@@ -1,0 +1,175 @@
+import ZMTP
+import ZeroMQ
+import ZeroMQTransport
+
+/// A PUB's or XPUB's PGM endpoint (libzmq's `pgm_sender_t`): takes whole messages from the
+/// socket's pipe, packs them into APDUs with ``PGMEncoder`` and sends them at RATE, waiting (not
+/// spinning, not dropping) when libpgm says the rate or the kernel buffer is exhausted. libpgm
+/// has no thread: its NAK handling, repairs and SPM heartbeats run inside the calls this link
+/// makes when its descriptors are readable and when libpgm's timer is due.
+final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unchecked Sendable {
+    /// Parts taken from the pipe ahead of the encoder, at most: the pipe's high-water mark
+    /// holds the rest back.
+    static let maxQueuedParts = 256
+
+    private let socket: PGMSocket
+    private var encoder: PGMEncoder
+    private var apdu: [UInt8] = []
+    /// An APDU libpgm refused for now (rate or buffer), to send again as is.
+    private var pending = false
+    private var pipe: PipeEnd?
+    private var reactor: Reactor?
+    private var host: MessageTransportHost?
+    private var registrations: [Reactor.Registration] = []
+    private var sendRegistration: Reactor.Registration?
+    private var rateTimer: Reactor.Timer?
+    private var protocolTimer: Reactor.Timer?
+    private var lingerTimer: Reactor.Timer?
+    /// The socket is done: finish sending, then close.
+    private var terminating = false
+    private var closed = false
+
+    init(socket: PGMSocket) throws(PGMError) {
+        self.socket = socket
+        encoder = try PGMEncoder(maxTSDUSize: socket.maxTSDU)
+        apdu.reserveCapacity(socket.maxTSDU)
+    }
+
+    func start(pipe: PipeEnd, reactor: Reactor, host: MessageTransportHost) {
+        self.pipe = pipe
+        self.reactor = reactor
+        self.host = host
+        pipe.setSink(self)
+        // Subscribe to everything, as libzmq's pgm_sender does: nobody sends subscriptions
+        // over multicast, so the PUB must give this endpoint every message.
+        pipe.write(Message([1]))
+        pipe.flush()
+        do throws(TransportError) {
+            for fd in socket.readDescriptors {
+                registrations.append(try reactor.register(fd: fd, events: .readable, handler: self))
+            }
+            if let fd = socket.sendDescriptor {
+                sendRegistration = try reactor.register(fd: fd, events: [], handler: self)
+            }
+        } catch {
+            host.record(.disconnected(endpoint: host.endpoint, reason: .transport(error)))
+            finish()
+            return
+        }
+        runProtocol()
+        pump()
+    }
+
+    func terminate(linger: Duration?) {
+        guard !closed else { return }
+        terminating = true
+        if linger == .zero || !(pending || encoder.hasPendingData || (pipe?.checkRead() ?? false)) {
+            finish()
+            return
+        }
+        if let linger, let reactor {
+            lingerTimer = reactor.schedule(afterMilliseconds: PGMTransport.milliseconds(linger)) { [weak self] in self?.finish() }
+        }
+        pump()
+    }
+
+    // MARK: Sending
+
+    /// Sends until there is nothing more, or libpgm asks to wait.
+    private func pump() {
+        guard !closed, rateTimer == nil else { return }
+        while true {
+            if !pending {
+                fillEncoder()
+                guard encoder.nextAPDU(into: &apdu) else { break }
+                pending = true
+            }
+            switch apdu.withUnsafeBytes({ socket.send($0) }) {
+            case .sent:
+                pending = false
+            case .rateLimited(let milliseconds):
+                rateTimer = reactor?.schedule(afterMilliseconds: milliseconds) { [weak self] in
+                    self?.rateTimer = nil
+                    self?.pump()
+                }
+                return
+            case .wouldBlock:
+                if let sendRegistration { try? reactor?.update(sendRegistration, events: .writable) }
+                return
+            case .failed(let reason):
+                host?.record(.disconnected(endpoint: host?.endpoint ?? "", reason: .transport(.system(reason, 0))))
+                finish()
+                return
+            }
+        }
+        if terminating, !pending, !encoder.hasPendingData { finish() }
+    }
+
+    /// Moves whole messages from the pipe into the encoder, so back-to-back messages share an
+    /// APDU as libzmq packs them; bounded by ``maxQueuedParts``.
+    private func fillEncoder() {
+        guard let pipe else { return }
+        while encoder.pendingParts < Self.maxQueuedParts, let part = pipe.read() {
+            encoder.enqueue(part)
+        }
+    }
+
+    // MARK: libpgm's own work
+
+    /// Lets libpgm answer NAKs, send repairs and heartbeats; re-arms its timer.
+    private func runProtocol() {
+        guard !closed else { return }
+        if let protocolTimer { reactor?.cancel(protocolTimer) }
+        protocolTimer = nil
+        loop: while true {
+            switch socket.receive({ _, _, _, _ in }) {
+            case .data, .reset:
+                continue
+            case .wouldBlock:
+                break loop
+            case .timer(let milliseconds), .rateLimited(let milliseconds):
+                protocolTimer = reactor?.schedule(afterMilliseconds: milliseconds) { [weak self] in
+                    self?.protocolTimer = nil
+                    self?.runProtocol()
+                }
+                break loop
+            case .failed:
+                break loop
+            }
+        }
+    }
+
+    // MARK: Events
+
+    func ready(_ events: IOEvents, hangup: Bool) {
+        if events.contains(.writable), let sendRegistration {
+            try? reactor?.update(sendRegistration, events: [])
+            pump()
+        }
+        if events.contains(.readable) { runProtocol() }
+    }
+
+    func pipeBecameReadable(_ pipe: PipeID) {
+        _ = reactor?.post { [weak self] in self?.pump() }
+    }
+
+    func pipeBecameWritable(_ pipe: PipeID) {}
+
+    func pipePeerClosed(_ pipe: PipeID) {
+        // The socket closed: what it wrote is still to be read; terminate(linger:) follows.
+        _ = reactor?.post { [weak self] in self?.pump() }
+    }
+
+    private func finish() {
+        guard !closed else { return }
+        closed = true
+        for timer in [rateTimer, protocolTimer, lingerTimer] { if let timer { reactor?.cancel(timer) } }
+        for registration in registrations { reactor?.deregister(registration) }
+        if let sendRegistration { reactor?.deregister(sendRegistration) }
+        registrations.removeAll()
+        sendRegistration = nil
+        socket.close(sendFIN: true)
+        pipe?.close()
+        host?.ended()
+    }
+}
