@@ -11,6 +11,7 @@ import PackageDescription
 //               libzmq's perf tools, same command lines, same output lines.
 //   pubsub_thr, proxy_thr, curve_handshakes, idle_conns
 //               the scenarios libzmq has no tool for; C/ has the libzmq twin of each.
+//   epgm_thr    multicast throughput over epgm:// (ZeroMQPGM); run inside a network namespace.
 
 let tools = [
     "local_thr", "remote_thr", "local_lat", "remote_lat", "inproc_thr", "inproc_lat",
@@ -29,6 +30,14 @@ let package = Package(
                 .product(name: "ZeroMQ", package: "swift-zeromq"),
                 .product(name: "ZMTP", package: "swift-zeromq"),
             ]
+        ),
+        .executableTarget(
+            name: "epgm_thr",
+            dependencies: [
+                .product(name: "ZeroMQ", package: "swift-zeromq"),
+                .product(name: "ZeroMQPGM", package: "swift-zeromq"),
+            ],
+            path: "Sources/Tools/epgm_thr"
         ),
     ] + tools.map { name in
         .executableTarget(name: name, dependencies: ["PerfKit"], path: "Sources/Tools/\(name)")

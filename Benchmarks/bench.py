@@ -213,13 +213,14 @@ def main():
     parser.add_argument("--runs", type=int, default=None, help="runs per implementation (default 3, quick 1)")
     parser.add_argument("--swift-bin", required=True)
     parser.add_argument("--c-bin", required=True)
-    parser.add_argument("--only", default="", help="comma-separated sections: thr,cross,lat,fanout,curve,memory,allocs,raw")
+    parser.add_argument("--only", default="", help="comma-separated sections: thr,cross,lat,fanout,curve,memory,allocs,multicast,raw")
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
     r = Runner(args.swift_bin, args.c_bin, args.quick, runs, args.verbose)
-    sections = set(filter(None, args.only.split(","))) or {"thr", "cross", "lat", "fanout", "curve", "memory", "allocs", "raw"}
+    sections = set(filter(None, args.only.split(","))) or {"thr", "cross", "lat", "fanout", "curve", "memory", "allocs",
+                                                           "multicast", "raw"}
     started = time.monotonic()
     mode = "quick" if args.quick else "full"
     print(f"swift-zeromq vs libzmq, {mode} mode, {runs} run(s) each, alternated; medians ±half the spread\n")
@@ -341,6 +342,42 @@ def main():
                     r.add("allocations", f"{transport} {size_label(size)}, steady state", "allocs/msg", samples,
                           higher_is_better=False, note=f"every malloc of {where}, per message")
                 attempt(allocs)
+    if "multicast" in sections:
+        # epgm:// needs an interface that carries multicast: a network namespace made here (root),
+        # with only lo, used as 127.0.0.1. Each implementation publishes to itself, RATE on both
+        # sides (it also sizes the windows). What was not delivered shows in the note.
+        if os.getuid() != 0 or not shutil.which("ip"):
+            print("| multicast | skipped: epgm needs a network namespace, which needs root and iproute2 | | | | | |")
+        else:
+            namespace = f"zmqbench-{os.getpid()}"
+            subprocess.run(["ip", "netns", "add", namespace], check=True)
+            subprocess.run(["ip", "-n", namespace, "link", "set", "lo", "up"], check=True)
+            try:
+                for size in (64, 1024):
+                    # 100 Mbit/s: both deliver everything here. At 1 Gbit/s both lose most of it to the
+                    # namespace's default socket buffers (net.core.rmem_max), which says nothing about
+                    # either implementation, so it is not a row.
+                    for rate in (100_000,):
+                        def epgm(size=size, rate=rate):
+                            n = 20_000 if args.quick else (300_000 if size == 64 else 150_000)
+                            lost = {"libzmq": [], "swift": []}
+                            def once(impl):
+                                port = 20_000 + (os.getpid() + len(r.rows) * 7 + len(lost[impl])) % 20_000
+                                ep = f"epgm://127.0.0.1;239.192.7.7:{port}"
+                                wrap = ["ip", "netns", "exec", namespace, r.tool(impl, "epgm_thr")]
+                                out, _ = r.pair(wrap + ["sub", ep, str(size), str(n), str(rate)],
+                                                wrap + ["pub", ep, str(size), str(n), str(rate)])
+                                received = r.value(r"received: (\d+)", out, "received")
+                                lost[impl].append(100.0 * (n - received) / n)
+                                return r.throughput(out)
+                            samples = r.alternate(once)
+                            note = "one namespace; not delivered: " + ", ".join(
+                                f"{impl} {statistics.median(v):.1f}%" for impl, v in lost.items() if v)
+                            r.add("multicast", f"epgm PUB→SUB {size_label(size)}, RATE {rate // 1000} Mbit/s", "msg/s",
+                                  samples, size=size, note=note)
+                        attempt(epgm)
+            finally:
+                subprocess.run(["ip", "netns", "del", namespace])
     if "raw" in sections:
         for kind in ("tcp", "unix"):
             def raw(kind=kind):

@@ -145,7 +145,7 @@ final class PGMSocket: @unchecked Sendable {
                 var bytes = ipv4.pointee.sin_addr
                 _ = inet_ntop(AF_INET, &bytes, &text, socklen_t(text.count))
             }
-            found = String(cString: text)
+            found = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         guard let found, let separator = endpoint.network.firstIndex(of: ";") else { return endpoint.network }
         return found + endpoint.network[separator...]
@@ -340,7 +340,9 @@ final class PGMSocket: @unchecked Sendable {
         }
     }
 
-    /// `PGM_RATE_REMAIN` / `PGM_TIME_REMAIN` in whole milliseconds, at least 1.
+    /// `PGM_RATE_REMAIN` / `PGM_TIME_REMAIN` in whole milliseconds, rounded up, at least 1: a
+    /// wait never spins (libzmq truncates to 0 and polls again at once). The price: up to a
+    /// millisecond of the rate unused per wait.
     private func remaining(_ option: some BinaryInteger) -> Int {
         guard let handle else { return 1 }
         var time = timeval()
