@@ -231,8 +231,8 @@ public struct FrameDecoder: Sendable {
             small.count = 0
             small.append(rest)
         } else {
-            // The one allocation of a large body, after the size passed the limit check; a body
-            // over the preallocation ceiling gets the rest of its room once that much arrived.
+            // The first allocation of a large body, after the size passed the limit check; a body
+            // over the preallocation ceiling gets more room as its octets arrive (grow).
             large = Self.uninitialized(count: min(head.size, Self.preallocationCeiling))
             filled = 0
             appendToLarge(head, rest)
@@ -270,10 +270,7 @@ public struct FrameDecoder: Sendable {
         guard case .body(let head) = phase, head.size > Message.inlineCapacity else { return nil }
         let wanted = head.size - filled - 1
         guard wanted > 0 else { return nil }
-        if filled == large.count {
-            // The ceiling's worth arrived: the rest of the body now gets its room.
-            grow(to: head.size)
-        }
+        if filled == large.count { grow(head, toHold: filled + 1) }
         let room = min(wanted, large.count - filled)
         let start = filled
         let n = large.withUnsafeMutableBytes { raw in
@@ -288,9 +285,17 @@ public struct FrameDecoder: Sendable {
         [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
-    /// Moves the body so far into room for `size` octets (once per body, and only for bodies
-    /// over the preallocation ceiling whose first ceiling's worth has arrived).
-    private mutating func grow(to size: Int) {
+    /// How much a large body's room grows at a time once it is full: the declared size is the
+    /// peer's word, so room is given in proportion to what has arrived (at most this factor
+    /// ahead), never all at once. A peer declaring 2^50 octets gets 1 MiB after sending 256 KiB,
+    /// not a 1 PiB allocation that would end the process. A 1 MiB body still grows once.
+    public static let growthFactor = 4
+
+    /// Moves the body so far into room for at least `needed` octets: the room grows by
+    /// ``growthFactor``, capped at the body's size.
+    private mutating func grow(_ head: FrameHead, toHold needed: Int) {
+        let (multiplied, overflow) = large.count.multipliedReportingOverflow(by: Self.growthFactor)
+        let size = min(head.size, max(needed, overflow ? head.size : multiplied))
         var bigger = Self.uninitialized(count: size)
         let count = filled
         large.withUnsafeBytes { old in
@@ -304,7 +309,7 @@ public struct FrameDecoder: Sendable {
     /// Appends octets of the large body, which never exceed what is still to come.
     private mutating func appendToLarge(_ head: FrameHead, _ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
-        if filled + bytes.count > large.count { grow(to: head.size) }
+        if filled + bytes.count > large.count { grow(head, toHold: filled + bytes.count) }
         let start = filled
         large.withUnsafeMutableBytes { raw in
             UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + bytes.count)]).copyMemory(from: bytes)
