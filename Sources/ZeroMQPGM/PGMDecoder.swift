@@ -167,13 +167,17 @@ public struct PGMDecoder: Sendable {
     /// been seen already in the sequence numbers and acted on; the RESET then only confirms it,
     /// and dropping the message received since would lose good data. A RESET with no gap seen
     /// since the last one drops the partial message and resynchronises, as libzmq does.
-    public mutating func handleReset() {
+    /// - Returns: whether the RESET revealed loss not already seen as a sequence gap (so a
+    ///   caller reports each loss once).
+    @discardableResult
+    public mutating func handleReset() -> Bool {
         statistics.resets += 1
         if unreportedGaps > 0 {
             unreportedGaps -= 1
-        } else {
-            loseSync()
+            return false
         }
+        loseSync()
+        return true
     }
 
     // MARK: Output

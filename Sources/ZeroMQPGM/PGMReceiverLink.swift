@@ -35,8 +35,18 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
     private var host: MessageTransportHost?
     private var registrations: [Reactor.Registration] = []
     private var timer: Reactor.Timer?
-    /// Reading is paused until the pipe has room.
-    private var blocked = false
+    /// Reading is paused until the pipe has room (the descriptors are then not watched, so a
+    /// full pipe never makes the I/O thread spin on readable descriptors).
+    private var blocked = false {
+        didSet {
+            guard blocked != oldValue, !closed else { return }
+            for registration in registrations { try? reactor?.update(registration, events: blocked ? [] : .readable) }
+        }
+    }
+    /// libpgm failures in a row; reading backs off while they last.
+    private var failures = 0
+    /// How long reading waits after libpgm fails before it tries again.
+    static let failureBackoffMilliseconds = 10
     private var closed = false
     private var activity: UInt64 = 0
 
@@ -83,7 +93,10 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
                 if blocked { return }
             case .wouldBlock:
                 pipe?.flush()
+                failures = 0
                 return
+            case .skipped:
+                continue
             case .timer(let milliseconds), .rateLimited(let milliseconds):
                 pipe?.flush()
                 timer = reactor?.schedule(afterMilliseconds: milliseconds) { [weak self] in
@@ -92,14 +105,23 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
                 }
                 return
             case .reset(let source):
-                if let source, var state = sources[source] {
-                    state.decoder.handleReset()
-                    sources[source] = state
+                // Reported once: a gap already seen and reported is only confirmed by RESET.
+                let revealed = source.flatMap { sources[$0]?.decoder.handleReset() } ?? true
+                if revealed {
+                    host?.reportDataLoss("libpgm reported unrecoverable loss (RESET) from a source; its cut message is dropped")
                 }
-                host?.reportDataLoss("libpgm reported unrecoverable loss (RESET) from a source; its cut message is dropped")
             case .failed(let reason):
-                host?.record(.disconnected(endpoint: host?.endpoint ?? "", reason: .transport(.system(reason, 0))))
-                finish()
+                // Not the end of the endpoint: one bad datagram or a transient socket error
+                // must not silence a subscriber. Report it the first time, back off, go on.
+                pipe?.flush()
+                failures += 1
+                if failures == 1 {
+                    host?.record(.disconnected(endpoint: host?.endpoint ?? "", reason: .transport(.system(reason, 0))))
+                }
+                timer = reactor?.schedule(afterMilliseconds: Self.failureBackoffMilliseconds) { [weak self] in
+                    self?.timer = nil
+                    self?.read()
+                }
                 return
             }
         }
@@ -108,7 +130,12 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
     /// One APDU from `source`: decode it and pass on the messages it completes.
     private func accept(source key: UInt64, sequence: UInt32, packets: Int, apdu: UnsafeRawBufferPointer) {
         activity &+= 1
-        var source = sources[key] ?? admit(key)
+        if sources[key] == nil { admit(key) }
+        // Mutated in place: a copy would share (and so copy) the decoder's body buffer per APDU.
+        update(&sources[key, default: Source(decoder: PGMDecoder(limits: limits))], sequence: sequence, packets: packets, apdu: apdu)
+    }
+
+    private func update(_ source: inout Source, sequence: UInt32, packets: Int, apdu: UnsafeRawBufferPointer) {
         if let expected = source.expected, expected != sequence {
             source.synthetic &+= 2  // a discontinuity the decoder will see
         } else {
@@ -131,14 +158,17 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
         if after.sequenceGaps > before.sequenceGaps {
             host?.reportDataLoss("packets lost from a source (sequence gap); \(after.droppedMessages - before.droppedMessages) cut message(s) dropped")
         }
-        sources[key] = source
     }
 
-    private func admit(_ key: UInt64) -> Source {
-        if sources.count >= Self.maxSources, let quietest = sources.min(by: { $0.value.lastActive < $1.value.lastActive })?.key {
-            sources.removeValue(forKey: quietest)
+    /// Makes room for a new source: past ``maxSources`` the quietest goes, and if it was in the
+    /// middle of a message, that loss is reported.
+    private func admit(_ key: UInt64) {
+        guard sources.count >= Self.maxSources,
+              let quietest = sources.min(by: { $0.value.lastActive < $1.value.lastActive }) else { return }
+        sources.removeValue(forKey: quietest.key)
+        if quietest.value.decoder.isJoined {
+            host?.reportDataLoss("more than \(Self.maxSources) sources: the quietest was forgotten, with any message it was sending")
         }
-        return Source(decoder: PGMDecoder(limits: limits))
     }
 
     /// Writes one whole message; stops reading when the pipe is full (libzmq's behaviour: the

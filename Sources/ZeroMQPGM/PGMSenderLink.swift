@@ -11,6 +11,8 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
     /// Parts taken from the pipe ahead of the encoder, at most: the pipe's high-water mark
     /// holds the rest back.
     static let maxQueuedParts = 256
+    /// How long libpgm's protocol work waits after a failure before it runs again.
+    static let failureBackoffMilliseconds = 10
 
     private let socket: PGMSocket
     private var encoder: PGMEncoder
@@ -94,7 +96,14 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
                 }
                 return
             case .wouldBlock:
-                if let sendRegistration { try? reactor?.update(sendRegistration, events: .writable) }
+                guard let sendRegistration, let reactor else { return }
+                do throws(TransportError) {
+                    try reactor.update(sendRegistration, events: .writable)
+                } catch {
+                    // Waiting for a wakeup that cannot come would hang LINGER and termination.
+                    host?.record(.disconnected(endpoint: host?.endpoint ?? "", reason: .transport(error)))
+                    finish()
+                }
                 return
             case .failed(let reason):
                 host?.record(.disconnected(endpoint: host?.endpoint ?? "", reason: .transport(.system(reason, 0))))
@@ -122,20 +131,24 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
         if let protocolTimer { reactor?.cancel(protocolTimer) }
         protocolTimer = nil
         loop: while true {
+            let wait: Int
             switch socket.receive({ _, _, _, _ in }) {
-            case .data, .reset:
+            case .data, .reset, .skipped:
                 continue
             case .wouldBlock:
                 break loop
             case .timer(let milliseconds), .rateLimited(let milliseconds):
-                protocolTimer = reactor?.schedule(afterMilliseconds: milliseconds) { [weak self] in
-                    self?.protocolTimer = nil
-                    self?.runProtocol()
-                }
-                break loop
+                wait = milliseconds
             case .failed:
-                break loop
+                // Try again shortly: heartbeats and repairs must go on (receivers expire a
+                // silent source).
+                wait = Self.failureBackoffMilliseconds
             }
+            protocolTimer = reactor?.schedule(afterMilliseconds: wait) { [weak self] in
+                self?.protocolTimer = nil
+                self?.runProtocol()
+            }
+            break loop
         }
     }
 
@@ -143,6 +156,8 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
 
     func ready(_ events: IOEvents, hangup: Bool) {
         if events.contains(.writable), let sendRegistration {
+            // Not watched again until the next WOULD_BLOCK; a failure here only means one more
+            // wakeup, which pump() absorbs.
             try? reactor?.update(sendRegistration, events: [])
             pump()
         }

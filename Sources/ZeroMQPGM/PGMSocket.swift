@@ -29,6 +29,9 @@ final class PGMSocket: @unchecked Sendable {
         case rateLimited(milliseconds: Int)
         /// A source lost data for good (`PGM_IO_STATUS_RESET`); its TSI if known.
         case reset(source: UInt64?)
+        /// One datagram was consumed and gave nothing (libpgm's EOF for an empty UDP datagram,
+        /// which anyone who can reach the port may send): go on reading.
+        case skipped
         /// libpgm failed.
         case failed(String)
     }
@@ -290,6 +293,7 @@ final class PGMSocket: @unchecked Sendable {
             }
             return .data
         case PGM_IO_STATUS_WOULD_BLOCK: return .wouldBlock
+        case PGM_IO_STATUS_EOF, PGM_IO_STATUS_FIN: return .skipped
         case PGM_IO_STATUS_TIMER_PENDING: return .timer(milliseconds: remaining(PGM_TIME_REMAIN))
         case PGM_IO_STATUS_RATE_LIMITED: return .rateLimited(milliseconds: remaining(PGM_RATE_REMAIN))
         case PGM_IO_STATUS_RESET:

@@ -12,6 +12,9 @@ extension Socket {
     /// Opens `endpoint` with a message transport and attaches its pipe as one peer (bind and
     /// connect alike).
     func open(_ transport: any MessageTransport, address: String, endpoint: String) throws(ZeroMQError) {
+        // libzmq turns a pgm bind into a connect, and PUB/SUB connect to an endpoint once: a
+        // second bind or connect would open a second sender and duplicate every message.
+        guard !messageLinks.contains(where: { $0.endpoint == endpoint }) else { return }
         let link = try transport.open(address, socketType: type, options: options)
         let reactor = context.chooseReactor()
         let send = options.conflate ? 0 : options.sendHighWaterMark

@@ -85,9 +85,17 @@ struct MulticastTests {
     func sameNamespace(scheme: String) throws {
         let namespace = try NetworkNamespace()
         let context = try Self.context()
-        let endpoint = "\(scheme)://127.0.0.1;239.192.1.1:\(Self.port())"
+        let port = Self.port()
+        let endpoint = "\(scheme)://127.0.0.1;239.192.1.1:\(port)"
         let sub = try Self.socket(context, .sub, endpoint, in: namespace)
         let pub = try Self.socket(context, .pub, endpoint, in: namespace)
+        // Bind means connect for PGM, and a second one is a no-op (a second sender would
+        // duplicate every message, which the exact comparison below would catch).
+        let again = Handoff(pub)
+        try namespace.run { try again.value.bind(endpoint) }
+        // An empty UDP datagram to the port (anyone on the network can send one) is skipped,
+        // not the end of the subscriber.
+        if scheme == "epgm" { try namespace.run { try sendEmptyDatagram(group: "239.192.1.1", port: port) } }
         let received = try Self.exchange(publish: { try pub.send(multipart: $0) }, receive: { try Self.receive(sub, within: $0) })
         #expect(received == Self.messages)
         #expect(sub.statistics.dataLosses == 0)
@@ -377,4 +385,23 @@ final class PGMPeer: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
+}
+
+/// Sends one zero-length UDP datagram to `group`:`port` over loopback (in the calling thread's
+/// network namespace).
+func sendEmptyDatagram(group: String, port: Int) throws {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { throw NamespaceError("socket: errno \(errno)") }
+    defer { close(fd) }
+    var interface = in_addr()
+    inet_pton(AF_INET, "127.0.0.1", &interface)
+    _ = setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &interface, socklen_t(MemoryLayout<in_addr>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    inet_pton(AF_INET, group, &address.sin_addr)
+    let sent = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, nil, 0, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard sent == 0 else { throw NamespaceError("sendto: errno \(errno)") }
 }
