@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport", "ZeroMQ"], exclude: ["Peers"]),
         // zmqcat: the commands in a library (testable in-process), a thin executable.
         .target(name: "ZeroMQCat",
-                dependencies: ["ZeroMQ", "ZMTPSodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                dependencies: ["ZeroMQ", "ZeroMQPGM", "ZMTPSodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Sources/Tools/ZeroMQCat"),
         .executableTarget(name: "zmqcat", dependencies: ["ZeroMQCat"], path: "Sources/Tools/zmqcat"),
         .testTarget(name: "ZeroMQCatTests", dependencies: ["ZeroMQCat", "ZeroMQ", "ZMTPSodium"], exclude: ["Peers"]),

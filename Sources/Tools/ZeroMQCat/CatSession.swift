@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ZeroMQ
+import ZeroMQPGM
 import ZMTPSodium
 
 /// One run of `zmqcat <type>`: a single-threaded loop that polls the socket's descriptor and
@@ -324,6 +325,9 @@ func makeSocket(_ type: SocketKind, _ socketArguments: SocketArguments, _ securi
     let socket: Socket
     do throws(ZeroMQError) {
         context = try Context()
+        // Multicast, as any libzmq peer has it: epgm:// and pgm:// (PUB/XPUB, SUB/XSUB).
+        context.register(PGMTransport.epgm)
+        context.register(PGMTransport.pgm)
         socket = try context.socket(type.socketType)
     } catch {
         throw ZmqcatFailure(error, while: "create the socket")
