@@ -279,12 +279,12 @@ public final class Socket {
 
     // MARK: Internals
 
-    /// New SNDHWM/RCVHWM values reach the pipes of existing tcp and ipc connections at once (as
-    /// in libzmq). inproc pipes keep the sum fixed when they were made.
+    /// New SNDHWM/RCVHWM values reach the pipes of existing tcp, ipc and message-transport
+    /// (pgm) endpoints at once (as in libzmq). inproc pipes keep the sum fixed when they were made.
     private func applyHighWaterMarks() {
         let send = options.conflate ? 0 : options.sendHighWaterMark
         let receive = options.conflate ? 0 : options.receiveHighWaterMark
-        for peer in peers.values where peer.session != nil {
+        for peer in peers.values where peer.session != nil || messageLinks.contains(where: { $0.endpoint == peer.endpoint }) {
             peer.pipe.setHighWaterMarks(send: send, receive: receive)
         }
     }
