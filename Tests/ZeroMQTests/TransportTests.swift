@@ -103,4 +103,14 @@ struct TransportTests {
         #expect(message.property("Peer-Address") == "127.0.0.1")
         #expect(message.property("X-Color") == "blue")
     }
+
+    @Test("Over ipc, Peer-Address is libzmq's localhost:uid:gid:pid of the other process (SO_PEERCRED)")
+    func ipcPeerAddress() throws {
+        let context = try Context()
+        let server = try Fixture.bound(context, .dealer, "ipc://@\(Fixture.unique("peer-address"))")
+        let client = try Fixture.connected(context, .dealer, to: server)
+        try client.send("hi")
+        let message = try server.receiveMultipart()
+        #expect(message.property("Peer-Address") == "localhost:\(getuid()):\(getgid()):\(getpid())")
+    }
 }

@@ -4,7 +4,8 @@ import ZMTP
 /// address (an allow list, if any, admits only its addresses; otherwise a deny list refuses
 /// its own), then the mechanism: NULL passes, PLAIN needs a user and password from the
 /// domain's table, CURVE a client key from the domain's list (or any key, if the domain allows
-/// any). Domain "*" applies to every domain without a table of its own.
+/// any). Domain "*" applies to every domain without a table of its own (pyzmq applies it only
+/// to requests without a domain, and refuses unknown domains).
 ///
 /// A pure value: ``decide(_:)`` has no side effects, so the rules are testable on their own.
 public struct AuthenticationPolicy: Sendable {
@@ -44,15 +45,20 @@ public struct AuthenticationPolicy: Sendable {
             return .accept(userID: "anonymous")
         case .plain:
             guard request.credentials.count == 2 else { return refuse("Malformed PLAIN credentials") }
-            let username = String(decoding: request.credentials[0], as: UTF8.self)
+            let name = request.credentials[0]
             guard let table = Self.lookup(passwords, request.domain) else {
                 return refuse(passwords.isEmpty ? "No passwords defined" : "Unknown domain")
             }
             // Compared whole, as bytes: no early exit that depends on where they differ.
-            guard let expected = table[username], Self.constantTimeEqual(Array(expected.utf8), request.credentials[1]) else {
+            // User names compare as bytes (String equality would let another spelling of the same
+            // characters in); every entry is looked at, so the time does not tell whether the
+            // name exists.
+            var match: (user: String, password: String)?
+            for (user, password) in table where Self.constantTimeEqual(Array(user.utf8), name) { match = (user, password) }
+            guard let match, Self.constantTimeEqual(Array(match.password.utf8), request.credentials[1]) else {
                 return refuse("Invalid username or password")
             }
-            return .accept(userID: username)
+            return .accept(userID: match.user)
         case .curve:
             guard request.credentials.count == 1 else { return refuse("Malformed CURVE credentials") }
             let key = request.credentials[0]

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Foundation
 import Synchronization
 import ZMTP
@@ -38,7 +39,10 @@ public final class Authenticator: Sendable {
 
     private let shared = Mutex(Shared())
     private let wakeup: WakeupSignal
+    /// The handler thread (detached), while it runs.
     private let worker: Mutex<pthread_t?>
+    /// Left when the handler thread has closed its socket (the endpoint is unbound).
+    private let finished = DispatchGroup()
 
     /// Binds the context's ZAP endpoint and starts answering.
     /// - Throws: ``ZeroMQError/Code/addressInUse`` when the context already has a ZAP handler.
@@ -55,6 +59,7 @@ public final class Authenticator: Sendable {
             throw ZeroMQError(error)
         }
         worker = Mutex(nil)
+        finished.enter()
         let job = AuthenticatorLoop(handler: handler, wakeup: wakeup, owner: self)
         var thread = pthread_t()
         let box = Unmanaged.passRetained(job).toOpaque()
@@ -66,8 +71,11 @@ public final class Authenticator: Sendable {
         guard started == 0 else {
             Unmanaged<AuthenticatorLoop>.fromOpaque(box).release()
             handler.close()
+            finished.leave()
             throw ZeroMQError(.system, "pthread_create", systemCode: started)
         }
+        // Detached: a loop that ends with its context leaves nothing to join.
+        pthread_detach(thread)
         worker.withLock { $0 = thread }
     }
 
@@ -75,12 +83,18 @@ public final class Authenticator: Sendable {
     /// flight then fail their handshakes (the handler went away). Call it from any thread but
     /// a ``decide`` callback's.
     public func stop() {
-        guard let thread = worker.withLock({ current -> pthread_t? in
-            defer { current = nil }
-            return current
-        }) else { return }
+        let thread = worker.withLock { $0 }
         wakeup.signal()
-        pthread_join(thread, nil)
+        // From a decide callback (the handler thread itself) it cannot wait for itself: the
+        // loop ends once the callback returns.
+        if let thread, pthread_equal(thread, pthread_self()) != 0 { return }
+        finished.wait()
+    }
+
+    /// The handler thread has ended (after stop, or with its context).
+    fileprivate func loopEnded() {
+        worker.withLock { $0 = nil }
+        finished.leave()
     }
 
     // MARK: Configuration (any thread, takes effect for the next request)
@@ -180,7 +194,10 @@ private final class AuthenticatorLoop: @unchecked Sendable {
     }
 
     func run() {
-        defer { handler.close() }
+        defer {
+            handler.close()
+            owner.loopEnded()
+        }
         let poller = Poller()
         do throws(ZeroMQError) {
             try poller.add(handler, for: .receive)
@@ -224,11 +241,14 @@ private final class AuthenticatorLoop: @unchecked Sendable {
             owner.countMalformed()
             return
         }
-        let reply = owner.answer(parsed.request)
-        guard let frames = try? ZAPFrames.reply(reply, id: parsed.id) else {
+        var reply = owner.answer(parsed.request)
+        if (try? ZAPFrames.reply(reply, id: parsed.id)) == nil {
+            // A decision whose metadata cannot be encoded (an invalid name): refuse with 500
+            // rather than leave the client waiting for its handshake interval.
             owner.countMalformed()
-            return
+            reply = AuthenticationReply(statusCode: "500", statusText: "the authenticator's reply could not be encoded")
         }
+        guard let frames = try? ZAPFrames.reply(reply, id: parsed.id) else { return }
         _ = try? handler.send([routingID] + frames.map { Message($0) })
     }
 }

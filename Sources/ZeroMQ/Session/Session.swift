@@ -174,6 +174,17 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     /// Asks the context's ZAP handler (RFC 27) and answers the engine when it replies; without
     /// a handler, libzmq's rules decide at once.
     func engine(_ engine: StreamEngine, needsAuthentication request: AuthenticationRequest) {
+        // Answered in a task of its own, never from inside the engine's event loop: a decision
+        // made at once (no handler, or a reply already waiting) would otherwise run the engine
+        // again from within itself, and a message it stalled on could be overwritten.
+        let box = EngineBox(engine: engine)
+        _ = reactor.post { [weak self] in
+            guard let self, case .active(let current) = self.state, current === box.engine else { return }
+            self.authenticate(request, engine: box.engine)
+        }
+    }
+
+    private func authenticate(_ request: AuthenticationRequest, engine: StreamEngine) {
         zap?.cancel()
         zap = ZAPClient.send(request, through: context.inproc, reactor: reactor) { [weak self, weak engine] result in
             guard let self, let engine, case .active(let current) = self.state, current === engine else { return }
@@ -356,4 +367,9 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
             // The engine owns the pipe and reports the closing itself.
         }
     }
+}
+
+/// Carries an engine into a reactor task (everything runs on that reactor's thread).
+private struct EngineBox: @unchecked Sendable {
+    let engine: StreamEngine
 }

@@ -262,6 +262,15 @@ public final class Socket {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
+        // No new inproc peer (a ZAP request, a connect) can arrive once the bindings are gone;
+        // the ones already posted are refused, so their other ends learn it now rather than at
+        // their handshake interval.
+        context.inproc.remove(mailbox)
+        var pending: [SocketCommand] = []
+        mailbox.take(into: &pending)
+        for command in pending {
+            if case .attach(let end, _) = command { end.close() }
+        }
         for peer in Array(peers.values) { detach(peer) }
         for peer in closingPeers.values { peer.pipe.close() }
         closingPeers.removeAll()
@@ -273,7 +282,6 @@ public final class Socket {
         sessions.terminate(endpoint: nil, linger: options.linger)
         terminateLinks(endpoint: nil, linger: options.linger)
         eventLog.close()
-        context.inproc.remove(mailbox)
         context.core.socketClosed(mailbox)
     }
 
@@ -327,6 +335,14 @@ public final class Socket {
         }
         peers[ObjectIdentifier(end)] = peerPipe
         pattern.attach(peerPipe)
+        // The other end may have closed before this end had a sink to tell (a ZAP request
+        // abandoned while its attach was queued): handle it as the closing it is, or the pipe
+        // stays attached for good.
+        if end.peerClosed {
+            peers.removeValue(forKey: ObjectIdentifier(end))
+            closingPeers[ObjectIdentifier(end)] = peerPipe
+            pattern.readActivated(peerPipe)
+        }
     }
 
     func detach(_ peer: PeerPipe) {

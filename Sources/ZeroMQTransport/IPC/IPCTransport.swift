@@ -112,7 +112,7 @@ public final class IPCListener: TransportListener, IOHandler, @unchecked Sendabl
 
     public func ready(_ events: IOEvents, hangup: Bool) {
         StreamConnectAttempt.acceptPending(on: fd, failed: onAcceptFailure) { client in
-            onAccept(StreamConnection(fd: client, peerAddress: address.path))
+            onAccept(StreamConnection(fd: client, peerAddress: IPCPeer.address(of: client)))
         }
     }
 }
@@ -126,7 +126,7 @@ public final class IPCConnecter: TransportConnecter, @unchecked Sendable {
         self.text = address
         let path = (try? IPCAddress(address))?.path ?? address
         attempt = StreamConnectAttempt(reactor: reactor, label: "connect ipc://\(path)") { result in
-            completion(result.map { StreamConnection(fd: $0, peerAddress: path) })
+            completion(result.map { StreamConnection(fd: $0, peerAddress: IPCPeer.address(of: $0)) })
         }
     }
 
@@ -143,5 +143,24 @@ public final class IPCConnecter: TransportConnecter, @unchecked Sendable {
 
     public func cancel() {
         attempt.cancel()
+    }
+}
+
+/// How libzmq names the process at the other end of a Unix domain socket (its `Peer-Address`
+/// property and ZAP address): `localhost:uid:gid:pid` from SO_PEERCRED (glibc's getnameinfo
+/// calls any AF_UNIX peer "localhost"), so a ZAP handler can authorise local processes by user.
+enum IPCPeer {
+    /// Linux's SO_PEERCRED (Swift's Glibc module leaves it out with `struct ucred`).
+    static let peerCredentialsOption: Int32 = 17
+
+    static func address(of fd: Int32) -> String {
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        var credentials: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
+        var length = socklen_t(MemoryLayout<(Int32, UInt32, UInt32)>.size)
+        let result = withUnsafeMutableBytes(of: &credentials) { raw in
+            getsockopt(fd, SOL_SOCKET, peerCredentialsOption, raw.baseAddress, &length)
+        }
+        guard result == 0 else { return "localhost" }
+        return "localhost:\(credentials.uid):\(credentials.gid):\(credentials.pid)"
     }
 }

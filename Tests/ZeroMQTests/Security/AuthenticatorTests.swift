@@ -171,6 +171,45 @@ struct AuthenticatorTests {
         #expect(throws: ZeroMQError.self) { try socket.connect("tcp://127.0.0.1:5") }
     }
 
+    @Test("A client cannot name its own User-Id or Peer-Address: the handler's and the connection's win, or none")
+    func reservedProperties() throws {
+        let context = try Context()
+        let auth = try Authenticator(context: context)
+        auth.allowPlain(passwords: ["guest": "guest"])
+        let client = try Fixture.socket(context, .dealer)
+        client.options.plainUsername = "guest"
+        client.options.plainPassword = "guest"
+        client.options.metadata = ["User-Id": "admin", "Peer-Address": "10.0.0.1", "X-Role": "user"]
+        let secured = try Fixture.socket(context, .router)
+        secured.options.plainServer = true
+        try secured.bind("tcp://127.0.0.1:*")
+        try client.connect(secured.lastEndpoint)
+        try client.send("ping")
+        let message = try secured.receiveMultipart()
+        #expect(message.property("User-Id") == "guest")
+        #expect(message.property("Peer-Address") == "127.0.0.1")
+        #expect(message.property("X-Role") == "user")
+        auth.stop()
+
+        // CURVE without a handler: no user id at all, whatever the client says.
+        let (curveServer, curveClient) = try ZAPTests.pair(context, .curve)
+        curveClient.options.metadata = ["User-Id": "admin"]
+        let spoofer = try Fixture.socket(context, .dealer)
+        spoofer.options.metadata = ["User-Id": "admin"]
+        spoofer.options.curveServerKey = try CurveKey(z85: SecuredPair.serverPublic)
+        spoofer.options.curveSecretKey = try CurveKey(z85: SecuredPair.clientSecret)
+        try spoofer.connect(curveServer.lastEndpoint)
+        try spoofer.send("ping")
+        var sawSpoofer = false
+        for _ in 0..<2 {
+            let received = try curveServer.receiveMultipart()
+            #expect(received.property("User-Id") == nil)
+            sawSpoofer = sawSpoofer || received.parts.last?.string == "ping"
+            try curveClient.send("ping")
+        }
+        #expect(sawSpoofer)
+    }
+
     @Test("The README's CURVE REQ/REP with an authenticator")
     func readmeExample() throws {
         let context = try Context()
