@@ -104,18 +104,7 @@ extension Socket {
         // A thread of its own, not a task: the monitor keeps flowing when the application
         // blocks every thread of the cooperative pool with blocking calls.
         let job = MonitorPublisher(channel: eventLog.addMonitor(capacity: 1024, blocking: true), publisher: publisher, mask: mask)
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(job).toOpaque()
-        let started = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<MonitorPublisher>.fromOpaque(raw).takeRetainedValue().run()
-            return nil
-        }, box)
-        guard started == 0 else {
-            Unmanaged<MonitorPublisher>.fromOpaque(box).release()
-            throw ZeroMQError(.system, "pthread_create", systemCode: started)
-        }
-        pthread_detach(thread)
+        try DetachedThread.start { job.run() }
         return bound
     }
 }

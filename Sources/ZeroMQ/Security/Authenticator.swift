@@ -61,22 +61,15 @@ public final class Authenticator: Sendable {
         worker = Mutex(nil)
         finished.enter()
         let job = AuthenticatorLoop(handler: handler, wakeup: wakeup, owner: self)
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(job).toOpaque()
-        let started = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<AuthenticatorLoop>.fromOpaque(raw).takeRetainedValue().run()
-            return nil
-        }, box)
-        guard started == 0 else {
-            Unmanaged<AuthenticatorLoop>.fromOpaque(box).release()
+        do throws(ZeroMQError) {
+            // Detached: a loop that ends with its context leaves nothing to join.
+            let thread = try DetachedThread.start { job.run() }
+            worker.withLock { $0 = thread }
+        } catch {
             handler.close()
             finished.leave()
-            throw ZeroMQError(.system, "pthread_create", systemCode: started)
+            throw error
         }
-        // Detached: a loop that ends with its context leaves nothing to join.
-        pthread_detach(thread)
-        worker.withLock { $0 = thread }
     }
 
     /// Stops answering and unbinds the ZAP endpoint; returns once it is unbound. Requests in
