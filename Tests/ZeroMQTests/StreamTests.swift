@@ -4,108 +4,6 @@ import Glibc
 import Testing
 import ZeroMQ
 
-/// A plain TCP socket for the STREAM tests (blocking, with a 10 s receive timeout so a failure
-/// fails instead of hanging).
-final class RawTCP {
-    let fd: Int32
-    private var isOpen = true
-
-    init(fd: Int32) {
-        self.fd = fd
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    deinit { close() }
-
-    func close() {
-        guard isOpen else { return }
-        isOpen = false
-        Glibc.close(fd)
-    }
-
-    static func loopback(port: UInt16) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        return address
-    }
-
-    /// Connects to 127.0.0.1:`port`.
-    static func connect(port: UInt16) throws -> RawTCP {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = loopback(port: port)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else {
-            Glibc.close(fd)
-            throw RawTCPError(what: "connect", code: errno)
-        }
-        return RawTCP(fd: fd)
-    }
-
-    /// Listens on 127.0.0.1 at a free port; returns the socket and the port.
-    static func listen() throws -> (RawTCP, UInt16) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let result = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                guard bind(fd, pointer, length) == 0, Glibc.listen(fd, 8) == 0 else { return -1 }
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        guard result == 0 else {
-            Glibc.close(fd)
-            throw RawTCPError(what: "listen", code: errno)
-        }
-        return (RawTCP(fd: fd), UInt16(bigEndian: address.sin_port))
-    }
-
-    func accept() throws -> RawTCP {
-        let client = Glibc.accept(fd, nil, nil)
-        guard client >= 0 else { throw RawTCPError(what: "accept", code: errno) }
-        return RawTCP(fd: client)
-    }
-
-    func write(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw RawTCPError(what: "send", code: errno) }
-            sent += n
-        }
-    }
-
-    /// Reads exactly `count` bytes (fewer if the connection ends).
-    func read(_ count: Int) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while bytes.count < count {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, count - bytes.count), 0) }
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return bytes
-    }
-
-    /// What one read returns: 0 when the peer closed the connection.
-    func readOnce() -> Int {
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        return buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-    }
-}
-
-struct RawTCPError: Error {
-    var what: String
-    var code: Int32
-}
-
 /// STREAM: libzmq's `test_stream`, `test_stream_empty`, `test_stream_disconnect` and the STREAM
 /// part of `test_connect_rid`, with a plain TCP socket on the other side.
 @Suite("STREAM")
@@ -131,7 +29,7 @@ struct StreamTests {
     func serverWithRawClient() throws {
         let context = try Context()
         let stream = try Fixture.bound(context, .stream, "tcp://127.0.0.1:*")
-        let client = try RawTCP.connect(port: Self.port(of: stream.lastEndpoint))
+        let client = try LoopbackTCP.connect(port: Self.port(of: stream.lastEndpoint))
 
         let hello = try stream.receiveMultipart()
         #expect(hello.parts.count == 2)
@@ -143,7 +41,7 @@ struct StreamTests {
         try client.write("Hello, STREAM")
         #expect(try Self.receiveBytes(stream, from: id, count: 13) == Array("Hello, STREAM".utf8))
         try stream.send([Message(id), Message(string: "Hello, client")])
-        #expect(client.read(13) == Array("Hello, client".utf8))
+        #expect(try client.read(exactly: 13) == Array("Hello, client".utf8))
 
         // A large write arrives in pieces, all of it.
         let large = String(repeating: "0123456789", count: 20_000)
@@ -160,13 +58,13 @@ struct StreamTests {
     func emptyMessageClosesTheConnection() throws {
         let context = try Context()
         let stream = try Fixture.bound(context, .stream, "tcp://127.0.0.1:*")
-        let client = try RawTCP.connect(port: Self.port(of: stream.lastEndpoint))
+        let client = try LoopbackTCP.connect(port: Self.port(of: stream.lastEndpoint))
         let id = try stream.receiveMultipart().parts[0].bytes
 
         try stream.send([Message(id), Message(string: "last words")])
         try stream.send([Message(id), Message.empty])
-        #expect(client.read(10) == Array("last words".utf8))
-        #expect(client.readOnce() == 0)
+        #expect(try client.read(exactly: 10) == Array("last words".utf8))
+        #expect(client.readUntilClosed() == (bytes: [], closed: true))
         // The id is gone at once.
         #expect(Routing.errorCode { try stream.send([Message(id), Message(string: "more")]) } == .hostUnreachable)
         // The socket lets go of the pipe.
@@ -182,7 +80,7 @@ struct StreamTests {
         let stream = try Fixture.socket(context, .stream)
         stream.options.streamNotify = false
         try stream.bind("tcp://127.0.0.1:*")
-        let client = try RawTCP.connect(port: Self.port(of: stream.lastEndpoint))
+        let client = try LoopbackTCP.connect(port: Self.port(of: stream.lastEndpoint))
         try client.write("data")
         let message = try stream.receiveMultipart().parts
         #expect(message.count == 2)
@@ -197,7 +95,7 @@ struct StreamTests {
 
     @Test("STREAM as a client of a raw TCP listener, its connection named by CONNECT_ROUTING_ID")
     func clientOfRawListener() throws {
-        let (listener, port) = try RawTCP.listen()
+        let (listener, port) = try LoopbackTCP.listen()
         let context = try Context()
         let stream = try Fixture.socket(context, .stream)
         stream.options.connectRoutingId = Array("server".utf8)
@@ -206,7 +104,7 @@ struct StreamTests {
 
         #expect(try Routing.receive(stream) == ["server", ""])
         try Routing.send(stream, to: Array("server".utf8), ["ping"])
-        #expect(server.read(4) == Array("ping".utf8))
+        #expect(try server.read(exactly: 4) == Array("ping".utf8))
         try server.write("pong")
         #expect(try Self.receiveBytes(stream, from: Array("server".utf8), count: 4) == Array("pong".utf8))
     }
@@ -245,7 +143,7 @@ extension StreamTests {
     /// pipe when the connection goes and gets a new one with the next).
     @Test("STREAM client: the listener closing the connection gives [id][\"\"], and the reconnection another")
     func clientSeesTheListenerClose() throws {
-        let (listener, port) = try RawTCP.listen()
+        let (listener, port) = try LoopbackTCP.listen()
         let context = try Context()
         let stream = try Fixture.socket(context, .stream)
         stream.options.reconnectInterval = .milliseconds(10)
@@ -264,7 +162,7 @@ extension StreamTests {
     /// libzmq ends a raw session whose pipe the socket terminated: no reconnect.
     @Test("STREAM client: [id][\"\"] from the application closes the connection for good")
     func clientClosesForGood() throws {
-        let (listener, port) = try RawTCP.listen()
+        let (listener, port) = try LoopbackTCP.listen()
         let context = try Context()
         let stream = try Fixture.socket(context, .stream)
         stream.options.reconnectInterval = .milliseconds(10)
@@ -273,7 +171,7 @@ extension StreamTests {
         let server = try listener.accept()
         #expect(try Routing.receive(stream) == ["server", ""])
         try stream.send([Message(string: "server"), Message.empty])
-        #expect(server.readOnce() == 0)
+        #expect(server.readUntilClosed() == (bytes: [], closed: true))
         #expect(Fixture.eventually {
             _ = stream.events
             return stream.peerCount == 0

@@ -74,6 +74,11 @@ final class LoopbackTCP {
         }
     }
 
+    /// Writes `text` as UTF-8.
+    func write(_ text: String) throws {
+        try write(Array(text.utf8))
+    }
+
     /// Whether something (bytes or the end of the stream) can be read within `milliseconds`.
     func readable(within milliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
