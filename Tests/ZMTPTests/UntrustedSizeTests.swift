@@ -36,4 +36,68 @@ struct UntrustedSizeTests {
         }
         #expect(decoder.largeBodyRemaining == Int(declared) - arrived)
     }
+
+    /// Feeds `wire` in `chunk`-octet reads to a decoder whose room starts at `limit` and is
+    /// raised by `raise` octets each time the decoder waits for it: what a budgeting driver does.
+    static func decodeWithRoom(_ wire: [UInt8], chunk: Int, limit: Int, raise: Int) throws -> (frames: [Frame], waits: Int, peakRoom: Int) {
+        var decoder = FrameDecoder(version: .zmtp3)
+        decoder.bodyRoomLimit = limit
+        var frames: [Frame] = []
+        var waits = 0
+        var peakRoom = 0
+        var offset = 0
+        var pending: ArraySlice<UInt8> = []
+        while offset < wire.count || !pending.isEmpty {
+            if pending.isEmpty {
+                pending = wire[offset..<min(offset + chunk, wire.count)]
+                offset += pending.count
+            }
+            let (frame, used) = try decoder.decode(pending)
+            pending = pending.dropFirst(used)
+            peakRoom = max(peakRoom, decoder.bodyRoom)
+            #expect(decoder.bodyRoom <= decoder.bodyRoomLimit, "room \(decoder.bodyRoom) over the limit \(decoder.bodyRoomLimit)")
+            if let frame { frames.append(frame); continue }
+            if let awaiting = decoder.bodyAwaitingRoom {
+                #expect(used == 0 || !pending.isEmpty || decoder.bodyRoom == decoder.bodyRoomLimit)
+                #expect(awaiting > decoder.bodyRoomLimit)
+                waits += 1
+                decoder.bodyRoomLimit += raise
+            } else {
+                #expect(pending.isEmpty, "no frame, no wait for room, and \(pending.count) octets left")
+            }
+        }
+        return (frames, waits, peakRoom)
+    }
+
+    @Test("A body never takes more room than the driver allows; it waits for more and then completes unchanged",
+          arguments: [1, 1_000, 65_536])
+    func roomLimit(chunk: Int) throws {
+        let body = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let wire = Self.header(UInt64(body.count)) + body + [0x00, 0x01, 0x2A]
+        let limited = try Self.decodeWithRoom(wire, chunk: chunk, limit: 10_000, raise: 100_000)
+        #expect(limited.waits == 3)
+        #expect(limited.peakRoom <= 300_000)
+        #expect(limited.frames.count == 2)
+        guard limited.frames.count == 2, case .message(let big) = limited.frames[0], case .message(let small) = limited.frames[1] else { return }
+        #expect(big.bytes == body)
+        #expect(small.bytes == [0x2A])
+    }
+
+    @Test("With no room at all, a large body cut by a read waits at its header and its octets stay with the caller")
+    func zeroRoom() throws {
+        var decoder = FrameDecoder(version: .zmtp3)
+        decoder.bodyRoomLimit = 0
+        let wire = Self.header(100) + [UInt8](repeating: 9, count: 100)
+        // A body that arrives whole in one read is built straight from it and needs no room;
+        // one cut by the end of the read does.
+        let (frame, used) = try decoder.decode(wire[..<60])
+        #expect(frame == nil && used == 9)
+        #expect(decoder.bodyAwaitingRoom == 100)
+        #expect(decoder.readLargeBody { _ in Issue.record("room offered past the limit"); return 0 } == nil)
+        decoder.bodyRoomLimit = 100
+        #expect(decoder.bodyAwaitingRoom == nil)
+        let (again, usedAgain) = try decoder.decode(wire[9...])
+        #expect(usedAgain == 100)
+        #expect(again.map { if case .message(let m) = $0 { return m.bytes == [UInt8](repeating: 9, count: 100) }; return false } == true)
+    }
 }

@@ -217,6 +217,26 @@ public struct Connection {
     /// How many octets of a large body being received are still to come (0 when none is).
     public var largeBodyRemaining: Int { decoder.largeBodyRemaining }
 
+    /// The most memory, in octets, the frame being received may occupy (unlimited by default):
+    /// a driver that budgets memory across connections sets it, and raises it when
+    /// ``bodyAwaitingRoom`` asks for more (see ``FrameDecoder/bodyRoomLimit``).
+    public var bodyRoomLimit: Int {
+        get { decoder.bodyRoomLimit }
+        set { decoder.bodyRoomLimit = newValue }
+    }
+
+    /// The declared size of the frame being received when it waits for ``bodyRoomLimit`` to be
+    /// raised; nil otherwise. While it waits, ``nextEvent()`` returns nil and the bytes after
+    /// the body's room stay buffered.
+    public var bodyAwaitingRoom: Int? { decoder.bodyAwaitingRoom }
+
+    /// The memory held for the frame being received; 0 when none is in progress.
+    public var bodyRoom: Int { decoder.bodyRoom }
+
+    /// Bytes received and not yet parsed. A driver reads no more while this is large (the core
+    /// waits for an authentication answer or for room), so what it buffers stays bounded.
+    public var bufferedInputCount: Int { inbound.count - inboundStart }
+
     /// Buffers bytes read from the stream, adopting the array without a copy when nothing
     /// else is buffered.
     public mutating func receive(_ bytes: [UInt8], now: ZMTPInstant) {

@@ -18,13 +18,17 @@
 /// ``Message/inlineCapacity``) are stored inline, with no heap allocation; a larger body is copied
 /// once, into an array allocated when its header is complete. Errors are sticky: after a throw,
 /// every later call throws the same error.
+///
+/// The memory a body being received may occupy is capped by ``bodyRoomLimit``, which the driver
+/// sets from its memory budget: a body that needs more room than that stops the decoder
+/// (``bodyAwaitingRoom`` says how large the body is) until the driver raises the limit, so a
+/// peer's declared sizes never decide on their own how much is allocated.
 public struct FrameDecoder: Sendable {
     /// Bodies up to this size are allocated in full as soon as their header arrives. A larger
     /// body (only possible when ``maxMessageSize`` is nil or above this) grows with the bytes that
     /// actually arrive, so a forged 8-octet size can make the decoder reserve at most this much
-    /// before the peer has sent it. 256 KiB. Once that much of a larger body has arrived, the
-    /// rest is reserved at once (one reallocation instead of a doubling chain, each copying
-    /// what arrived so far).
+    /// before the peer has sent it. 256 KiB. Past that, the room grows by ``growthFactor`` as
+    /// octets arrive, or at once to ``bodyRoomLimit`` when a driver sets one.
     public static let preallocationCeiling = 1 << 18
 
     /// The framing the peer speaks. The connection switches it once the greeting is known.
@@ -47,6 +51,15 @@ public struct FrameDecoder: Sendable {
     /// changed between frames (the connection uses a tighter limit during the handshake).
     public var maxMessageSize: Int? {
         didSet { if let limit = maxMessageSize, limit < 0 { maxMessageSize = nil } }
+    }
+
+    /// The most memory, in octets, that the body being received may occupy (unlimited by
+    /// default). A body whose room is full at this limit takes no more octets:
+    /// ``decode(_:)`` returns no frame and leaves the rest of its input unused, and
+    /// ``bodyAwaitingRoom`` reports the body's size. Raising the limit resumes it; lowering it
+    /// never takes back room already given.
+    public var bodyRoomLimit: Int = .max {
+        didSet { if bodyRoomLimit < 0 { bodyRoomLimit = 0 } }
     }
 
     /// What the next input byte belongs to. Kept free of references (the error lives in
@@ -89,7 +102,9 @@ public struct FrameDecoder: Sendable {
     ///
     /// - Returns: the frame, or nil when more bytes are needed, and how many bytes of `input`
     ///   were used. When the frame is nil, every byte of `input` was used (partial headers and
-    ///   bodies are kept inside the decoder), so the caller can discard its buffer.
+    ///   bodies are kept inside the decoder), so the caller can discard its buffer, unless the
+    ///   body is waiting for room (``bodyAwaitingRoom``): then the unused rest must be given
+    ///   again once the limit is raised.
     /// - Throws: ``ZMTPError/Code/malformedFrame`` or ``ZMTPError/Code/messageTooLarge``, blamed
     ///   on the peer; the error is sticky.
     public mutating func decode(_ input: UnsafeRawBufferPointer) throws(ZMTPError) -> (frame: Frame?, consumed: Int) {
@@ -233,9 +248,11 @@ public struct FrameDecoder: Sendable {
         } else {
             // The first allocation of a large body, after the size passed the limit check; a body
             // over the preallocation ceiling gets more room as its octets arrive (grow).
-            large = Self.uninitialized(count: min(head.size, Self.preallocationCeiling))
+            large = Self.uninitialized(count: min(head.size, Self.preallocationCeiling, bodyRoomLimit))
             filled = 0
-            appendToLarge(head, rest)
+            phase = .body(head)
+            let taken = appendToLarge(head, rest)
+            return (nil, offset + taken)
         }
         phase = .body(head)
         return (nil, input.count)
@@ -248,6 +265,20 @@ public struct FrameDecoder: Sendable {
         return head.size - filled
     }
 
+    /// The declared size of the body being received when it cannot go on: its room is full and
+    /// ``bodyRoomLimit`` allows no more. Nil while the decoder can take octets.
+    public var bodyAwaitingRoom: Int? {
+        guard case .body(let head) = phase, head.size > Message.inlineCapacity,
+              filled < head.size, filled == large.count, large.count >= bodyRoomLimit else { return nil }
+        return head.size
+    }
+
+    /// The memory held for the body being received (its room, filled or not); 0 when none is.
+    public var bodyRoom: Int {
+        guard case .body(let head) = phase, head.size > Message.inlineCapacity else { return 0 }
+        return large.count
+    }
+
     /// Adds the front of `input` to the large body being filled, short of its last octet (which
     /// comes through ``decode(_:)`` and completes the frame). Returns how many octets it took.
     ///
@@ -258,8 +289,7 @@ public struct FrameDecoder: Sendable {
         guard case .body(let head) = phase else { return 0 }
         let take = min(largeBodyRemaining - 1, input.count)
         guard take > 0 else { return 0 }
-        appendToLarge(head, UnsafeRawBufferPointer(rebasing: input[0..<take]))
-        return take
+        return appendToLarge(head, UnsafeRawBufferPointer(rebasing: input[0..<take]))
     }
 
     /// Lets a driver read a large body's next octets straight into it, with no copy: `read`
@@ -272,6 +302,7 @@ public struct FrameDecoder: Sendable {
         guard wanted > 0 else { return nil }
         if filled == large.count { grow(head, toHold: filled + 1) }
         let room = min(wanted, large.count - filled)
+        guard room > 0 else { return nil }
         let start = filled
         let n = large.withUnsafeMutableBytes { raw in
             read(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + room)]))
@@ -291,11 +322,15 @@ public struct FrameDecoder: Sendable {
     /// not a 1 PiB allocation that would end the process. A 1 MiB body still grows once.
     public static let growthFactor = 4
 
-    /// Moves the body so far into room for at least `needed` octets: the room grows by
-    /// ``growthFactor``, capped at the body's size.
+    /// Moves the body so far into room for `needed` octets, or as many as ``bodyRoomLimit``
+    /// allows. Without a limit the room grows by ``growthFactor``, capped at the body's size; a
+    /// driver that sets a limit has accounted for that much room, so the body gets it at once
+    /// (one move instead of a chain of them).
     private mutating func grow(_ head: FrameHead, toHold needed: Int) {
         let (multiplied, overflow) = large.count.multipliedReportingOverflow(by: Self.growthFactor)
-        let size = min(head.size, max(needed, overflow ? head.size : multiplied))
+        let proportional = max(needed, overflow ? head.size : multiplied)
+        let size = min(head.size, bodyRoomLimit == .max ? proportional : bodyRoomLimit)
+        guard size > large.count else { return }
         var bigger = Self.uninitialized(count: size)
         let count = filled
         large.withUnsafeBytes { old in
@@ -306,15 +341,21 @@ public struct FrameDecoder: Sendable {
         large = bigger
     }
 
-    /// Appends octets of the large body, which never exceed what is still to come.
-    private mutating func appendToLarge(_ head: FrameHead, _ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
+    /// Appends octets of the large body, which never exceed what is still to come, as far as
+    /// its room can grow; returns how many it took.
+    @discardableResult
+    private mutating func appendToLarge(_ head: FrameHead, _ bytes: UnsafeRawBufferPointer) -> Int {
+        guard bytes.count > 0 else { return 0 }
         if filled + bytes.count > large.count { grow(head, toHold: filled + bytes.count) }
+        let take = min(bytes.count, large.count - filled)
+        guard take > 0 else { return 0 }
         let start = filled
         large.withUnsafeMutableBytes { raw in
-            UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + bytes.count)]).copyMemory(from: bytes)
+            UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + take)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<take]))
         }
-        filled += bytes.count
+        filled += take
+        return take
     }
 
     /// Adds the front of `input` to a body already started, and completes the frame when the
@@ -328,8 +369,7 @@ public struct FrameDecoder: Sendable {
             let frame = small.withUnsafeBytes { Self.frame(head, $0) }
             return (frame, take)
         }
-        let take = min(head.size - filled, input.count)
-        appendToLarge(head, UnsafeRawBufferPointer(rebasing: input[0..<take]))
+        let take = appendToLarge(head, UnsafeRawBufferPointer(rebasing: input[0..<min(head.size - filled, input.count)]))
         guard filled == head.size else { return (nil, take) }
         phase = .header
         let body = large

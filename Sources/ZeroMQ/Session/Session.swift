@@ -133,7 +133,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
             let core = Connection(configuration: connectionConfiguration, crypto: context.crypto, random: SodiumRandom(), now: Reactor.now())
             engine = StreamEngine(fd: connection.fd, reactor: reactor, connection: core, pipe: pipe,
                                   sendsSubscriptions: configuration.socketType == .sub || configuration.socketType == .xsub,
-                                  delegate: self)
+                                  budget: configuration.receiveBudget, delegate: self)
         }
         state = .active(engine)
         engine.start()

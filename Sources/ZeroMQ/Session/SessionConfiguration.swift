@@ -16,10 +16,13 @@ struct SessionConfiguration: Sendable {
 
     /// ZAP_ENFORCE_DOMAIN: no handler means failure for NULL (with a domain) and CURVE too.
     var zapEnforceDomain: Bool
+    /// The socket's memory budget for unfinished inbound messages, shared by its connections.
+    var receiveBudget: ReceiveBudget
 
     /// - Throws: ``ZeroMQError/Code/invalidArgument`` when the security options are incomplete.
-    init(socketType: SocketType, options: SocketOptions) throws(ZeroMQError) {
+    init(socketType: SocketType, options: SocketOptions, receiveBudget: ReceiveBudget) throws(ZeroMQError) {
         self.socketType = socketType
+        self.receiveBudget = receiveBudget
         let security = try options.resolvedSecurity()
         zapEnforceDomain = options.zapEnforceDomain
         var connection = Connection.Configuration(socketType: socketType, security: security)

@@ -24,12 +24,15 @@ public final class Socket {
     let pattern: any SocketPattern
     let sessions = SessionRegistry()
     let eventLog = SocketEventLog()
+    /// What the socket's connections may hold of unfinished inbound messages, together.
+    let receiveBudget = ReceiveBudget(limit: SocketOptions.defaultReceiveMemoryLimit)
 
     /// The options (`zmq_setsockopt`). Queue sizes, timeouts, LINGER and pattern flags apply at
     /// once; connection options apply to later binds and connects, as in libzmq.
     public var options = SocketOptions() {
         didSet {
             pattern.options = options
+            receiveBudget.limit = options.receiveMemoryLimit
             if options.sendHighWaterMark != oldValue.sendHighWaterMark || options.receiveHighWaterMark != oldValue.receiveHighWaterMark {
                 applyHighWaterMarks()
             }
@@ -140,7 +143,7 @@ public final class Socket {
             throw ZeroMQError(.incompatibleProtocol, "STREAM needs a byte-stream transport")
         }
         let reactor = context.chooseReactor()
-        let configuration = try SessionConfiguration(socketType: type, options: options)
+        let configuration = try SessionConfiguration(socketType: type, options: options, receiveBudget: receiveBudget)
         let acceptor = Acceptor(context: context.core, mailbox: mailbox, registry: sessions, events: eventLog, reactor: reactor,
                                 configuration: configuration)
         let listener: any TransportListener
@@ -192,7 +195,7 @@ public final class Socket {
             throw ZeroMQError(error)
         }
         let reactor = context.chooseReactor()
-        let configuration = try SessionConfiguration(socketType: type, options: options)
+        let configuration = try SessionConfiguration(socketType: type, options: options, receiveBudget: receiveBudget)
         let id = SessionID(value: context.core.makeIdentifier())
         if let assigned = options.connectRoutingId {
             connectRoutingIds[id] = assigned

@@ -20,6 +20,18 @@ public struct SocketOptions: Sendable {
     public var receiveTimeout: Duration? = nil
     /// ZMQ_MAXMSGSIZE: a larger inbound frame drops the connection (nil = no limit).
     public var maxMessageSize: Int? = nil
+    /// The most memory, in bytes, the socket holds for messages its peers have started sending
+    /// and not finished, all connections together (16 MiB; libzmq has no such limit). Each
+    /// connection holds its first 64 KiB of an unfinished message on its own; beyond that it
+    /// reserves the message's whole size here before allocating it, and waits (reads nothing
+    /// from that peer) while others hold the budget. A message larger than this can never be
+    /// received: its connection ends with ``ZMTPError/Code/messageTooLarge``. Raise it to
+    /// receive larger messages (a 1 GiB message needs at least 1 GiB). Finished messages are
+    /// bounded by ``receiveHighWaterMark``. Applies at once, to every connection.
+    public var receiveMemoryLimit = SocketOptions.defaultReceiveMemoryLimit
+    /// The default ``receiveMemoryLimit``: 16 MiB, so that fifty peers that declare huge
+    /// frames cannot make a socket hold more than that.
+    public static let defaultReceiveMemoryLimit = 16 << 20
     /// ZMQ_CONFLATE: keep only the last message (PUSH, PULL, PUB, SUB, DEALER; single-part only).
     public var conflate = false
 

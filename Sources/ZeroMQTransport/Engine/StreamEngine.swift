@@ -53,6 +53,20 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     public static let writeBatchSize = 65_536
     /// How many full batches one turn writes before letting other descriptors run.
     static let batchesPerTurn = 16
+    /// The most one connection reads in one turn of the loop, whether into the reactor's buffer
+    /// or straight into a large body: a peer sending a large frame gets the same share of the
+    /// I/O thread as a peer sending small ones.
+    public static let readQuantum = Reactor.readBufferSize
+    /// How much of an unfinished message (the body being received, and the parts of a multipart
+    /// message already passed on) a connection holds before it reserves from the socket's
+    /// ``ReceiveBudget``: ordinary messages never touch the shared budget, and peers that hold
+    /// the budget cannot stall the others' traffic.
+    public static let unbudgetedBytes = 65_536
+    /// What a part passed to the pipe counts for at least, whatever its size (its descriptor and
+    /// queue slot): a multipart message of millions of empty parts is bounded too.
+    static let partOverhead = 64
+    /// How long a connection waiting for the budget waits before trying again, in ms.
+    static let budgetRetryInterval = 10
 
     private let fd: Int32
     private let reactor: Reactor
@@ -92,6 +106,12 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private var stopped = false
     /// The descriptor reported end of stream: no more reads.
     private var inputClosed = false
+    /// The socket's budget for unfinished messages (nil: unbounded).
+    private let budget: ReceiveBudget?
+    /// This connection's share of the unfinished message it is receiving.
+    private var held = HeldMessage()
+    /// The retry while waiting for the budget; armed only while waiting.
+    private var budgetRetry: Reactor.Timer?
 
     /// - Parameters:
     ///   - fd: a connected stream socket; the engine makes it non-blocking and closes it when it
@@ -99,10 +119,15 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     ///   - pipe: the session's end of the pipe to the socket, or nil to attach one with
     ///     ``attach(_:)`` when the handshake completes.
     ///   - sendsSubscriptions: the local socket is SUB or XSUB.
+    ///   - budget: the socket's budget for unfinished messages, shared by its connections; nil
+    ///     leaves them unbounded.
     public init(fd: Int32, reactor: Reactor, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
-                delegate: StreamEngineDelegate) {
+                budget: ReceiveBudget? = nil, delegate: StreamEngineDelegate) {
         self.fd = fd
         self.reactor = reactor
+        var connection = connection
+        if budget != nil { connection.bodyRoomLimit = Self.unbudgetedBytes }
+        self.budget = budget
         self.connectionBox = Unchecked(connection)
         self.pipe = pipe
         self.sendsSubscriptions = sendsSubscriptions
@@ -176,14 +201,14 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     // MARK: The work
 
     private func readStream() {
-        guard !stopped, !inputClosed, stalledEvent == nil else { return }
+        guard !stopped, wantsInput else { return }
         let now = Reactor.now()
         let fd = self.fd
         // A large body being received is read straight into its message; anything else goes
         // through the reactor's read buffer.
         var readError: Int32 = 0
         if let n = connection.readLargeBody(now: now, { room in
-            let n = read(fd, room.baseAddress, room.count)
+            let n = read(fd, room.baseAddress, min(room.count, Self.readQuantum))
             if n < 0 { readError = errno }
             return n
         }) {
@@ -196,6 +221,14 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         let n = read(fd, buffer.baseAddress, buffer.count)
         guard n > 0 else { return readEnded(n, error: n < 0 ? errno : 0) }
         connection.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), now: now)
+    }
+
+    /// Whether the engine reads its descriptor now. Not while an event waits for the pipe, nor
+    /// while the core holds unparsed input (it waits for an authentication answer or for
+    /// room), so what a connection buffers stays bounded whatever the peer sends.
+    private var wantsInput: Bool {
+        !inputClosed && stalledEvent == nil && budgetRetry == nil
+            && connection.bufferedInputCount < Reactor.readBufferSize
     }
 
     /// A read that returned `n` ≤ 0: the end of the stream, a failure, or nothing yet.
@@ -244,7 +277,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             stop(.stopped)
             return
         }
-        if inputClosed && stalledEvent == nil {
+        if inputClosed && stalledEvent == nil && budgetRetry == nil {
             stop(.closedByPeer)
             return
         }
@@ -259,13 +292,72 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             guard deliver(event, wrote: &wrote) else { return }
             stalledEvent = nil
         }
-        while let event = connection.nextEvent() {
+        while true {
+            guard let event = connection.nextEvent() else {
+                // The core stopped for want of room for a large frame: reserve it and go on,
+                // or wait for the budget.
+                guard connection.bodyAwaitingRoom != nil, makeRoomForBody() else { break }
+                continue
+            }
             guard deliver(event, wrote: &wrote) else {
                 stalledEvent = event
                 return
             }
             if stopped { return }
         }
+        // Between messages (a handshake command, a subscription) nothing needs the budget.
+        if !receivingMultipart, held.reserved > 0, connection.bodyRoom == 0 {
+            releaseHeld()
+        }
+    }
+
+    // MARK: Memory for unfinished messages
+
+    /// Reserves room for the frame the core waits to receive. True when the core can go on;
+    /// false when the engine waits for the budget or failed the connection.
+    private func makeRoomForBody() -> Bool {
+        guard let budget, let size = connection.bodyAwaitingRoom else { return false }
+        return hold(atLeast: held.parts, plus: size, budget: budget)
+    }
+
+    /// Makes sure this connection may hold `parts + more` octets of its unfinished message,
+    /// reserving from the budget beyond ``unbudgetedBytes``; fails the connection when that
+    /// can never fit and waits (stops reading, retries on a timer) when others hold the budget.
+    private func hold(atLeast parts: Int, plus more: Int, budget: ReceiveBudget) -> Bool {
+        let (needed, overflow) = parts.addingReportingOverflow(more)
+        guard !overflow, needed <= budget.limit else {
+            stop(.protocolError(ZMTPError(.messageTooLarge, blame: .peerMisbehaved,
+                                          "a message of over \(overflow ? Int.max : needed) bytes is larger than the socket's receive memory limit of \(budget.limit) bytes")))
+            return false
+        }
+        let extra = needed - Self.unbudgetedBytes - held.reserved
+        if extra > 0 {
+            guard budget.reserve(extra) else {
+                waitForBudget()
+                return false
+            }
+            held.reserved += extra
+        }
+        connection.bodyRoomLimit = max(0, Self.unbudgetedBytes + held.reserved - parts)
+        return true
+    }
+
+    /// Stops reading until a timer tries the budget again (the budget is shared across I/O
+    /// threads, so its release is not an event here).
+    private func waitForBudget() {
+        guard budgetRetry == nil else { return }
+        budgetRetry = reactor.schedule(afterMilliseconds: Self.budgetRetryInterval) { [weak self] in
+            guard let self else { return }
+            self.budgetRetry = nil
+            self.pump()
+        }
+    }
+
+    /// The unfinished message is finished (or gone): give back what it reserved.
+    private func releaseHeld() {
+        budget?.release(held.reserved)
+        held = HeldMessage()
+        if budget != nil { connection.bodyRoomLimit = Self.unbudgetedBytes }
     }
 
     /// Hands one core event on; false when the pipe has no room for a new message.
@@ -300,6 +392,20 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         // whole or waits whole.
         if !receivingMultipart {
             guard pipe.checkWrite() else { return false }
+        }
+        if let budget {
+            if message.more {
+                // The parts of an open message stay in the pipe until its last one arrives:
+                // they count toward what this connection holds.
+                let cost = max(message.count, Self.partOverhead)
+                if held.parts + cost > Self.unbudgetedBytes + held.reserved {
+                    guard hold(atLeast: held.parts, plus: cost, budget: budget) else { return false }
+                }
+                held.parts += cost
+                connection.bodyRoomLimit = max(0, Self.unbudgetedBytes + held.reserved - held.parts)
+            } else if held.parts > 0 || held.reserved > 0 {
+                releaseHeld()
+            }
         }
         pipe.write(message)
         receivingMultipart = message.more
@@ -375,7 +481,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private func updateInterest() {
         guard let registration else { return }
         var interest: IOEvents = []
-        if !inputClosed && stalledEvent == nil { interest.insert(.readable) }
+        if wantsInput { interest.insert(.readable) }
         if !output.isEmpty { interest.insert(.writable) }
         try? reactor.update(registration, events: interest)
     }
@@ -393,9 +499,21 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             pipe.flush()
         }
         if let timer { reactor.cancel(timer) }
+        if let budgetRetry { reactor.cancel(budgetRetry) }
+        budgetRetry = nil
+        budget?.release(held.reserved)
+        held = HeldMessage()
         if let registration { reactor.deregister(registration) }
         registration = nil
         close(fd)
         delegate?.engine(self, stoppedWith: reason)
     }
+}
+
+/// What a connection holds of the message it is receiving, against the socket's budget.
+private struct HeldMessage {
+    /// Octets reserved from the budget (beyond ``StreamEngine/unbudgetedBytes``).
+    var reserved = 0
+    /// What the parts already passed to the pipe count for.
+    var parts = 0
 }
