@@ -55,7 +55,11 @@ public struct PGMTransport: MessageTransport {
                                        sendBuffer: options.sendBufferSize, receiveBuffer: options.receiveBufferSize)
             switch role {
             case .sender: return try PGMSenderLink(socket: socket)
-            case .receiver: return PGMReceiverLink(socket: socket, limits: PGMDecoder.Limits(maxMessageSize: options.maxMessageSize))
+            case .receiver:
+                // Any host on the group can send: a frame over the socket's receive memory limit
+                // is refused from its header, as over tcp.
+                let frameLimit = min(options.maxMessageSize ?? .max, options.receiveMemoryLimit)
+                return PGMReceiverLink(socket: socket, limits: PGMDecoder.Limits(maxMessageSize: frameLimit))
             }
         } catch {
             throw ZeroMQError(error.code == .socketFailed ? .system : .invalidArgument, "\(kind.rawValue)://\(address): \(error)")
