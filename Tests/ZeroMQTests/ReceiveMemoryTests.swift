@@ -166,4 +166,32 @@ struct ReceiveMemoryTests {
         #expect(try await server.receive().count == 12 << 20)
         sender.close()
     }
+
+    @Test("A connection waiting for budget that another holds reads no more, then completes when it is free")
+    func waitingForBudget() async throws {
+        let context = try Context()
+        let (server, _) = try Self.pullServer(context, limit: 64 << 20)
+        let size = 40 << 20
+        let first = try Self.rawPush(to: server)
+        let second = try Self.rawPush(to: server)
+        // The first peer's frame takes 40 of the 64 MiB; it sends half its body and pauses.
+        try first.write(Self.header(UInt64(size)) + [UInt8](repeating: 0x01, count: size / 2))
+        // The second one cannot have its 40 MiB: it is stopped at its first 64 KiB, and once
+        // the kernel's buffers are full its writes block (the server would otherwise have
+        // taken all of it).
+        try second.write(Self.header(UInt64(size)))
+        let written = second.writeUntilBlocked(upTo: size, chunk: 1 << 16, waitEach: 2_000, byte: 0x02)
+        #expect(written < size, "the waiting connection's whole frame was read (\(written) bytes)")
+        print("budget wait: the second peer could write \(written) of its \(size) bytes before the server stopped reading")
+
+        // The first frame completes and is delivered; its budget passes to the second.
+        try first.write([UInt8](repeating: 0x01, count: size - size / 2))
+        let one = try await server.receive()
+        #expect(one.count == size && one.withUnsafeBytes { $0.allSatisfy { $0 == 0x01 } })
+        try second.write([UInt8](repeating: 0x02, count: size - written))
+        let two = try await server.receive()
+        #expect(two.count == size && two.withUnsafeBytes { $0.allSatisfy { $0 == 0x02 } })
+        first.close()
+        second.close()
+    }
 }

@@ -121,6 +121,24 @@ final class LoopbackTCP {
         return (bytes, false)
     }
 
+    /// Writes `chunk`-byte blocks without blocking until the peer stops taking them (no room
+    /// within `waitEach` ms) or `limit` bytes went out; returns how many did.
+    func writeUntilBlocked(upTo limit: Int, chunk: Int, waitEach milliseconds: Int32, byte: UInt8) -> Int {
+        let block = [UInt8](repeating: byte, count: chunk)
+        var written = 0
+        while written < limit {
+            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard poll(&poller, 1, milliseconds) == 1, poller.revents & Int16(POLLOUT) != 0 else { break }
+            let n = block.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, min($0.count, limit - written), Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            guard n > 0 else {
+                if errno == EAGAIN || errno == EINTR { continue }
+                break
+            }
+            written += n
+        }
+        return written
+    }
+
     func close() {
         guard !isClosed else { return }
         isClosed = true
