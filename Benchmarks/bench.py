@@ -146,6 +146,28 @@ class Runner:
                            [self.tool(client or impl, "remote_lat"), ep, str(size), str(n)], env=env, pin=True)
         return self.latency(out)
 
+    def instructions_once(self, impl, path, size, n):
+        """Instructions per message of one process under callgrind (whole process, start-up
+        included, divided by the messages), the other side always libzmq's own tool."""
+        out_file = os.path.join(self.tmp, f"callgrind-{impl}-{path}-{size}-{time.monotonic_ns()}.out")
+        grind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"]
+        if path == "inproc":
+            self.run(grind + [self.tool(impl, "inproc_thr"), str(size), str(n)], timeout=900)
+        else:
+            ep = self.endpoint("tcp")
+            receiver = [self.tool(impl if path == "receive" else "libzmq", "local_thr"), ep, str(size), str(n)]
+            sender = [self.tool(impl if path == "send" else "libzmq", "remote_thr"), ep, str(size), str(n)]
+            if path == "receive":
+                receiver = grind + receiver
+            else:
+                sender = grind + sender
+            self.pair(receiver, sender, timeout=900)
+        with open(out_file) as f:
+            totals = [int(m.group(2)) for m in re.finditer(r"^(summary|totals): (\d+)", f.read(), re.M)]
+        if not totals:
+            raise Failure(f"no callgrind totals in {out_file}")
+        return max(totals) / n
+
     def alternate(self, measure):
         """Runs measure('libzmq') and measure('swift') alternately; returns their samples."""
         samples = {"libzmq": [], "swift": []}
@@ -168,6 +190,8 @@ class Runner:
             return f"{value / 1e6:.2f} M" if value >= 1e5 else f"{value / 1e3:.1f} k"
         if unit in ("us", "KiB", "allocs/msg", "handshakes/s"):
             return f"{value:.3f}" if unit == "allocs/msg" else f"{value:.1f}"
+        if unit == "instr/msg":
+            return f"{value:,.0f}"
         if unit == "GB/s":
             return f"{value:.2f}"
         return f"{value:.3g}"
@@ -213,7 +237,8 @@ def main():
     parser.add_argument("--runs", type=int, default=None, help="runs per implementation (default 3, quick 1)")
     parser.add_argument("--swift-bin", required=True)
     parser.add_argument("--c-bin", required=True)
-    parser.add_argument("--only", default="", help="comma-separated sections: thr,cross,lat,fanout,curve,memory,allocs,multicast,raw")
+    parser.add_argument("--only", default="", help="comma-separated sections: thr,cross,lat,fanout,curve,memory,allocs,"
+                                                   "multicast,raw,instructions (not in the default set: callgrind, slow)")
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
@@ -378,6 +403,22 @@ def main():
                         attempt(epgm)
             finally:
                 subprocess.run(["ip", "netns", "del", namespace])
+    if "instructions" in sections:
+        # Deterministic: callgrind counts instructions, whatever else the machine does. One run
+        # each is enough (repeats give the same count to a few parts per million).
+        if not shutil.which("valgrind"):
+            print("| instructions | skipped: valgrind is not installed | | | | | |")
+        else:
+            n = 20_000 if args.quick else 200_000
+            for path, size in (("receive", 8), ("receive", 64), ("send", 8), ("send", 64), ("inproc", 8)):
+                def grind(path=path, size=size):
+                    samples = {impl: [r.instructions_once(impl, path, size, n)] for impl in ("libzmq", "swift")}
+                    where = {"receive": "tcp receive (local_thr; libzmq's remote_thr sends)",
+                             "send": "tcp send (remote_thr; libzmq's local_thr receives)",
+                             "inproc": "inproc (inproc_thr, both threads)"}[path]
+                    r.add("instructions", f"{where} {size_label(size)}", "instr/msg", samples, higher_is_better=False,
+                          note=f"callgrind, whole process / {n:,} messages")
+                attempt(grind)
     if "raw" in sections:
         for kind in ("tcp", "unix"):
             def raw(kind=kind):
