@@ -1,0 +1,214 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import Testing
+@testable import ZeroMQ
+
+/// Out of file descriptors, a listener must neither spin nor stop for good: the listening socket
+/// stays readable while `accept` fails with EMFILE, so a loop that keeps watching it calls
+/// `accept` again at once, forever (one core at 100%, hundreds of thousands of events). The
+/// lowered RLIMIT_NOFILE would break every other test running in parallel, so the exhaustion
+/// runs in a child process that runs this test alone (``HeapProbe/runChild(_:environment:timeout:)``);
+/// the parent asserts that the child passed and prints its figures.
+@Suite("Descriptor exhaustion")
+struct AcceptExhaustionTests {
+    /// Set in the child's environment.
+    static let variable = "ZEROMQ_TESTS_EXHAUSTION_PROBE"
+    /// Raw connections opened against the PULL while its descriptors are exhausted (as many as
+    /// the issue's operator run: `ulimit -n 256` and 400 clients).
+    static let hostileClients = 400
+    /// Descriptors left free for the server to accept with before it runs out.
+    static let freeDescriptors: Int32 = 16
+    /// Rounds of one message from the good client while the hostile clients hold their
+    /// connections, 10 ms apart (about two seconds on an idle machine).
+    static let holdRounds = 200
+    /// A listener that pauses fails a few accepts per pause; one that spins fails one per loop
+    /// turn, hundreds of thousands over the same rounds.
+    static let failedAcceptBound: UInt64 = 200
+
+    @Test("Out of descriptors, a PULL stops accepting for a while instead of spinning: one event per episode, few failed accepts, its peer served throughout, and it accepts again by itself")
+    func descriptorExhaustion() async throws {
+        if getenv(Self.variable) != nil {
+            try await Self.exhaust()
+            return
+        }
+        let child = try HeapProbe.runChild(["--testing-library", "swift-testing", "--filter", "AcceptExhaustionTests/descriptorExhaustion"],
+                                           environment: "\(Self.variable)=1")
+        #expect(child.status == 0, "the exhausting child failed:\n\(child.output)")
+        let line = try #require(child.output.split(separator: "\n").first { $0.hasPrefix("EXHAUSTION ") },
+                                "the child printed no figures:\n\(child.output)")
+        print("descriptor exhaustion (Swift PULL, alone in a child process): \(line.dropFirst("EXHAUSTION ".count))")
+    }
+
+    // MARK: The exhaustion (run in the child)
+
+    static func exhaust() async throws {
+        let serverContext = try Context()
+        let clientContext = try Context()
+        let pull = try Fixture.bound(serverContext, .pull, "tcp://127.0.0.1:*")
+        let monitor = pull.monitor(capacity: 1 << 20)
+        let port = try RawZMTP.port(of: pull.lastEndpoint)
+        let ioThreadStat = try openStat(try ioThreadID(serverContext))
+        defer { close(ioThreadStat) }
+        let good = try Fixture.connected(clientContext, .push, to: pull)
+        var sequence = 0
+        try deliver(from: good, to: pull, &sequence)
+
+        // Every descriptor number up to the limit is taken but `freeDescriptors`: the hostile
+        // clients' own sockets sit above the limit (made before it was lowered), so only the
+        // server's accepts run out.
+        let limit = highestDescriptor() + 1 + freeDescriptors
+        let original = try descriptorLimit()
+        // Made now: a socket needs a descriptor for its mailbox.
+        let newcomer = try Fixture.socket(clientContext, .push)
+        let clients = try (0..<hostileClients).map { _ in try unconnectedSocket(above: limit + 64) }
+        try setDescriptorLimit(limit)
+        let acceptedBefore = pull.statistics.connectionsAccepted
+        let start = threadCPU(ioThreadStat)
+        for client in clients { try connect(client, port: port) }
+        for _ in 0..<holdRounds {
+            try deliver(from: good, to: pull, &sequence)
+            usleep(10_000)
+        }
+        let end = threadCPU(ioThreadStat)
+        let acceptedDuring = pull.statistics.connectionsAccepted - acceptedBefore
+        #expect(acceptedDuring <= UInt64(freeDescriptors), "accepted \(acceptedDuring) with \(freeDescriptors) descriptors free")
+
+        // The hostile clients leave: the server's engines close their descriptors, and the
+        // listener must accept again by itself (the limit stays where it is).
+        for client in clients { close(client) }
+        try newcomer.connect(pull.lastEndpoint)
+        try await newcomer.send("newcomer")
+        #expect(try await pull.receive().string == "newcomer", "a new connection was not served after the exhaustion")
+        try deliver(from: good, to: pull, &sequence)
+        try setDescriptorLimit(original)
+
+        let statistics = pull.statistics
+        pull.close()
+        var acceptFailedEvents: [SocketEvent] = []
+        for await event in monitor {
+            if case .acceptFailed = event { acceptFailedEvents.append(event) }
+        }
+        let cpu = 100 * Double(end.ticks - start.ticks) / Double(sysconf(Int32(_SC_CLK_TCK))) / end.seconds(since: start)
+        print("EXHAUSTION I/O thread CPU \(String(format: "%.1f", cpu))% of a core over \(String(format: "%.1f", end.seconds(since: start))) s; "
+              + "accept-failed events \(acceptFailedEvents.count); failed accepts \(statistics.acceptFailures) in \(statistics.acceptExhaustions) episode(s); "
+              + "good messages \(sequence); accepted during \(acceptedDuring), in all \(statistics.connectionsAccepted)")
+        fflush(nil)
+
+        #expect(acceptFailedEvents.count == 1, "\(acceptFailedEvents.count) accept-failed events for one episode")
+        if case .acceptFailed(_, let error) = acceptFailedEvents.first {
+            #expect(error.code == EMFILE)
+            #expect(SocketEvent.acceptFailed(endpoint: "", error: error).libzmqEvent == (.acceptFailed, UInt32(EMFILE)))
+        }
+        #expect(statistics.acceptFailures >= 1 && statistics.acceptFailures < failedAcceptBound,
+                "\(statistics.acceptFailures) failed accepts")
+        #expect(statistics.acceptExhaustions == 1)
+        good.close()
+        newcomer.close()
+    }
+
+    /// One message from the good client, received by the PULL (in order: nothing is lost).
+    static func deliver(from push: Socket, to pull: Socket, _ sequence: inout Int) throws {
+        try push.send("good \(sequence)")
+        let received = try pull.receive().string
+        #expect(received == "good \(sequence)")
+        sequence += 1
+    }
+
+    // MARK: Descriptors
+
+    static func highestDescriptor() -> Int32 {
+        var highest: Int32 = 2
+        for fd in Int32(0)..<4096 where fcntl(fd, F_GETFD) != -1 { highest = fd }
+        return highest
+    }
+
+    /// A non-blocking TCP socket numbered at least `floor`.
+    static func unconnectedSocket(above floor: Int32) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw LoopbackError("socket: errno \(errno)") }
+        defer { close(fd) }
+        let moved = fcntl(fd, F_DUPFD_CLOEXEC, floor)
+        guard moved >= 0 else { throw LoopbackError("F_DUPFD: errno \(errno)") }
+        return moved
+    }
+
+    /// Starts a non-blocking connect to 127.0.0.1:`port` (the server's backlog may be full: the
+    /// connection then waits, or its SYN is retried, without blocking the test).
+    static func connect(_ fd: Int32, port: UInt16) throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard status == 0 || errno == EINPROGRESS else { throw LoopbackError("connect: errno \(errno)") }
+    }
+
+    static func descriptorLimit() throws -> Int32 {
+        var limit = rlimit()
+        try #require(getrlimit(HandshakeResourceTests.openFilesResource, &limit) == 0)
+        return Int32(clamping: limit.rlim_cur)
+    }
+
+    static func setDescriptorLimit(_ value: Int32) throws {
+        var limit = rlimit()
+        try #require(getrlimit(HandshakeResourceTests.openFilesResource, &limit) == 0)
+        limit.rlim_cur = rlim_t(value)
+        try #require(setrlimit(HandshakeResourceTests.openFilesResource, &limit) == 0, "setrlimit: errno \(errno)")
+    }
+
+    // MARK: The I/O thread's CPU time
+
+    /// The kernel's id of the context's (only) I/O thread, asked on that thread.
+    static func ioThreadID(_ context: Context) throws -> pid_t {
+        let id = Atomic<Int32>(0)
+        context.reactors[0].post { id.store(currentThreadID(), ordering: .releasing) }
+        _ = Fixture.eventually { id.load(ordering: .acquiring) != 0 }
+        return try #require(Optional(id.load(ordering: .acquiring)).flatMap { $0 == 0 ? nil : $0 }, "the I/O thread never ran the task")
+    }
+
+    /// The calling thread's kernel id, from `/proc/thread-self` (`<pid>/task/<tid>`): Swift's
+    /// Glibc does not import `gettid`.
+    static func currentThreadID() -> Int32 {
+        var path = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/thread-self", &path, path.count - 1)
+        guard length > 0 else { return 0 }
+        let text = String(decoding: path[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Int32(text.split(separator: "/").last ?? "") ?? 0
+    }
+
+    struct CPUSample {
+        /// utime + stime, in clock ticks.
+        var ticks: Int
+        var monotonic: timespec
+
+        func seconds(since start: CPUSample) -> Double {
+            Double(monotonic.tv_sec - start.monotonic.tv_sec) + Double(monotonic.tv_nsec - start.monotonic.tv_nsec) / 1e9
+        }
+    }
+
+    /// A thread's `/proc/self/task/<tid>/stat`, opened while descriptors are still there to
+    /// open it with.
+    static func openStat(_ thread: pid_t) throws -> Int32 {
+        let fd = open("/proc/self/task/\(thread)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LoopbackError("open stat: errno \(errno)") }
+        return fd
+    }
+
+    /// A thread's CPU time so far, from its stat file (fields 14 and 15).
+    static func threadCPU(_ stat: Int32) -> CPUSample {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = buffer.withUnsafeMutableBytes { pread(stat, $0.baseAddress, $0.count, 0) }
+        let text = String(decoding: buffer[..<max(0, count)], as: UTF8.self)
+        // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+        let fields = text[(text.lastIndex(of: ")").map { text.index(after: $0) } ?? text.startIndex)...].split(separator: " ")
+        let utime = fields.count > 12 ? Int(fields[11]) ?? 0 : 0
+        let stime = fields.count > 12 ? Int(fields[12]) ?? 0 : 0
+        return CPUSample(ticks: utime + stime, monotonic: now)
+    }
+}
