@@ -9,7 +9,7 @@ import Testing
 /// stays readable while `accept` fails with EMFILE, so a loop that keeps watching it calls
 /// `accept` again at once, forever (one core at 100%, hundreds of thousands of events). The
 /// lowered RLIMIT_NOFILE would break every other test running in parallel, so the exhaustion
-/// runs in a child process that runs this test alone (``HeapProbe/runChild(_:environment:timeout:)``);
+/// runs in a child process that runs this test alone (``HeapProbe/runChild(_:environment:executable:timeout:)``);
 /// the parent asserts that the child passed and prints its figures.
 @Suite("Descriptor exhaustion")
 struct AcceptExhaustionTests {
@@ -39,6 +39,31 @@ struct AcceptExhaustionTests {
         let line = try #require(child.output.split(separator: "\n").first { $0.hasPrefix("EXHAUSTION ") },
                                 "the child printed no figures:\n\(child.output)")
         print("descriptor exhaustion (Swift PULL, alone in a child process): \(line.dropFirst("EXHAUSTION ".count))")
+
+        // libzmq in the same setup, for comparison only: it calls accept again at once, so its
+        // figure is whatever share of a core the machine leaves it.
+        let libzmq = try HeapProbe.runChild(["-B", Self.libzmqScript], environment: "PYTHONDONTWRITEBYTECODE=1",
+                                            executable: "/usr/bin/python3", timeout: .seconds(150))
+        #expect(libzmq.status == 0, "the libzmq run failed:\n\(libzmq.output)")
+        let figures = try #require(libzmq.output.split(separator: "\n").first { $0.hasPrefix("LIBZMQ ") },
+                                   "the libzmq run printed no figures:\n\(libzmq.output)")
+        print("descriptor exhaustion (libzmq 4.3.4 PULL through pyzmq, same setup): \(figures.dropFirst("LIBZMQ ".count)); "
+              + "load average \(Self.loadAverage())")
+    }
+
+    /// `Peers/libzmq_accept_exhaustion.py`, next to this file.
+    static let libzmqScript: String = {
+        let folder = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return folder + "/Peers/libzmq_accept_exhaustion.py"
+    }()
+
+    /// The one-minute load average: a CPU share means little without it.
+    static func loadAverage() -> String {
+        guard let file = fopen("/proc/loadavg", "r") else { return "?" }
+        defer { fclose(file) }
+        var buffer = [CChar](repeating: 0, count: 128)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return "?" }
+        return String(cString: buffer).split(separator: " ").first.map(String.init) ?? "?"
     }
 
     // MARK: The exhaustion (run in the child)
@@ -93,7 +118,8 @@ struct AcceptExhaustionTests {
         let cpu = 100 * Double(end.ticks - start.ticks) / Double(sysconf(Int32(_SC_CLK_TCK))) / end.seconds(since: start)
         print("EXHAUSTION I/O thread CPU \(String(format: "%.1f", cpu))% of a core over \(String(format: "%.1f", end.seconds(since: start))) s; "
               + "accept-failed events \(acceptFailedEvents.count); failed accepts \(statistics.acceptFailures) in \(statistics.acceptExhaustions) episode(s); "
-              + "good messages \(sequence); accepted during \(acceptedDuring), in all \(statistics.connectionsAccepted)")
+              + "good messages \(sequence); accepted during \(acceptedDuring), in all \(statistics.connectionsAccepted); "
+              + "load average \(loadAverage())")
         fflush(nil)
 
         #expect(acceptFailedEvents.count == 1, "\(acceptFailedEvents.count) accept-failed events for one episode")
