@@ -4,6 +4,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import ZeroMQ
+@testable import ZeroMQTransport
 
 /// Out of file descriptors, a listener must neither spin nor stop for good: the listening socket
 /// stays readable while `accept` fails with EMFILE, so a loop that keeps watching it calls
@@ -27,18 +28,14 @@ struct AcceptExhaustionTests {
     /// turn, hundreds of thousands over the same rounds.
     static let failedAcceptBound: UInt64 = 200
 
-    @Test("Out of descriptors, a PULL stops accepting for a while instead of spinning: one event per episode, few failed accepts, its peer served throughout, and it accepts again by itself")
-    func descriptorExhaustion() async throws {
+    @Test("Out of descriptors, a tcp PULL stops accepting for a while instead of spinning: one event per episode, few failed accepts, its peer served throughout, and it accepts again by itself")
+    func tcpDescriptorExhaustion() async throws {
         if getenv(Self.variable) != nil {
-            try await Self.exhaust()
+            try await Self.exhaust("tcp://127.0.0.1:*")
             return
         }
-        let child = try HeapProbe.runChild(["--testing-library", "swift-testing", "--filter", "AcceptExhaustionTests/descriptorExhaustion"],
-                                           environment: "\(Self.variable)=1")
-        #expect(child.status == 0, "the exhausting child failed:\n\(child.output)")
-        let line = try #require(child.output.split(separator: "\n").first { $0.hasPrefix("EXHAUSTION ") },
-                                "the child printed no figures:\n\(child.output)")
-        print("descriptor exhaustion (Swift PULL, alone in a child process): \(line.dropFirst("EXHAUSTION ".count))")
+        let line = try Self.runAlone("tcpDescriptorExhaustion")
+        print("descriptor exhaustion (Swift PULL over tcp, alone in a child process): \(line)")
 
         // libzmq in the same setup, for comparison only: it calls accept again at once, so its
         // figure is whatever share of a core the machine leaves it.
@@ -49,6 +46,26 @@ struct AcceptExhaustionTests {
                                    "the libzmq run printed no figures:\n\(libzmq.output)")
         print("descriptor exhaustion (libzmq 4.3.4 PULL through pyzmq, same setup): \(figures.dropFirst("LIBZMQ ".count)); "
               + "load average \(Self.loadAverage())")
+    }
+
+    @Test("Out of descriptors, an ipc PULL pauses the same way and accepts again by itself")
+    func ipcDescriptorExhaustion() async throws {
+        if getenv(Self.variable) != nil {
+            try await Self.exhaust("ipc://*")
+            return
+        }
+        let line = try Self.runAlone("ipcDescriptorExhaustion")
+        print("descriptor exhaustion (Swift PULL over ipc, alone in a child process): \(line)")
+    }
+
+    /// Runs `test` alone in a child process, expects it to pass, and returns the figures it printed.
+    static func runAlone(_ test: String) throws -> Substring {
+        let child = try HeapProbe.runChild(["--testing-library", "swift-testing", "--filter", "AcceptExhaustionTests/\(test)"],
+                                           environment: "\(Self.variable)=1")
+        #expect(child.status == 0, "the exhausting child failed:\n\(child.output)")
+        let line = try #require(child.output.split(separator: "\n").first { $0.hasPrefix("EXHAUSTION ") },
+                                "the child printed no figures:\n\(child.output)")
+        return line.dropFirst("EXHAUSTION ".count)
     }
 
     /// `Peers/libzmq_accept_exhaustion.py`, next to this file.
@@ -68,12 +85,12 @@ struct AcceptExhaustionTests {
 
     // MARK: The exhaustion (run in the child)
 
-    static func exhaust() async throws {
+    static func exhaust(_ endpoint: String) async throws {
         let serverContext = try Context()
         let clientContext = try Context()
-        let pull = try Fixture.bound(serverContext, .pull, "tcp://127.0.0.1:*")
+        let pull = try Fixture.bound(serverContext, .pull, endpoint)
         let monitor = pull.monitor(capacity: 1 << 20)
-        let port = try RawZMTP.port(of: pull.lastEndpoint)
+        let target = pull.lastEndpoint
         let ioThreadStat = try openStat(try ioThreadID(serverContext))
         defer { close(ioThreadStat) }
         let good = try Fixture.connected(clientContext, .push, to: pull)
@@ -87,11 +104,12 @@ struct AcceptExhaustionTests {
         let original = try descriptorLimit()
         // Made now: a socket needs a descriptor for its mailbox.
         let newcomer = try Fixture.socket(clientContext, .push)
-        let clients = try (0..<hostileClients).map { _ in try unconnectedSocket(above: limit + 64) }
+        let family = target.hasPrefix("ipc://") ? AF_UNIX : AF_INET
+        let clients = try (0..<hostileClients).map { _ in try unconnectedSocket(family, above: limit + 64) }
         try setDescriptorLimit(limit)
         let acceptedBefore = pull.statistics.connectionsAccepted
         let start = threadCPU(ioThreadStat)
-        for client in clients { try connect(client, port: port) }
+        for client in clients { try connect(client, to: target) }
         for _ in 0..<holdRounds {
             try deliver(from: good, to: pull, &sequence)
             usleep(10_000)
@@ -103,7 +121,7 @@ struct AcceptExhaustionTests {
         // The hostile clients leave: the server's engines close their descriptors, and the
         // listener must accept again by itself (the limit stays where it is).
         for client in clients { close(client) }
-        try newcomer.connect(pull.lastEndpoint)
+        try newcomer.connect(target)
         try await newcomer.send("newcomer")
         #expect(try await pull.receive().string == "newcomer", "a new connection was not served after the exhaustion")
         try deliver(from: good, to: pull, &sequence)
@@ -150,9 +168,9 @@ struct AcceptExhaustionTests {
         return highest
     }
 
-    /// A non-blocking TCP socket numbered at least `floor`.
-    static func unconnectedSocket(above floor: Int32) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    /// A non-blocking stream socket numbered at least `floor`.
+    static func unconnectedSocket(_ family: Int32, above floor: Int32) throws -> Int32 {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LoopbackError("socket: errno \(errno)") }
         defer { close(fd) }
         let moved = fcntl(fd, F_DUPFD_CLOEXEC, floor)
@@ -160,17 +178,24 @@ struct AcceptExhaustionTests {
         return moved
     }
 
-    /// Starts a non-blocking connect to 127.0.0.1:`port` (the server's backlog may be full: the
-    /// connection then waits, or its SYN is retried, without blocking the test).
-    static func connect(_ fd: Int32, port: UInt16) throws {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    /// Starts a non-blocking connect to the PULL's `endpoint`. Its backlog may be full: a tcp
+    /// connection then waits, or its SYN is retried, without blocking the test; a Unix domain
+    /// connect is refused with EAGAIN, and that client simply stays out.
+    static func connect(_ fd: Int32, to endpoint: String) throws {
+        let status: Int32
+        if endpoint.hasPrefix("ipc://") {
+            let address = try IPCAddress(String(endpoint.dropFirst("ipc://".count)))
+            status = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = try RawZMTP.port(of: endpoint).bigEndian
+            address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
-        guard status == 0 || errno == EINPROGRESS else { throw LoopbackError("connect: errno \(errno)") }
+        guard status == 0 || errno == EINPROGRESS || errno == EAGAIN else { throw LoopbackError("connect: errno \(errno)") }
     }
 
     static func descriptorLimit() throws -> Int32 {
