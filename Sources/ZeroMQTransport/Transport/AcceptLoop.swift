@@ -140,6 +140,7 @@ final class AcceptLoop: IOHandler {
     }
 
     func ready(_ events: IOEvents, hangup: Bool) {
+        assert(reactor.isOnLoopThread)
         guard case .watching(let registration, var exhaustion) = state else { return }
         for _ in 0..<Self.acceptsPerTurn {
             // accept4 would set both flags at once, but Swift's Glibc does not import it.
@@ -156,6 +157,8 @@ final class AcceptLoop: IOHandler {
                     state = .watching(registration, exhaustion: episode)
                 }
                 accepted(client)
+                // The owner may have closed the listener from its callback.
+                guard case .watching = state else { return }
                 continue
             }
             let code = errno
@@ -200,6 +203,7 @@ final class AcceptLoop: IOHandler {
     /// The pause is over: watch again. A pending connection makes the listener readable at once,
     /// and its accept either ends the episode or pauses it again, longer.
     private func resume() {
+        assert(reactor.isOnLoopThread)
         guard case .paused(var episode, _) = state else { return }
         do throws(TransportError) {
             state = .watching(try reactor.register(fd: fd, events: .readable, handler: self), exhaustion: episode)
