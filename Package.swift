@@ -73,7 +73,7 @@ let package = Package(
         // PGM's sans-IO pieces, the captured-APDU vectors (Vectors/, read via #filePath) and a CPGM link check.
         .testTarget(name: "ZeroMQPGMTests", dependencies: ["ZeroMQPGM", "ZMTP", "CPGM", "ZeroMQ", "ZeroMQTransport"],
                     exclude: ["Vectors", "Peers"]),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ZeroMQTransport"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ZeroMQTransport"], exclude: ["Peers"]),
         // Socket statistics exported through swift-metrics (opt-in: a module of its own).
         .target(name: "ZeroMQMetrics", dependencies: ["ZeroMQ", .product(name: "CoreMetrics", package: "swift-metrics")]),
         .testTarget(name: "ZeroMQMetricsTests", dependencies: ["ZeroMQMetrics", "ZeroMQ",

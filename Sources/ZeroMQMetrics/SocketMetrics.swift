@@ -19,6 +19,8 @@ import ZeroMQ
 /// | `zeromq_reconnects_total` | connect attempts retried |
 /// | `zeromq_handshakes_total` (`result`: `succeeded`, `failed`) | ZMTP handshakes |
 /// | `zeromq_disconnections_total` | connections that ended |
+/// | `zeromq_accept_failures_total` | failed attempts to accept a pending connection |
+/// | `zeromq_accept_exhaustions_total` | episodes of accept running out of descriptors or memory |
 ///
 /// ```swift
 /// var metrics = SocketMetrics(label: "orders")
@@ -29,6 +31,7 @@ public struct SocketMetrics {
         let messagesSent, messagesReceived, bytesSent, bytesReceived: Counter
         let droppedAtHighWaterMark, droppedNoRoute: Counter
         let accepted, connected, reconnects, handshakesSucceeded, handshakesFailed, disconnections: Counter
+        let acceptFailures, acceptExhaustions: Counter
     }
 
     /// The value of the `socket` dimension.
@@ -54,7 +57,9 @@ public struct SocketMetrics {
             reconnects: counter("zeromq_reconnects_total"),
             handshakesSucceeded: counter("zeromq_handshakes_total", [("result", "succeeded")]),
             handshakesFailed: counter("zeromq_handshakes_total", [("result", "failed")]),
-            disconnections: counter("zeromq_disconnections_total"))
+            disconnections: counter("zeromq_disconnections_total"),
+            acceptFailures: counter("zeromq_accept_failures_total"),
+            acceptExhaustions: counter("zeromq_accept_exhaustions_total"))
     }
 
     /// Adds to the counters what `statistics` counts beyond the previous call's.
@@ -71,6 +76,8 @@ public struct SocketMetrics {
         Self.add(statistics.handshakesSucceeded, last.handshakesSucceeded, to: counters.handshakesSucceeded)
         Self.add(statistics.handshakeFailures, last.handshakeFailures, to: counters.handshakesFailed)
         Self.add(statistics.disconnections, last.disconnections, to: counters.disconnections)
+        Self.add(statistics.acceptFailures, last.acceptFailures, to: counters.acceptFailures)
+        Self.add(statistics.acceptExhaustions, last.acceptExhaustions, to: counters.acceptExhaustions)
         last = statistics
     }
 

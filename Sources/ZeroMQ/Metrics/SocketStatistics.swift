@@ -22,6 +22,12 @@ public struct SocketStatistics: Sendable, Hashable {
     public var disconnections: UInt64 = 0
     /// Losses a message transport could not recover (``SocketEvent/dataLost(endpoint:detail:)``).
     public var dataLosses: UInt64 = 0
+    /// Attempts to accept a pending connection that failed, whatever the reason; during an
+    /// exhaustion episode they are counted here though only its first raises an event.
+    public var acceptFailures: UInt64 = 0
+    /// Episodes in which accepting ran out of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
+    /// ENOMEM), each reported by one ``SocketEvent/acceptFailed(endpoint:error:)``.
+    public var acceptExhaustions: UInt64 = 0
 
     public init() {}
 }
@@ -35,6 +41,8 @@ struct ConnectionCounters: Sendable, Hashable {
     var handshakeFailures: UInt64 = 0
     var disconnected: UInt64 = 0
     var dataLosses: UInt64 = 0
+    var acceptFailures: UInt64 = 0
+    var acceptExhaustions: UInt64 = 0
 
     mutating func count(_ event: SocketEvent) {
         switch event {
@@ -45,7 +53,8 @@ struct ConnectionCounters: Sendable, Hashable {
         case .handshakeFailed: handshakeFailures += 1
         case .disconnected: disconnected += 1
         case .dataLost: dataLosses += 1
-        case .listening, .closed, .monitorStopped, .connectDelayed, .bindFailed, .acceptFailed: break
+        case .acceptFailed: acceptFailures += 1
+        case .listening, .closed, .monitorStopped, .connectDelayed, .bindFailed: break
         }
     }
 }

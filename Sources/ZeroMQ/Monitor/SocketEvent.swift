@@ -16,7 +16,11 @@ public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
     case connectDelayed(endpoint: String)
     /// A bind failed (ZMQ_EVENT_BIND_FAILED).
     case bindFailed(endpoint: String, error: ZeroMQError)
-    /// Accepting a connection failed (ZMQ_EVENT_ACCEPT_FAILED): out of descriptors, …
+    /// Accepting a connection failed (ZMQ_EVENT_ACCEPT_FAILED, its value the errno). Out of
+    /// descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) the listener stops watching for
+    /// a while and retries by itself; this event marks the start of such an episode, once, and
+    /// ``SocketStatistics/acceptFailures`` counts every failed attempt (libzmq raises the event
+    /// for each one, in a loop that spins).
     case acceptFailed(endpoint: String, error: TransportError)
     /// A connect's attempt reached its peer (ZMQ_EVENT_CONNECTED).
     case connected(endpoint: String, peerAddress: String)
@@ -98,6 +102,17 @@ final class SocketEventLog: Sendable {
     }
 
     var counters: ConnectionCounters { state.withLock { $0.counters } }
+
+    /// A failed accept with no event of its own: a later attempt in an exhaustion episode,
+    /// whose first attempt raised ``SocketEvent/acceptFailed(endpoint:error:)``.
+    func countQuietAcceptFailure() {
+        state.withLock { $0.counters.acceptFailures += 1 }
+    }
+
+    /// An exhaustion episode began (its event is recorded separately).
+    func countAcceptExhaustion() {
+        state.withLock { $0.counters.acceptExhaustions += 1 }
+    }
 
     func take() -> (events: [SocketEvent], dropped: Int) {
         state.withLock { state in

@@ -150,7 +150,7 @@ public final class Socket {
         do throws(TransportError) {
             listener = try transport.listen(at: address, options: configuration.transport, reactor: reactor,
                                             onAccept: { connection in acceptor.accept(connection) },
-                                            onAcceptFailure: { error in acceptor.failed(error) })
+                                            onAcceptFailure: { failure in acceptor.failed(failure) })
         } catch {
             let failure = ZeroMQError(error)
             eventLog.record(.bindFailed(endpoint: endpoint, error: failure))
@@ -440,6 +440,8 @@ public final class Socket {
         statistics.handshakeFailures = counters.handshakeFailures
         statistics.disconnections = counters.disconnected
         statistics.dataLosses = counters.dataLosses
+        statistics.acceptFailures = counters.acceptFailures
+        statistics.acceptExhaustions = counters.acceptExhaustions
         return statistics
     }
 
@@ -474,8 +476,21 @@ final class Acceptor: @unchecked Sendable {
         self.configuration = configuration
     }
 
-    func failed(_ error: TransportError) {
-        events.record(.acceptFailed(endpoint: endpoint, error: error))
+    /// One event per failure, except that running out of descriptors or memory is one episode
+    /// (the listener pauses between attempts) reported once, when it begins; every failed
+    /// attempt is counted in ``SocketStatistics/acceptFailures``.
+    func failed(_ failure: AcceptFailure) {
+        switch failure {
+        case .failed(let error):
+            events.record(.acceptFailed(endpoint: endpoint, error: error))
+        case .exhaustionBegan(let error):
+            events.countAcceptExhaustion()
+            events.record(.acceptFailed(endpoint: endpoint, error: error))
+        case .exhaustionContinued:
+            events.countQuietAcceptFailure()
+        case .exhaustionEnded:
+            break
+        }
     }
 
     func accept(_ connection: StreamConnection) {

@@ -19,7 +19,7 @@ public struct IPCTransport: Transport {
 
     public func listen(at address: String, options: TransportOptions, reactor: Reactor,
                        onAccept: @escaping (StreamConnection) -> Void,
-                       onAcceptFailure: @escaping (TransportError) -> Void) throws(TransportError) -> any TransportListener {
+                       onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener {
         let listener = try IPCListener(address: address, reactor: reactor, backlog: options.backlog, onAccept: onAccept)
         listener.onAcceptFailure = onAcceptFailure
         return listener
@@ -33,17 +33,17 @@ public struct IPCTransport: Transport {
 
 /// A listening Unix domain socket. A socket file left by a process that died (nobody accepts
 /// on it) is replaced; a live one makes the bind fail with `EADDRINUSE`. The file is removed when
-/// the listener closes.
-public final class IPCListener: TransportListener, IOHandler, @unchecked Sendable {
+/// the listener closes. Out of descriptors, it pauses rather than spin (``AcceptBackoff``).
+public final class IPCListener: TransportListener, @unchecked Sendable {
     public let boundEndpoint: String
     private let address: IPCAddress
-    private let fd: Int32
-    private let reactor: Reactor
-    private let onAccept: (StreamConnection) -> Void
-    private var registration: Reactor.Registration?
+    private let loop: AcceptLoop
     private var closed = false
-    /// Told when a pending connection could not be accepted.
-    var onAcceptFailure: ((TransportError) -> Void)?
+    /// Told when accepting fails (see ``AcceptFailure``).
+    var onAcceptFailure: ((AcceptFailure) -> Void)? {
+        get { loop.onFailure }
+        set { loop.onFailure = newValue }
+    }
     /// The temporary directory made for `ipc://*`, removed on close.
     private let temporaryDirectory: String?
 
@@ -74,14 +74,15 @@ public final class IPCListener: TransportListener, IOHandler, @unchecked Sendabl
             throw TransportError.system("bind \(address)", code)
         }
         self.address = address
-        self.fd = fd
-        self.reactor = reactor
-        self.onAccept = onAccept
+        self.loop = AcceptLoop(fd: fd, reactor: reactor) { client in
+            onAccept(StreamConnection(fd: client, peerAddress: IPCPeer.address(of: client)))
+        }
         self.temporaryDirectory = temporary
         self.boundEndpoint = address.description
     }
 
-    deinit { if !closed { release() } }
+    /// The loop closes the descriptor (on close, or when it is released).
+    deinit { if !closed { removeFiles() } }
 
     /// A socket file whose owner is gone: connecting to it is refused.
     private static func isStale(_ address: IPCAddress) -> Bool {
@@ -93,27 +94,19 @@ public final class IPCListener: TransportListener, IOHandler, @unchecked Sendabl
     }
 
     public func start() throws(TransportError) {
-        registration = try reactor.register(fd: fd, events: .readable, handler: self)
+        try loop.start()
     }
 
     public func close() {
         guard !closed else { return }
         closed = true
-        if let registration { reactor.deregister(registration) }
-        registration = nil
-        release()
+        loop.close()
+        removeFiles()
     }
 
-    private func release() {
-        Glibc.close(fd)
+    private func removeFiles() {
         if !address.isAbstract { unlink(address.path) }
         if let temporaryDirectory { rmdir(temporaryDirectory) }
-    }
-
-    public func ready(_ events: IOEvents, hangup: Bool) {
-        StreamConnectAttempt.acceptPending(on: fd, failed: onAcceptFailure) { client in
-            onAccept(StreamConnection(fd: client, peerAddress: IPCPeer.address(of: client)))
-        }
     }
 }
 

@@ -4,20 +4,19 @@ import Glibc
 import CSysShim
 
 /// A listening TCP socket on a reactor: accepts connections and hands each descriptor (non-
-/// blocking, `TCP_NODELAY`, close-on-exec) to its owner. Reactor thread only, after `init`
-/// (hence `@unchecked Sendable`: it is handed to the reactor once, then confined to it).
-public final class TCPListener: IOHandler, @unchecked Sendable {
+/// blocking, `TCP_NODELAY`, close-on-exec) to its owner; out of descriptors, it pauses rather
+/// than spin (``AcceptBackoff``). Reactor thread only, after `init` (hence `@unchecked
+/// Sendable`: it is handed to the reactor once, then confined to it).
+public final class TCPListener: @unchecked Sendable {
     /// The endpoint actually bound, with the real port (libzmq's `ZMQ_LAST_ENDPOINT`).
     public let boundEndpoint: String
 
-    private let fd: Int32
-    private let reactor: Reactor
-    private let onAccept: (Int32, SocketAddress?) -> Void
-    private let options: TransportOptions
-    /// Told when a pending connection could not be accepted.
-    var onAcceptFailure: ((TransportError) -> Void)?
-    private var registration: Reactor.Registration?
-    private var closed = false
+    private let loop: AcceptLoop
+    /// Told when accepting fails (see ``AcceptFailure``).
+    var onAcceptFailure: ((AcceptFailure) -> Void)? {
+        get { loop.onFailure }
+        set { loop.onFailure = newValue }
+    }
 
     /// Binds and listens at once (so the bound port is known); accepting starts with ``start()``.
     public init(endpoint: String, reactor: Reactor, backlog: Int32 = 100, options: TransportOptions = TransportOptions(),
@@ -35,39 +34,24 @@ public final class TCPListener: IOHandler, @unchecked Sendable {
                 Glibc.close(fd)
                 continue
             }
-            self.fd = fd
-            self.reactor = reactor
-            self.onAccept = onAccept
-            self.options = options
             self.boundEndpoint = "tcp://" + (SocketAddress.local(of: fd)?.description ?? "?")
+            loop = AcceptLoop(fd: fd, reactor: reactor) { client in
+                TCPOptions.configure(client, options)
+                onAccept(client, SocketAddress.peer(of: client))
+            }
             return
         }
         throw lastError
     }
 
-    deinit {
-        if !closed { Glibc.close(fd) }
-    }
-
     /// Starts accepting (on the reactor's thread).
     public func start() throws(TransportError) {
-        registration = try reactor.register(fd: fd, events: .readable, handler: self)
+        try loop.start()
     }
 
     /// Stops accepting and closes the listening socket (on the reactor's thread).
     public func close() {
-        guard !closed else { return }
-        closed = true
-        if let registration { reactor.deregister(registration) }
-        registration = nil
-        Glibc.close(fd)
-    }
-
-    public func ready(_ events: IOEvents, hangup: Bool) {
-        StreamConnectAttempt.acceptPending(on: fd, failed: onAcceptFailure) { client in
-            TCPOptions.configure(client, options)
-            onAccept(client, SocketAddress.peer(of: client))
-        }
+        loop.close()
     }
 }
 

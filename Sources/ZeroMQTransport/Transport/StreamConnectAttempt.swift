@@ -59,22 +59,4 @@ final class StreamConnectAttempt: IOHandler {
         self.completion = nil
         completion?(result)
     }
-
-    /// Accepts what is pending on a listening descriptor (up to 64 at a time; level-triggered
-    /// polling brings the listener back for the rest), each made non-blocking and close-on-exec.
-    static func acceptPending(on listener: Int32, failed: ((TransportError) -> Void)? = nil, _ each: (Int32) -> Void) {
-        for _ in 0..<64 {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                switch errno {
-                case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED: break
-                default: failed?(.system("accept", errno))
-                }
-                return
-            }
-            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            each(client)
-        }
-    }
 }

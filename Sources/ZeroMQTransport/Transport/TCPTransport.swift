@@ -18,7 +18,7 @@ public struct TCPTransport: Transport {
 
     public func listen(at address: String, options: TransportOptions, reactor: Reactor,
                        onAccept: @escaping (StreamConnection) -> Void,
-                       onAcceptFailure: @escaping (TransportError) -> Void) throws(TransportError) -> any TransportListener {
+                       onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener {
         let listener = try TCPListener(endpoint: address, reactor: reactor, backlog: options.backlog, options: options) { fd, peer in
             onAccept(StreamConnection(fd: fd, peerAddress: peer.map { Self.hostPart($0) } ?? ""))
         }

@@ -59,11 +59,12 @@ public protocol Transport: Sendable {
     /// thread, for every connection once the listener is started.
     func listen(at address: String, options: TransportOptions, reactor: Reactor,
                 onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener
-    /// ``listen(at:options:reactor:onAccept:)``, also reporting descriptors that could not be
-    /// accepted (out of descriptors, …) so they become events. The default ignores them.
+    /// ``listen(at:options:reactor:onAccept:)``, also reporting connections that could not be
+    /// accepted (out of descriptors, …) so they become events and counts. The default ignores
+    /// them.
     func listen(at address: String, options: TransportOptions, reactor: Reactor,
                 onAccept: @escaping (StreamConnection) -> Void,
-                onAcceptFailure: @escaping (TransportError) -> Void) throws(TransportError) -> any TransportListener
+                onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener
     /// Prepares one attempt to connect to `address`; `completion` runs once, on the reactor.
     func connect(to address: String, options: TransportOptions, reactor: Reactor,
                  completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter
@@ -74,7 +75,7 @@ public protocol Transport: Sendable {
 extension Transport {
     public func listen(at address: String, options: TransportOptions, reactor: Reactor,
                        onAccept: @escaping (StreamConnection) -> Void,
-                       onAcceptFailure: @escaping (TransportError) -> Void) throws(TransportError) -> any TransportListener {
+                       onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener {
         try listen(at: address, options: options, reactor: reactor, onAccept: onAccept)
     }
 }

@@ -89,15 +89,15 @@ enum HeapProbe {
         #expect(after - baseline < bound, "the heap grew by \(after - baseline) B and stayed")
     }
 
-    /// Runs this test binary with `arguments` and one more environment variable; its output
-    /// (stdout and stderr) and exit status. Bounded: killed after `timeout`.
-    static func runChild(_ arguments: [String], environment: String, timeout: Duration = .seconds(300)) throws
-        -> (status: Int32, output: String)
+    /// Runs this test binary (or `executable`) with `arguments` and one more environment
+    /// variable; its output (stdout and stderr) and exit status. Bounded: killed after `timeout`.
+    static func runChild(_ arguments: [String], environment: String, executable: String? = nil,
+                         timeout: Duration = .seconds(300)) throws -> (status: Int32, output: String)
     {
         var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &path, Int(PATH_MAX))
         guard length > 0 else { throw LoopbackError("readlink /proc/self/exe: errno \(errno)") }
-        let executable = String(decoding: path[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let executable = executable ?? String(decoding: path[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var ends: [Int32] = [0, 0]
         guard pipe(&ends) == 0 else { throw LoopbackError("pipe: errno \(errno)") }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
