@@ -21,7 +21,7 @@ import ZeroMQ
 // peer never outlives its test.
 //
 // A numbered message (both sides, any size of at least 16 octets):
-//   run(8, big-endian) seq(8, big-endian) then octet i = (seq + i) mod 256 for i in 16..<size
+//   run(8, big-endian, 1..<65536) seq(8, big-endian) then octet i = (seq + i) mod 256 for i in 16..<size
 // so the receiver can tell an intact message from a damaged one and spot gaps, duplicates and
 // reordering per sender run.
 
@@ -84,14 +84,21 @@ struct Arguments {
 }
 
 func fail(_ text: String) -> Never {
-    print("ERROR \(text)")
-    fflush(nil)  // every stream, stdout included
+    say("ERROR \(text)")
     exit(2)
 }
 
+/// Writes one line to stdout at once. Not through stdio: the command thread sits in `readLine`
+/// holding stdin's lock, and `fflush(NULL)` would wait for that lock.
 func say(_ line: String) {
-    print(line)
-    fflush(nil)  // every stream, stdout included
+    let bytes = Array((line + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        offset += written
+    }
 }
 
 /// Lines from stdin, read by a thread of their own, for the socket's thread to pick up between
@@ -154,8 +161,12 @@ struct Tally {
     var gaps = 0
     /// A sequence number at or below one already seen in the same run.
     var reordered = 0
-    /// Not a numbered message, or one whose body is damaged.
+    /// A numbered message whose body is damaged.
     var damaged = 0
+    /// Messages that are not numbered at all (a hostile peer's bytes delivered as a message).
+    var foreign = 0
+    /// Run numbers at or above this are not a sender's.
+    static let runLimit: UInt64 = 1 << 16
     /// Typed errors that ended handshakes and connections, by code name.
     var errors: [String: Int] = [:]
     var disconnected = 0
@@ -163,32 +174,37 @@ struct Tally {
 
     mutating func check(_ message: Message) {
         received += 1
-        let verdict: (run: UInt64, seq: UInt64)? = message.withUnsafeBytes { bytes in
-            guard bytes.count >= 16 else { return nil }
+        enum Verdict { case numbered(run: UInt64, seq: UInt64), damaged, foreign }
+        let verdict: Verdict = message.withUnsafeBytes { bytes in
+            guard bytes.count >= 16 else { return .foreign }
             var run: UInt64 = 0, seq: UInt64 = 0
             for index in 0..<8 {
                 run = run << 8 | UInt64(bytes[index])
                 seq = seq << 8 | UInt64(bytes[8 + index])
             }
+            // Senders number their runs from 1; anything else is a hostile peer's bytes that
+            // parsed as a message (a ZMTP/1.0 peer's, for instance).
+            guard run > 0 && run < Tally.runLimit else { return .foreign }
             for index in 16..<bytes.count where bytes[index] != UInt8(truncatingIfNeeded: seq &+ UInt64(index)) {
-                return nil
+                return .damaged
             }
-            return (run, seq)
+            return .numbered(run: run, seq: seq)
         }
-        guard let verdict else {
-            damaged += 1
+        guard case .numbered(let run, let seq) = verdict else {
+            if case .damaged = verdict { damaged += 1 } else { foreign += 1 }
             return
         }
-        if let previous = runs[verdict.run] {
-            if verdict.seq <= previous.last {
+        let verdictRun = run, verdictSeq = seq
+        if let previous = runs[verdictRun] {
+            if verdictSeq <= previous.last {
                 reordered += 1
             } else {
-                gaps += Int(verdict.seq - previous.last - 1)
+                gaps += Int(verdictSeq - previous.last - 1)
             }
-            runs[verdict.run] = (previous.received + 1, max(previous.last, verdict.seq))
+            runs[verdictRun] = (previous.received + 1, max(previous.last, verdictSeq))
         } else {
-            gaps += Int(verdict.seq)
-            runs[verdict.run] = (1, verdict.seq)
+            gaps += Int(verdictSeq)
+            runs[verdictRun] = (1, verdictSeq)
         }
     }
 
@@ -214,7 +230,7 @@ struct Tally {
         let statistics = socket.statistics
         let runText = runs.keys.sorted().map { "\($0):\(runs[$0]!.received):\(runs[$0]!.last)" }.joined(separator: ",")
         let errorText = errors.keys.sorted().map { "\($0):\(errors[$0]!)" }.joined(separator: ",")
-        return "received=\(received) gaps=\(gaps) reordered=\(reordered) damaged=\(damaged) "
+        return "received=\(received) gaps=\(gaps) reordered=\(reordered) damaged=\(damaged) foreign=\(foreign) "
             + "accepted=\(statistics.connectionsAccepted) handshakes=\(statistics.handshakesSucceeded) "
             + "handshake_failures=\(statistics.handshakeFailures) disconnected=\(statistics.disconnections) "
             + "sent=\(statistics.messagesSent) pub_dropped=\(socket.droppedMessages) "

@@ -61,7 +61,8 @@ struct GarbageFloodTests {
                + "worst second \(rate(Int(worstSecond.isFinite ? worstSecond : 0), over: 1))")
         figure("flood (\(server) PULL): hostile connections \(flood.connections.load(ordering: .relaxed)), "
                + "garbage taken \(megabytes(flood.bytesSent.load(ordering: .relaxed))); good messages sent \(sent["sent_seq"]), "
-               + "delivered \(final.run(1)?.received ?? 0), gaps \(final["gaps"]), reordered \(final["reordered"]), damaged \(final["damaged"]); "
+               + "delivered \(final.run(1)?.received ?? 0), gaps \(final["gaps"]), reordered \(final["reordered"]), damaged \(final["damaged"]), "
+               + "hostile bytes delivered as messages \(final["foreign"]); "
                + "errors \(final.fields["errors"] ?? "-")")
 
         #expect(final["damaged"] == 0 && final["reordered"] == 0, "\(final)")

@@ -89,6 +89,8 @@ class Commands:
         return taken
 
 
+RUN_LIMIT = 1 << 16
+
 # The body of a numbered message depends only on seq mod 256: 256 precomputed tails.
 TAILS = {}
 
@@ -109,13 +111,18 @@ class Tally:
         self.gaps = 0
         self.reordered = 0
         self.damaged = 0
+        self.foreign = 0
 
     def check(self, message):
         self.received += 1
         if len(message) < 16:
-            self.damaged += 1
+            self.foreign += 1
             return
         run, seq = struct.unpack_from(">QQ", message)
+        # Runs are numbered from 1; anything else is a hostile peer's bytes delivered as a message.
+        if run == 0 or run >= RUN_LIMIT:
+            self.foreign += 1
+            return
         if message[16:] != tail(seq, len(message)):
             self.damaged += 1
             return
@@ -133,9 +140,9 @@ class Tally:
 
     def line(self):
         runs = ",".join("%d:%d:%d" % (run, value[0], value[1]) for run, value in sorted(self.runs.items()))
-        return ("received=%d gaps=%d reordered=%d damaged=%d accepted=- handshakes=- handshake_failures=- "
+        return ("received=%d gaps=%d reordered=%d damaged=%d foreign=%d accepted=- handshakes=- handshake_failures=- "
                 "disconnected=- sent=- pub_dropped=- events_dropped=- runs=%s errors=-"
-                % (self.received, self.gaps, self.reordered, self.damaged, runs or "-"))
+                % (self.received, self.gaps, self.reordered, self.damaged, self.foreign, runs or "-"))
 
 
 def receive(options, context):
