@@ -23,7 +23,7 @@ struct FaultScale: Sendable {
             return FaultScale(floodSeconds: 30, floodClients: 50, soakSeconds: 600, soakSampleSeconds: 10,
                               slowlorisConnections: 5_000, slowConsumerSeconds: 60)
         }
-        return FaultScale(floodSeconds: 10, floodClients: 50, soakSeconds: 40, soakSampleSeconds: 2,
+        return FaultScale(floodSeconds: 10, floodClients: 50, soakSeconds: 30, soakSampleSeconds: 2,
                           slowlorisConnections: 200, slowConsumerSeconds: 8)
     }()
 
