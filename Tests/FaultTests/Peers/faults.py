@@ -7,10 +7,13 @@ of its own, driven by Tests/FaultTests over the same lines.
 
 stdout: ENDPOINT <endpoint>, STATUS <key=value ...> (answer to MARK), SENT <n> (every --report
 messages), DONE <key=value ...> (answer to QUIT). stdin: MARK, QUIT; EOF counts as QUIT.
+Connection figures come from a libzmq monitor (zmq_socket_monitor): accepted, handshakes,
+handshake_failures and disconnected are counts of those events, and errors counts the handshake
+failures by event name (libzmq reports a heartbeat timeout as a bare DISCONNECTED).
 
 A numbered message: run(8, big-endian) seq(8, big-endian), then octet i = (seq + i) mod 256 for
 i in 16..<size. The receiver counts gaps, reordered and damaged messages per run. Figures a
-libzmq socket does not expose (typed errors, handshakes) are printed as -.
+libzmq socket does not expose (a PUB's drops, the monitor's own losses) are printed as -.
 """
 import argparse
 import os
@@ -20,6 +23,7 @@ import threading
 
 try:
     import zmq
+    from zmq.utils.monitor import recv_monitor_message
 except Exception as error:
     print("NOZMQ %s: %r" % (sys.executable, error), flush=True)
     sys.exit(3)
@@ -91,6 +95,12 @@ class Commands:
 
 RUN_LIMIT = 1 << 16
 
+FAILURES = {
+    zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL: "HANDSHAKE_FAILED_NO_DETAIL",
+    zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "HANDSHAKE_FAILED_PROTOCOL",
+    zmq.EVENT_HANDSHAKE_FAILED_AUTH: "HANDSHAKE_FAILED_AUTH",
+}
+
 # The body of a numbered message depends only on seq mod 256: 256 precomputed tails.
 TAILS = {}
 
@@ -112,6 +122,8 @@ class Tally:
         self.reordered = 0
         self.damaged = 0
         self.foreign = 0
+        self.events = {}
+        self.errors = {}
 
     def check(self, message):
         self.received += 1
@@ -138,11 +150,23 @@ class Tally:
                 previous[1] = seq
             previous[0] += 1
 
-    def line(self):
+    def take(self, monitor):
+        """Counts the monitor's waiting events."""
+        while monitor.poll(0):
+            event = recv_monitor_message(monitor)["event"]
+            self.events[event] = self.events.get(event, 0) + 1
+            if event in FAILURES:
+                self.errors[FAILURES[event]] = self.errors.get(FAILURES[event], 0) + 1
+
+    def line(self, sent="-"):
         runs = ",".join("%d:%d:%d" % (run, value[0], value[1]) for run, value in sorted(self.runs.items()))
-        return ("received=%d gaps=%d reordered=%d damaged=%d foreign=%d accepted=- handshakes=- handshake_failures=- "
-                "disconnected=- sent=- pub_dropped=- events_dropped=- runs=%s errors=-"
-                % (self.received, self.gaps, self.reordered, self.damaged, self.foreign, runs or "-"))
+        errors = ",".join("%s:%d" % item for item in sorted(self.errors.items()))
+        count = lambda event: self.events.get(event, 0)
+        return ("received=%d gaps=%d reordered=%d damaged=%d foreign=%d accepted=%d handshakes=%d handshake_failures=%d "
+                "disconnected=%d sent=%s pub_dropped=- events_dropped=- runs=%s errors=%s"
+                % (self.received, self.gaps, self.reordered, self.damaged, self.foreign, count(zmq.EVENT_ACCEPTED),
+                   count(zmq.EVENT_HANDSHAKE_SUCCEEDED), sum(self.errors.values()), count(zmq.EVENT_DISCONNECTED),
+                   sent, runs or "-", errors or "-"))
 
 
 def receive(options, context):
@@ -151,6 +175,7 @@ def receive(options, context):
     if options.sub:
         socket.setsockopt(zmq.SUBSCRIBE, b"")
     socket.setsockopt(zmq.RCVTIMEO, 20)
+    monitor = socket.get_monitor_socket()
     endpoint = options.endpoint.replace(":0", ":*") if options.endpoint.endswith(":0") else options.endpoint
     socket.bind(endpoint)
     say("ENDPOINT %s" % socket.getsockopt_string(zmq.LAST_ENDPOINT))
@@ -169,6 +194,7 @@ def receive(options, context):
         except zmq.Again:
             pass
         since = 0
+        tally.take(monitor)
         for command in commands.take():
             if command == "MARK":
                 say("STATUS " + tally.line())
@@ -181,9 +207,11 @@ def send(options, context):
     socket = context.socket(zmq.PUB if options.pub else zmq.PUSH)
     configure(socket, options)
     socket.setsockopt(zmq.SNDTIMEO, 20)
+    monitor = socket.get_monitor_socket()
     socket.connect(options.endpoint)
     say("ENDPOINT %s" % options.endpoint)
     commands = Commands()
+    tally = Tally()
     seq = 0
     header = struct.Struct(">QQ")
     quitting = False
@@ -197,15 +225,18 @@ def send(options, context):
                 continue
         except zmq.Again:
             pass
+        tally.take(monitor)
         for command in commands.take():
             if command == "MARK":
-                say("STATUS sent_seq=%d" % seq)
+                say("STATUS sent_seq=%d %s" % (seq, tally.line(sent=seq)))
             elif command == "QUIT":
                 quitting = True
     say("SENT %d" % seq)
+    tally.take(monitor)
+    monitor.close()
     socket.close()
     context.term()
-    say("DONE sent_seq=%d" % seq)
+    say("DONE sent_seq=%d %s" % (seq, tally.line(sent=seq)))
     os._exit(0)
 
 

@@ -94,8 +94,14 @@ final class PeerProcess: @unchecked Sendable {
         close(input)
     }
 
-    /// The `FaultPeer` executable, built next to the test bundle by `swift build --build-tests`.
+    /// The `FaultPeer` executable: `FAULT_PEER` when set (scripts/faults.sh points it at a release
+    /// build, so rates are not a debug build's), else the one built next to the test bundle by
+    /// `swift build --build-tests`.
     static func faultPeerPath() throws -> String {
+        if let chosen = getenv("FAULT_PEER").map({ String(cString: $0) }), !chosen.isEmpty {
+            guard access(chosen, X_OK) == 0 else { throw FaultError("FAULT_PEER=\(chosen) is not an executable") }
+            return chosen
+        }
         var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &path, Int(PATH_MAX))
         guard length > 0 else { throw FaultError("readlink /proc/self/exe: errno \(errno)") }
