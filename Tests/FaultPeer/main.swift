@@ -315,6 +315,15 @@ func send(_ arguments: Arguments, _ context: Context) throws {
     exit(0)
 }
 
+/// Dies with the test that started it (PR_SET_PDEATHSIG), so a killed test leaves no peer behind.
+/// prctl is variadic in C, which Swift does not import: looked up with a fixed signature.
+func dieWithParent() {
+    typealias Prctl = @convention(c) (Int32, UInt) -> Int32
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "prctl") else { return }
+    _ = unsafeBitCast(symbol, to: Prctl.self)(1 /* PR_SET_PDEATHSIG */, UInt(SIGKILL))
+}
+
+dieWithParent()
 let arguments = Arguments(CommandLine.arguments)
 do {
     let context = try Context()
