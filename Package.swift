@@ -94,6 +94,10 @@ let package = Package(
                 path: "Sources/Tools/ZeroMQCat"),
         .executableTarget(name: "zmqcat", dependencies: ["ZeroMQCat"], path: "Sources/Tools/zmqcat"),
         .testTarget(name: "ZeroMQCatTests", dependencies: ["ZeroMQCat", "ZeroMQ", "ZMTPSodium"], exclude: ["Peers"]),
+        // The fault and hostile-load suite (scripts/faults.sh): sockets in processes of their own,
+        // Swift's (FaultPeer, built beside the tests) and libzmq's (Peers/faults.py).
+        .executableTarget(name: "FaultPeer", dependencies: ["ZeroMQ"], path: "Tests/FaultPeer"),
+        .testTarget(name: "FaultTests", dependencies: ["ZeroMQ", "ZeroMQTransport", "ZMTP"], exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
 )
