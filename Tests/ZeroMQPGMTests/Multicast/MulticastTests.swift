@@ -327,13 +327,12 @@ final class PGMPeer: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        // libpgm prints its warnings on stdout before READY.
-        // libpgm prints its warnings on stdout, without a newline at times: look for our word
-        // at the end of a line, and for "RECV " anywhere in one.
-        while let line = next(line: .seconds(10)), !line.hasSuffix("READY") {
+        // The peer's stdout carries its own lines only (it sends libpgm's warnings to stderr),
+        // so every line is whole and exact.
+        while let line = next(line: .seconds(10)), line != "READY" {
             if line.hasPrefix("NOZMQ") { throw NamespaceError("the libzmq peer cannot run: \(line)") }
         }
-        guard lines.last?.hasSuffix("READY") == true else { throw NamespaceError("the libzmq peer did not start: \(lines)") }
+        guard lines.last == "READY" else { throw NamespaceError("the libzmq peer did not start: \(lines)") }
     }
 
     func send(_ parts: [[UInt8]]) {
@@ -345,7 +344,7 @@ final class PGMPeer: @unchecked Sendable {
     func next(within wait: Duration) -> [[UInt8]]? {
         var found: Substring?
         while found == nil, let line = next(line: wait) {
-            if let start = line.range(of: "RECV ") { found = line[start.upperBound...] }
+            if line.hasPrefix("RECV ") { found = line.dropFirst(5) }
         }
         guard let line = found else { return nil }
         return line.split(separator: "|", omittingEmptySubsequences: false).map { hex in
