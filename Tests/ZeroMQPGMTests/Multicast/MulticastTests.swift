@@ -148,15 +148,23 @@ struct MulticastTests {
 
     @Test("At a low RATE, sends wait for libpgm's rate limit and resume: nothing is dropped")
     func rateLimited() throws {
-        let namespace = try NetworkNamespace()
+        // Two hosts, as on a real network. A burst can overflow the SUB's kernel buffer on a busy
+        // machine, and the receiver then NAKs the loss to the sender's address at the endpoint's
+        // port; on one host both sockets are bound to that port (libpgm sets SO_REUSEPORT), so
+        // the kernel hands each NAK to the sender or to the receiver's own socket by a hash of
+        // the receiver's address. Repair then worked or not by chance (the loss surfaced only
+        // after libpgm's NAK retries, some 10 s), and this test failed with 126-229 of 300.
+        let a = try NetworkNamespace(), b = try NetworkNamespace()
+        let subnet = 100 + Self.ports.load(ordering: .relaxed) % 100
+        _ = try a.link(to: b, address: "10.\(subnet).2.1", otherAddress: "10.\(subnet).2.2")
         let context = try Self.context()
-        let endpoint = "epgm://127.0.0.1;239.192.1.7:\(Self.port())"
-        let sub = try Self.socket(context, .sub, endpoint, in: namespace)
+        let port = Self.port()
+        let sub = try Self.socket(context, .sub, "epgm://10.\(subnet).2.2;239.192.1.7:\(port)", in: b)
         let pub = try context.socket(.pub)
         pub.options.linger = .seconds(10)
         pub.options.rate = 2_000  // 250 kB/s: 300 KiB take over a second
         let publisher = Handoff(pub)
-        try namespace.run { try publisher.value.connect(endpoint) }
+        try a.run { try publisher.value.connect("epgm://10.\(subnet).2.1;239.192.1.7:\(port)") }
         var heard = false
         for _ in 0..<200 where !heard {
             try pub.send("warmup")
@@ -174,6 +182,7 @@ struct MulticastTests {
         }
         #expect(received == 300)
         #expect(pub.statistics.dropped.total == 0)
+        #expect(sub.statistics.dataLosses == 0)
         pub.close()
         sub.close()
         context.terminate()
