@@ -16,7 +16,7 @@ public struct SocketOptions: Sendable {
     ///
     /// Unless set, the socket type's default, as in libzmq 4.3.4: 0 for SUB and XSUB (libzmq's
     /// `xsub_t` sets it so that closing never waits on subscriptions for a peer that may never
-    /// come), forever for every other type. A value set here always wins, `nil` included. Options
+    /// come; its draft DISH does the same), forever for every other type. A value set here always wins, `nil` included. Options
     /// not yet given to a socket read the common default, forever; ``Socket/options`` reads
     /// the resolved value.
     public var linger: Duration? {
@@ -34,9 +34,9 @@ public struct SocketOptions: Sendable {
     /// libzmq 4.3.4's LINGER for a new socket of `type`.
     public static func defaultLinger(for type: SocketType) -> Duration? {
         switch type {
-        case .sub, .xsub: return .zero
+        case .sub, .xsub, .dish: return .zero
         case .pair, .pub, .req, .rep, .dealer, .router, .pull, .push, .xpub, .stream,
-             .server, .client, .radio, .dish, .gather, .scatter, .dgram, .peer, .channel:
+             .server, .client, .radio, .gather, .scatter, .dgram, .peer, .channel:
             return nil
         }
     }
