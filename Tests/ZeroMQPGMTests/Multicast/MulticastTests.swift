@@ -188,6 +188,34 @@ struct MulticastTests {
         context.terminate()
     }
 
+    @Test("A PUB whose messages wait for the rate limit: terminate returns after about its LINGER")
+    func lingerBoundsTheRateLimit() throws {
+        let namespace = try NetworkNamespace()
+        let context = try Self.context()
+        let pub = try context.socket(.pub)
+        pub.options.rate = 100  // libzmq's default: 12.5 kB/s, so 200 KiB would take 16 s
+        pub.options.linger = .milliseconds(300)
+        let publisher = Handoff(pub)
+        try namespace.run { try publisher.value.connect("epgm://127.0.0.1;239.192.1.8:\(Self.port())") }
+        let body = [UInt8](repeating: 0x33, count: 1024)
+        for _ in 0..<200 { try pub.send(body) }
+        pub.close()
+        // On a thread of its own with a generous bound: a hang fails the test, not the suite.
+        let took = Mutex<Duration?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        let holder = Handoff(context)
+        Thread {
+            let start = ContinuousClock.now
+            holder.value.terminate()
+            took.withLock { $0 = ContinuousClock.now - start }
+            finished.signal()
+        }.start()
+        #expect(finished.wait(timeout: .now() + 25) == .success, "terminate hung past LINGER")
+        if let took = took.withLock({ $0 }) {
+            print("terminate, epgm PUB (LINGER 300 ms), 200 KiB held by RATE 100 kbit/s: \(took)")
+        }
+    }
+
     @Test("A late-joining SUB receives whole messages from its join point on, never a partial one")
     func lateJoiner() throws {
         let namespace = try NetworkNamespace()
