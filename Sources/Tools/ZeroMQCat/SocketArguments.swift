@@ -56,7 +56,7 @@ public struct SocketArguments: ParsableArguments {
     public var receiveHighWaterMark: Int?
 
     @Option(name: .customLong("linger"), help: ArgumentHelp(
-        "How long closing waits for queued messages to go out (ZMQ_LINGER; -1: until they do). Default: --timeout if given, else -1.",
+        "How long closing waits for queued messages to go out (ZMQ_LINGER; -1: until they do). Default: --timeout if given, else the socket type's (0 for sub and xsub, -1 for the others).",
         valueName: "seconds"))
     public var linger: Double?
 
@@ -80,8 +80,8 @@ public struct SocketArguments: ParsableArguments {
         }
     }
 
-    /// Applies the options to `socket` (before its binds and connects), with `timeout` as the
-    /// default LINGER.
+    /// Applies the options to `socket` (before its binds and connects), with `timeout`, when
+    /// given, as the default LINGER (else the socket type's).
     func configure(_ socket: Socket, type: SocketKind, timeout: Duration?) throws(ZmqcatFailure) {
         var options = socket.options
         if let identity { options.routingId = Array(identity.utf8) }
@@ -89,7 +89,7 @@ public struct SocketArguments: ParsableArguments {
         if let receiveHighWaterMark { options.receiveHighWaterMark = receiveHighWaterMark }
         if let linger {
             options.linger = linger < 0 ? nil : seconds(linger)
-        } else {
+        } else if let timeout {
             options.linger = timeout
         }
         // The loops never block inside the socket: they poll its descriptor.

@@ -87,8 +87,9 @@ public final class Context: Sendable {
 
     /// Shuts down, waits until every socket is closed and every connection has sent what its
     /// LINGER allows, then stops the I/O threads (libzmq's `zmq_ctx_term`). With LINGER left at
-    /// its default (forever), a peer that never takes the queued messages makes this wait forever,
-    /// as in libzmq; set LINGER to bound it.
+    /// its default for most types (forever; SUB and XSUB default to 0), a peer that never takes
+    /// the queued messages makes this wait forever, as in libzmq; set LINGER to bound it. A
+    /// socket with nothing queued, or only a SUB's subscriptions, never holds it.
     public func terminate() {
         core.shutdown()
         core.waitUntilIdle()

@@ -108,7 +108,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     private func scheduleRetry() {
         // Once the socket is closed, retrying goes on only while messages wait for the peer;
         // LINGER's timer bounds it.
-        guard !closing || (pipe?.checkRead() ?? false), let delay = backoff.next() else {
+        guard !closing || hasMessagesToDeliver, let delay = backoff.next() else {
             end()
             return
         }
@@ -282,8 +282,17 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         switch state {
         case .active, .ended: break
         case .connecting, .waitingToRetry, .idle:
-            if !(pipe?.checkRead() ?? false) { end() }
+            if !hasMessagesToDeliver { end() }
         }
+    }
+
+    /// The socket left messages for the peer. A SUB's pipe carries only its subscriptions,
+    /// which are the socket's state rather than anything promised to the peer (a new connection
+    /// is told them afresh), and there is no socket left to receive what they would select: they
+    /// never hold a closing session, whatever LINGER says. An XSUB's may carry messages the
+    /// application sent, so they count (its default LINGER of 0 lets them go).
+    private var hasMessagesToDeliver: Bool {
+        configuration.socketType != .sub && (pipe?.checkRead() ?? false)
     }
 
     /// The socket asks us to end, sending what is queued for at most `linger` (nil: as long as
@@ -300,8 +309,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
             }
         case .connecting, .waitingToRetry, .idle:
             // Not connected: keep trying only while messages wait and LINGER allows.
-            let waiting = pipe?.checkRead() ?? false
-            if !waiting || linger == .zero {
+            if !hasMessagesToDeliver || linger == .zero {
                 end()
                 return
             }

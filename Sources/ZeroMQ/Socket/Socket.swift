@@ -31,6 +31,8 @@ public final class Socket {
     /// once; connection options apply to later binds and connects, as in libzmq.
     public var options = SocketOptions() {
         didSet {
+            // Options built apart and assigned whole resolve an unset LINGER from this type.
+            if options.socketType != type { options.socketType = type }
             pattern.options = options
             receiveBudget.limit = options.receiveMemoryLimit
             if options.sendHighWaterMark != oldValue.sendHighWaterMark || options.receiveHighWaterMark != oldValue.receiveHighWaterMark {
@@ -111,7 +113,10 @@ public final class Socket {
         } catch {
             throw ZeroMQError(error)
         }
-        pattern = makePattern(type, options: SocketOptions())
+        var initial = SocketOptions()
+        initial.socketType = type
+        options = initial
+        pattern = makePattern(type, options: initial)
         try context.core.register(socket: mailbox)
     }
 

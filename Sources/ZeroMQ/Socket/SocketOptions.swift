@@ -12,8 +12,47 @@ public struct SocketOptions: Sendable {
     /// ZMQ_RCVHWM: messages queued per peer toward the application (0 = no limit).
     public var receiveHighWaterMark = 1000
     /// ZMQ_LINGER: how long close and context termination wait for queued messages to go
-    /// out (nil = until they do, libzmq's default -1; `.zero` = discard at once).
-    public var linger: Duration? = nil
+    /// out (nil = until they do, libzmq's -1; `.zero` = discard at once).
+    ///
+    /// Unless set, the socket type's default, as in libzmq 4.3.4: 0 for SUB and XSUB (libzmq's
+    /// `xsub_t` sets it so that closing never waits on subscriptions for a peer that may never
+    /// come; its draft DISH does the same), forever for every other type. A value set here always wins, `nil` included. Options
+    /// not yet given to a socket read the common default, forever; ``Socket/options`` reads
+    /// the resolved value.
+    public var linger: Duration? {
+        get {
+            switch lingerSetting {
+            case .chosen(let value): return value
+            case .socketTypeDefault:
+                guard let socketType else { return nil }
+                return Self.defaultLinger(for: socketType)
+            }
+        }
+        set { lingerSetting = .chosen(newValue) }
+    }
+
+    /// libzmq 4.3.4's LINGER for a new socket of `type`.
+    public static func defaultLinger(for type: SocketType) -> Duration? {
+        switch type {
+        case .sub, .xsub, .dish: return .zero
+        case .pair, .pub, .req, .rep, .dealer, .router, .pull, .push, .xpub, .stream,
+             .server, .client, .radio, .gather, .scatter, .dgram, .peer, .channel:
+            return nil
+        }
+    }
+
+    /// Whether LINGER was set, and to what.
+    enum LingerSetting: Sendable {
+        /// Not set: the socket's type decides (``defaultLinger(for:)``).
+        case socketTypeDefault
+        /// Set by the user (nil: forever).
+        case chosen(Duration?)
+    }
+
+    var lingerSetting = LingerSetting.socketTypeDefault
+    /// The type of the socket holding these options (nil until a socket holds them), which
+    /// resolves an unset LINGER.
+    var socketType: SocketType?
     /// ZMQ_SNDTIMEO: how long a blocking send waits (nil = forever).
     public var sendTimeout: Duration? = nil
     /// ZMQ_RCVTIMEO: how long a blocking receive waits (nil = forever).

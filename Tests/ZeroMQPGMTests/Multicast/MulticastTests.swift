@@ -148,15 +148,23 @@ struct MulticastTests {
 
     @Test("At a low RATE, sends wait for libpgm's rate limit and resume: nothing is dropped")
     func rateLimited() throws {
-        let namespace = try NetworkNamespace()
+        // Two hosts, as on a real network. A burst can overflow the SUB's kernel buffer on a busy
+        // machine, and the receiver then NAKs the loss to the sender's address at the endpoint's
+        // port; on one host both sockets are bound to that port (libpgm sets SO_REUSEPORT), so
+        // the kernel hands each NAK to the sender or to the receiver's own socket by a hash of
+        // the receiver's address. Repair then worked or not by chance (the loss surfaced only
+        // after libpgm's NAK retries, some 10 s), and this test failed with 126-229 of 300.
+        let a = try NetworkNamespace(), b = try NetworkNamespace()
+        let subnet = 100 + Self.ports.load(ordering: .relaxed) % 100
+        _ = try a.link(to: b, address: "10.\(subnet).2.1", otherAddress: "10.\(subnet).2.2")
         let context = try Self.context()
-        let endpoint = "epgm://127.0.0.1;239.192.1.7:\(Self.port())"
-        let sub = try Self.socket(context, .sub, endpoint, in: namespace)
+        let port = Self.port()
+        let sub = try Self.socket(context, .sub, "epgm://10.\(subnet).2.2;239.192.1.7:\(port)", in: b)
         let pub = try context.socket(.pub)
         pub.options.linger = .seconds(10)
         pub.options.rate = 2_000  // 250 kB/s: 300 KiB take over a second
         let publisher = Handoff(pub)
-        try namespace.run { try publisher.value.connect(endpoint) }
+        try a.run { try publisher.value.connect("epgm://10.\(subnet).2.1;239.192.1.7:\(port)") }
         var heard = false
         for _ in 0..<200 where !heard {
             try pub.send("warmup")
@@ -174,9 +182,38 @@ struct MulticastTests {
         }
         #expect(received == 300)
         #expect(pub.statistics.dropped.total == 0)
+        #expect(sub.statistics.dataLosses == 0)
         pub.close()
         sub.close()
         context.terminate()
+    }
+
+    @Test("A PUB whose messages wait for the rate limit: terminate returns after about its LINGER")
+    func lingerBoundsTheRateLimit() throws {
+        let namespace = try NetworkNamespace()
+        let context = try Self.context()
+        let pub = try context.socket(.pub)
+        pub.options.rate = 100  // libzmq's default: 12.5 kB/s, so 200 KiB would take 16 s
+        pub.options.linger = .milliseconds(300)
+        let publisher = Handoff(pub)
+        try namespace.run { try publisher.value.connect("epgm://127.0.0.1;239.192.1.8:\(Self.port())") }
+        let body = [UInt8](repeating: 0x33, count: 1024)
+        for _ in 0..<200 { try pub.send(body) }
+        pub.close()
+        // On a thread of its own with a generous bound: a hang fails the test, not the suite.
+        let took = Mutex<Duration?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        let holder = Handoff(context)
+        Thread {
+            let start = ContinuousClock.now
+            holder.value.terminate()
+            took.withLock { $0 = ContinuousClock.now - start }
+            finished.signal()
+        }.start()
+        #expect(finished.wait(timeout: .now() + 25) == .success, "terminate hung past LINGER")
+        if let took = took.withLock({ $0 }) {
+            print("terminate, epgm PUB (LINGER 300 ms), 200 KiB held by RATE 100 kbit/s: \(took)")
+        }
     }
 
     @Test("A late-joining SUB receives whole messages from its join point on, never a partial one")
@@ -327,13 +364,12 @@ final class PGMPeer: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        // libpgm prints its warnings on stdout before READY.
-        // libpgm prints its warnings on stdout, without a newline at times: look for our word
-        // at the end of a line, and for "RECV " anywhere in one.
-        while let line = next(line: .seconds(10)), !line.hasSuffix("READY") {
+        // The peer's stdout carries its own lines only (it sends libpgm's warnings to stderr),
+        // so every line is whole and exact.
+        while let line = next(line: .seconds(10)), line != "READY" {
             if line.hasPrefix("NOZMQ") { throw NamespaceError("the libzmq peer cannot run: \(line)") }
         }
-        guard lines.last?.hasSuffix("READY") == true else { throw NamespaceError("the libzmq peer did not start: \(lines)") }
+        guard lines.last == "READY" else { throw NamespaceError("the libzmq peer did not start: \(lines)") }
     }
 
     func send(_ parts: [[UInt8]]) {
@@ -345,7 +381,7 @@ final class PGMPeer: @unchecked Sendable {
     func next(within wait: Duration) -> [[UInt8]]? {
         var found: Substring?
         while found == nil, let line = next(line: wait) {
-            if let start = line.range(of: "RECV ") { found = line[start.upperBound...] }
+            if line.hasPrefix("RECV ") { found = line.dropFirst(5) }
         }
         guard let line = found else { return nil }
         return line.split(separator: "|", omittingEmptySubsequences: false).map { hex in

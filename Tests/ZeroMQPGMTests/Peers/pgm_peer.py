@@ -5,16 +5,29 @@
     pgm_peer.py sub ENDPOINT RATE     prints "RECV <hex>|<hex>..." for every message received
 
 Prints READY once connected. Ends on EOF of stdin, QUIT, or after 60 s.
+
+Standard output carries these lines and nothing else: libpgm writes its warnings ("Warn: Interface
+lo reports as a loopback device.") to file descriptor 1 from libzmq's I/O thread, at moments and
+with buffering of its own, so the peer keeps the original stdout for itself and points descriptor 1
+at stderr before libpgm can write anything.
 """
 import os
-import select
 import signal
 import sys
+
+PROTOCOL = os.fdopen(os.dup(1), "w", buffering=1)
+os.dup2(2, 1)
+
+
+def say(line):
+    PROTOCOL.write(line + "\n")
+    PROTOCOL.flush()
+
 
 try:
     import zmq
 except ImportError as error:
-    print("NOZMQ", error, flush=True)
+    say("NOZMQ %s" % error)
     sys.exit(3)
 
 
@@ -30,7 +43,7 @@ def main():
     if role == "sub":
         sock.setsockopt(zmq.SUBSCRIBE, b"")
     sock.connect(endpoint)
-    print("READY", flush=True)
+    say("READY")
     stdin = sys.stdin.fileno()
     poller = zmq.Poller()
     poller.register(stdin, zmq.POLLIN)
@@ -55,7 +68,7 @@ def main():
                         sock.send_multipart(parts)
             else:
                 parts = sock.recv_multipart()
-                print("RECV " + "|".join(p.hex() for p in parts), flush=True)
+                say("RECV " + "|".join(p.hex() for p in parts))
 
 
 main()
