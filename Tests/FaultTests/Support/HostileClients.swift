@@ -134,11 +134,13 @@ final class HostileFlood: @unchecked Sendable {
     let connections = Atomic<Int>(0)
     let clients: Int
 
-    init(port: UInt16, host: String = "127.0.0.1", clients: Int) {
+    /// - Parameter cpu: when given, every client thread runs on that CPU alone.
+    init(port: UInt16, host: String = "127.0.0.1", clients: Int, cpu: Int? = nil) {
         self.clients = clients
         for index in 0..<clients {
             let attack = Attack(rawValue: index % Attack.allCases.count)!
             Thread { [self] in
+                if let cpu { pinCurrentThread(to: cpu) }
                 defer { finished.add(1, ordering: .releasing) }
                 let chunk = garbage(65_536, seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15)
                 while running.load(ordering: .relaxed) {
@@ -163,4 +165,14 @@ final class HostileFlood: @unchecked Sendable {
         running.store(false, ordering: .relaxed)
         while finished.load(ordering: .acquiring) < clients { usleep(10_000) }
     }
+}
+
+/// Runs the calling thread on `cpu` only. Glibc's Swift module lacks `sched_setaffinity` (it is
+/// behind _GNU_SOURCE), so it is looked up; a pid of 0 means the calling thread.
+func pinCurrentThread(to cpu: Int) {
+    typealias SetAffinity = @convention(c) (pid_t, Int, UnsafeRawPointer) -> Int32
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "sched_setaffinity") else { return }
+    var mask = [UInt64](repeating: 0, count: 16)
+    mask[cpu / 64] = 1 << UInt64(cpu % 64)
+    _ = mask.withUnsafeBytes { unsafeBitCast(symbol, to: SetAffinity.self)(0, $0.count, $0.baseAddress!) }
 }

@@ -27,14 +27,15 @@ final class PeerProcess: @unchecked Sendable {
     private var cursor = 0
 
     /// Starts `implementation`'s peer with `arguments` (`receive ENDPOINT ...` or `send ENDPOINT ...`),
-    /// inside `namespace` when given.
-    convenience init(_ implementation: Implementation, _ arguments: [String], namespace: String? = nil, name: String = "") throws {
+    /// inside `namespace` when given, on the CPUs `cpus` names (taskset's list) when given.
+    convenience init(_ implementation: Implementation, _ arguments: [String], namespace: String? = nil, cpus: String? = nil,
+                     name: String = "") throws {
         let program: [String]
         switch implementation {
         case .swift: program = [try Self.faultPeerPath()]
         case .libzmq: program = ["/usr/bin/python3", Self.peersDirectory + "/faults.py"]
         }
-        let prefix = namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []
+        let prefix = (cpus.map { ["/usr/bin/taskset", "-c", $0] } ?? []) + (namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? [])
         try self.init(argv: prefix + program + arguments, name: name.isEmpty ? "\(implementation) \(arguments.first ?? "")" : name)
     }
 
