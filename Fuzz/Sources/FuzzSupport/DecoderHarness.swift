@@ -11,16 +11,32 @@ public struct DecodeOutcome: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Decodes `stream` read by read as `plan` cuts it, checking the decoder's contract on every call:
-/// progress, `consumed` within bounds, every byte used when no frame comes back, frames within
-/// the limit and of the right kind for the version, errors blamed on the peer and sticky.
-public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: Int?, plan: ChunkPlan) -> DecodeOutcome {
+/// progress, `consumed` within bounds, every byte used when no frame comes back, errors blamed on
+/// the peer and sticky. Each read sits alone in a fenced buffer (``ReadBuffer``).
+///
+/// Without `expected`, every frame is checked (within the limit, of the right kind for the
+/// version, encode → decode unchanged) and kept. With `expected` (the outcome of another plan on
+/// the same stream), each frame is compared with the expected one as it comes, nothing is kept,
+/// and any difference, or a different ending, is a finding: the frames equal checked ones.
+@discardableResult
+public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: Int?, plan: ChunkPlan,
+                   expected: DecodeOutcome? = nil) -> DecodeOutcome {
     var decoder = FrameDecoder(version: version, maxMessageSize: maxMessageSize)
     var outcome = DecodeOutcome()
+    var count = 0
+    func disagree(_ what: String) -> Never {
+        finding("""
+            chunkings disagree (\(version), limit \(maxMessageSize.map(String.init) ?? "none")): \(what)
+              expected: \(expected.map { "\($0)" } ?? "?")
+              \(plan)
+            """)
+    }
+    let buffer = ReadBuffer(capacity: plan.largest)
     var offset = 0
     for size in plan.sizes {
         let chunk = stream[offset..<(offset + size)]
         offset += size
-        let failed: ZMTPError? = withExactCopy(chunk) { raw in
+        let failed: ZMTPError? = buffer.withRead(chunk) { raw in
             if raw.isEmpty {
                 // An empty read must be harmless: nothing decoded, nothing used.
                 do throws(ZMTPError) {
@@ -42,8 +58,14 @@ public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: I
                         require(used == rest.count, "no frame but only \(used) of \(rest.count) bytes consumed")
                         break
                     }
-                    check(frame, version: version, maxMessageSize: maxMessageSize)
-                    outcome.frames.append(frame)
+                    if let expected {
+                        guard count < expected.frames.count else { disagree("frame \(count) \(frame) is one too many") }
+                        if frame != expected.frames[count] { disagree("frame \(count) is \(frame)") }
+                    } else {
+                        check(frame, version: version, maxMessageSize: maxMessageSize)
+                        outcome.frames.append(frame)
+                    }
+                    count += 1
                 } catch {
                     return error
                 }
@@ -53,8 +75,11 @@ public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: I
         if let failed {
             checkDecoderError(failed, decoder: &decoder)
             outcome.error = failed
-            return outcome
+            break
         }
+    }
+    if let expected, count != expected.frames.count || outcome.error != expected.error {
+        disagree("\(count) frames, error \(outcome.error.map { "\($0)" } ?? "none")")
     }
     return outcome
 }
@@ -114,28 +139,27 @@ func checkDecoderError(_ error: ZMTPError, decoder: inout FrameDecoder) {
 /// The whole decoder check: every chunking gives the same outcome, and a limit only cuts the
 /// unlimited outcome short at the first frame that exceeds it.
 ///
-/// Without a limit the input is decoded whole, byte by byte and in two random chunkings; with
-/// each limit (`limits`, plus one derived from the input so the fuzzer can move it) whole and in
-/// one random chunking, which keeps the byte-by-byte pass (the slow one) to one per input.
+/// Without a limit the input is decoded whole (the reference, whose frames are checked), byte by
+/// byte and in one pseudo-random chunking derived from the input; with each limit (`limits`,
+/// plus one derived from the input so the fuzzer can move it) whole and in the same random
+/// chunking, which keeps the byte-by-byte pass (the slow one) to one per input. The other plans
+/// are compared with their reference frame by frame as they decode.
 public func fuzzDecoder(_ input: [UInt8], version: FramingVersion, limits: [Int]) {
-    let plans = ChunkPlan.standard(for: input)
+    let whole = ChunkPlan.whole(input.count)
+    let random = ChunkPlan.random(input.count, seed: fnv1a(input))
     func outcome(_ limit: Int?) -> DecodeOutcome {
-        let reference = decode(input, version: version, maxMessageSize: limit, plan: plans[0])
-        for plan in limit == nil ? plans.dropFirst() : plans[2...2] {
-            let other = decode(input, version: version, maxMessageSize: limit, plan: plan)
-            require(other == reference, """
-                chunkings disagree (\(version), limit \(limit.map(String.init) ?? "none")):
-                  \(plans[0]): \(reference)
-                  \(plan): \(other)
-                """)
+        let reference = decode(input, version: version, maxMessageSize: limit, plan: whole)
+        if limit == nil {
+            decode(input, version: version, maxMessageSize: limit, plan: .bytewise(input.count), expected: reference)
         }
+        decode(input, version: version, maxMessageSize: limit, plan: random, expected: reference)
         return reference
     }
     let unlimited = outcome(nil)
     for limit in limits + [Int(fnv1a(input) % 300)] {
         let limited = outcome(limit)
         let n = limited.frames.count
-        require(n <= unlimited.frames.count && Array(unlimited.frames.prefix(n)) == limited.frames,
+        require(n <= unlimited.frames.count && unlimited.frames.prefix(n).elementsEqual(limited.frames),
                 "limit \(limit) changed the frames before the cut: \(limited) vs \(unlimited)")
         switch limited.error?.code {
         case nil:
