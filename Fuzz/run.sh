@@ -7,7 +7,8 @@
 #   Fuzz/run.sh --repro FILE        replay one input: a libFuzzer artifact (give the target too:
 #                                   --repro FILE TARGET) or a Vectors/regressions/*.json file
 #   Fuzz/run.sh --merge [TARGET...] minimise the committed corpora Fuzz/Corpus/<Target>/ with
-#                                   what the last runs found (Fuzz/corpus-<Target>/), libFuzzer -merge=1
+#                                   what the last runs found (Fuzz/corpus-<Target>/), libFuzzer
+#                                   -set_cover_merge=1
 #
 # Every run reads the committed corpus Corpus/<Target>/ and writes what it finds to corpus-<Target>/
 # (not in git). The summary is also written as a Markdown table to logs/summary.md (RESULTS.md).
@@ -97,8 +98,9 @@ repro() {
     exec "$BIN/$target" "$file"
 }
 
-# Usage: merge [TARGET...]. Keeps, of the committed corpus and the working one, the smallest set
-# of inputs that reaches the same coverage, and makes it the committed corpus.
+# Usage: merge [TARGET...]. Keeps, of the committed corpus and the working one, a small set of
+# inputs that reaches the same coverage, and makes it the committed corpus. -set_cover_merge
+# (a greedy set cover) keeps about half the files -merge=1 keeps for the same features.
 merge() {
     local targets=("$@")
     [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
@@ -108,7 +110,7 @@ merge() {
         mkdir -p "$committed" "$FUZZ_DIR/corpus-$t"
         rm -rf "$merged"
         mkdir -p "$merged"
-        if ! "$BIN/$t" -merge=1 -max_len="$(max_len "$t")" -rss_limit_mb=4096 -timeout=10 -detect_leaks=0 \
+        if ! "$BIN/$t" -set_cover_merge=1 -max_len="$(max_len "$t")" -rss_limit_mb=4096 -timeout=10 -detect_leaks=0 \
                 "$merged" "$committed" "$FUZZ_DIR/corpus-$t" > "$FUZZ_DIR/logs/$t.merge.log" 2>&1; then
             echo "$t: merge failed; log: Fuzz/logs/$t.merge.log" >&2
             tail -5 "$FUZZ_DIR/logs/$t.merge.log" >&2
@@ -117,7 +119,7 @@ merge() {
         fi
         rm -rf "$committed"
         mv "$merged" "$committed"
-        echo "   $t: $(find "$committed" -type f | wc -l) inputs, $(du -sk "$committed" | cut -f1) KiB in Fuzz/Corpus/$t"
+        echo "   $t: $(find "$committed" -type f | wc -l) inputs, $(cat "$committed"/* 2> /dev/null | wc -c) bytes in Fuzz/Corpus/$t"
     done
     exit 0
 }
@@ -177,6 +179,20 @@ done
 wait
 echo "   done in $((SECONDS - start)) s"
 
+# Sets `found` to the target's artifacts that are findings, and `slow` to its slow-unit-* files:
+# libFuzzer saves an input that took over 10 s as a slow unit but exits 0 (an input that hangs
+# hits -timeout, exits non-zero and is saved as timeout-*). On a shared machine a slow unit is
+# usually a stall of the process; replay it (--repro) to tell.
+classify_artifacts() {
+    shopt -s nullglob
+    found=() slow=()
+    local f
+    for f in "$FUZZ_DIR/artifacts/$1"/*; do
+        if [[ $(basename "$f") == slow-unit-* ]]; then slow+=("$f"); else found+=("$f"); fi
+    done
+    shopt -u nullglob
+}
+
 failed=0
 summary="$FUZZ_DIR/logs/summary.md"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
@@ -196,20 +212,20 @@ for t in "${TARGETS[@]}"; do
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     cov=$(grep -oE '(DONE|pulse|NEW|REDUCE|INITED) +cov: [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-    shopt -s nullglob
-    found=("$FUZZ_DIR/artifacts/$t"/*)
-    shopt -u nullglob
+    classify_artifacts "$t"
     result=ok
     if [[ $rc != 0 || ${#found[@]} -gt 0 ]]; then
         result="FAILED (exit $rc)"
         failed=1
     fi
+    (( ${#slow[@]} )) && result="$result (${#slow[@]} slow unit: Fuzz/artifacts/$t/$(basename "${slow[0]}"))"
     printf '%-20s %14s %8s %9s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$result"
     ft=$(grep -oE '(DONE|pulse|NEW|REDUCE|INITED) +cov: [0-9]+ ft: [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
     corpus=$(grep -oE '(DONE|pulse|NEW|REDUCE|INITED) +cov: .* corp: [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
     findings=none
     (( ${#found[@]} )) && findings="${#found[@]} ($(for f in "${found[@]}"; do basename "$f" | cut -d- -f1; done | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}'))"
     [[ $rc != 0 && ${#found[@]} -eq 0 ]] && findings="exit $rc"
+    (( ${#slow[@]} )) && findings="$findings; ${#slow[@]} slow unit"
     echo "| $t | $FUZZ_SECONDS | ${execs:-?} | ${rate:-?} | ${cov:-?} | ${ft:-?} | ${corpus:-?} | $findings |" >> "$summary"
 done
 echo
@@ -218,9 +234,7 @@ echo "Markdown summary (for Fuzz/RESULTS.md): Fuzz/logs/summary.md"
 if (( failed )); then
     echo
     for t in "${TARGETS[@]}"; do
-        shopt -s nullglob
-        found=("$FUZZ_DIR/artifacts/$t"/*)
-        shopt -u nullglob
+        classify_artifacts "$t"
         rc=$(cat "$FUZZ_DIR/logs/$t.rc" 2> /dev/null || echo "?")
         [[ $rc == 0 && ${#found[@]} -eq 0 ]] && continue
         echo "== $t failed (exit $rc); log: Fuzz/logs/$t.log"
