@@ -49,6 +49,7 @@ enum PGMDecoderHarness {
         var fed = 0
         var pulled = 0
         var refused = 0
+        let buffer = ReadBuffer(capacity: 255)    // a record's length is one octet
         while let control = rest.first {
             rest = rest.dropFirst()
             let length = Int(rest.first ?? 0)
@@ -64,7 +65,7 @@ enum PGMDecoderHarness {
                 sequence &+= 1
             }
             fed += 1
-            let refusal: PGMError? = withExactCopy(apdu) { raw in
+            let refusal: PGMError? = buffer.withRead(apdu) { raw in
                 do throws(PGMError) {
                     try decoder.receive(raw, sequence: sequence)
                     return nil
