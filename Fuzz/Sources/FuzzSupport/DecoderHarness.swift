@@ -23,10 +23,15 @@ public struct DecodeOutcome: Equatable, Sendable, CustomStringConvertible {
 /// version, encode → decode unchanged) and kept. With `expected` (the outcome of another plan on
 /// the same stream), each frame is compared with the expected one as it comes, nothing is kept,
 /// and any difference, or a different ending, is a finding: the frames equal checked ones.
+///
+/// With `room`, the decoder plays a driver that budgets memory: its ``FrameDecoder/bodyRoomLimit``
+/// starts at `room.start` and grows by `room.step` whenever a body waits for room, which must
+/// change nothing but how the bytes are taken; a body's room over the limit is a finding.
 @discardableResult
 public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: Int?, plan: ChunkPlan,
-                   expected: DecodeOutcome? = nil) -> DecodeOutcome {
+                   expected: DecodeOutcome? = nil, room: (start: Int, step: Int)? = nil) -> DecodeOutcome {
     var decoder = FrameDecoder(version: version, maxMessageSize: maxMessageSize)
+    if let room { decoder.bodyRoomLimit = room.start }
     var outcome = DecodeOutcome()
     var count = 0
     var checked = 0
@@ -61,12 +66,21 @@ public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: I
                 let rest = UnsafeRawBufferPointer(rebasing: raw[position...])
                 do throws(ZMTPError) {
                     let (frame, used) = try decoder.decode(rest)
-                    require(used > 0 && used <= rest.count, "consumed \(used) of \(rest.count) bytes (plan \(plan))")
+                    require(used >= 0 && used <= rest.count, "consumed \(used) of \(rest.count) bytes (plan \(plan))")
+                    require(decoder.bodyRoom <= decoder.bodyRoomLimit,
+                            "a body holds \(decoder.bodyRoom) bytes of room over the \(decoder.bodyRoomLimit)-byte limit")
                     position += used
                     guard let frame else {
+                        if used < rest.count, let room, let awaiting = decoder.bodyAwaitingRoom {
+                            require(awaiting > decoder.bodyRoomLimit, "waits for room for \(awaiting) bytes under the limit \(decoder.bodyRoomLimit)")
+                            decoder.bodyRoomLimit += room.step
+                            continue
+                        }
+                        require(used > 0 || rest.isEmpty, "no progress: nothing consumed of \(rest.count) bytes (plan \(plan))")
                         require(used == rest.count, "no frame but only \(used) of \(rest.count) bytes consumed")
                         break
                     }
+                    require(used > 0, "a frame from no bytes (plan \(plan))")
                     if let expected {
                         guard count < expected.frames.count else { disagree("frame \(count) \(frame) is one too many") }
                         if !sameFrame(frame, expected.frames[count]) { disagree("frame \(count) is \(frame)") }
@@ -194,6 +208,10 @@ public func fuzzDecoder(_ input: [UInt8], version: FramingVersion, limits: [Int]
         let reference = decode(input, version: version, maxMessageSize: limit, plan: whole)
         if limit == nil {
             decode(input, version: version, maxMessageSize: limit, plan: .bytewise(input.count), expected: reference)
+            // A driver's memory budget changes when bytes are taken, never what they decode to.
+            let hash = fnv1a(input)
+            decode(input, version: version, maxMessageSize: limit, plan: random, expected: reference,
+                   room: (start: Int(hash % 80), step: 16 + Int((hash >> 8) % 200)))
         }
         decode(input, version: version, maxMessageSize: limit, plan: random, expected: reference)
         return reference
