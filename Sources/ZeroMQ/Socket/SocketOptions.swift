@@ -16,9 +16,9 @@ public struct SocketOptions: Sendable {
     ///
     /// Unless set, the socket type's default, as in libzmq 4.3.4: 0 for SUB and XSUB (libzmq's
     /// `xsub_t` sets it so that closing never waits on subscriptions for a peer that may never
-    /// come; its draft DISH does the same), forever for every other type. A value set here always wins, `nil` included. Options
-    /// not yet given to a socket read the common default, forever; ``Socket/options`` reads
-    /// the resolved value.
+    /// come; its draft DISH does the same), forever for every other type. A value set here
+    /// always wins, `nil` included. Options not yet given to a socket read the common default,
+    /// forever; ``Socket/options`` reads the resolved value.
     public var linger: Duration? {
         get {
             switch lingerSetting {
