@@ -36,6 +36,29 @@ final class FaultNamespace: @unchecked Sendable {
         try Self.run(["/usr/sbin/ip", "-n", other.name, "link", "set", there, "up"])
     }
 
+    /// Makes every interface of the namespace process what it receives on `cpu` (RPS): what a
+    /// peer here must do in answer to a packet (free its send queue on a reset, say) is then
+    /// done on that CPU, as it would be on the peer's own host, not on the sender's.
+    func steerReceiveProcessing(toCPU cpu: Int) throws {
+        let mask = String(1 << cpu, radix: 16)
+        try Self.run(["/usr/sbin/ip", "netns", "exec", name, "/bin/sh", "-c",
+                      "for queue in /sys/class/net/*/queues/rx-*/rps_cpus; do echo \(mask) > $queue; done"])
+    }
+
+    /// Moves the calling thread (only it) into the namespace: sockets it opens afterwards are
+    /// the namespace's. Glibc's Swift module lacks `setns` (behind _GNU_SOURCE), so it is looked up.
+    func enterOnThisThread() throws {
+        typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "setns") else { throw FaultError("no setns") }
+        let fd = open("/var/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FaultError("open /var/run/netns/\(name): errno \(errno)") }
+        defer { close(fd) }
+        let cloneNewNet: Int32 = 0x4000_0000
+        guard unsafeBitCast(symbol, to: SetNamespace.self)(fd, cloneNewNet) == 0 else {
+            throw FaultError("setns \(name): errno \(errno)")
+        }
+    }
+
     /// Runs `nft` inside the namespace with `commands` on its stdin (`nft -f -`).
     func nft(_ commands: String) throws {
         try Self.run(["/usr/sbin/ip", "netns", "exec", name, "/usr/sbin/nft", "-f", "-"], input: commands)

@@ -134,13 +134,16 @@ final class HostileFlood: @unchecked Sendable {
     let connections = Atomic<Int>(0)
     let clients: Int
 
-    /// - Parameter cpu: when given, every client thread runs on that CPU alone.
-    init(port: UInt16, host: String = "127.0.0.1", clients: Int, cpu: Int? = nil) {
+    /// - Parameters:
+    ///   - cpu: when given, every client thread runs on that CPU alone.
+    ///   - namespace: when given, every client thread connects from inside it.
+    init(port: UInt16, host: String = "127.0.0.1", clients: Int, cpu: Int? = nil, namespace: FaultNamespace? = nil) {
         self.clients = clients
         for index in 0..<clients {
             let attack = Attack(rawValue: index % Attack.allCases.count)!
             Thread { [self] in
                 if let cpu { pinCurrentThread(to: cpu) }
+                if let namespace { try? namespace.enterOnThisThread() }
                 defer { finished.add(1, ordering: .releasing) }
                 let chunk = garbage(65_536, seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15)
                 while running.load(ordering: .relaxed) {
