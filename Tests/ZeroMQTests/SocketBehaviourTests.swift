@@ -183,18 +183,9 @@ struct SocketBehaviourTests {
             push.close()
         }
         // Terminate on another thread; a bounded wait turns a hang into a failure.
-        let finished = Handoff(false)
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(Handoff((sending, finished))).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let items = Unmanaged<Handoff<(Handoff<Context?>, Handoff<Bool>)>>.fromOpaque(raw).takeRetainedValue().value
-            items.0.value?.terminate()
-            items.1.value = true
-            return nil
-        }, box)
-        #expect(Fixture.eventually(attempts: 3000) { finished.value }, "terminate must return once LINGER runs out")
-        if finished.value { pthread_join(thread, nil) } else { pthread_detach(thread) }
+        let took = TerminateTests.terminate(sending)
+        #expect(took != nil, "terminate must return once LINGER runs out")
+        if let took { print("terminate, PUSH (LINGER 100 ms), connected peer never reads: \(TerminateTests.milliseconds(took)) ms") }
         _ = pull
     }
 

@@ -161,31 +161,4 @@ struct TerminateTests {
         #expect(took != nil, "terminate hung past LINGER")
         if let took { print("terminate, PUSH (LINGER 200 ms), 10 queued, unreachable peer: \(Self.milliseconds(took)) ms") }
     }
-
-    @Test("A PUSH whose connected peer never reads, LINGER 200 ms: terminate returns after about LINGER")
-    func pushToAPeerThatNeverReads() throws {
-        let receiving = try Context()
-        let pull = try Fixture.socket(receiving, .pull)
-        pull.options.receiveHighWaterMark = 1
-        try pull.bind("tcp://127.0.0.1:*")
-        let holder = Handoff<Context?>(try Context())
-        do {
-            guard let context = holder.value else { return }
-            let push = try context.socket(.push)
-            push.options.sendHighWaterMark = 1
-            push.options.linger = .milliseconds(200)
-            try push.connect(pull.lastEndpoint)
-            let big = Message([UInt8](repeating: 7, count: 1 << 20))
-            // Fill the pipes, the engines and the kernel's buffers: the peer never reads.
-            var sent = 0
-            while sent < 64, (try? push.send(big, timeout: .seconds(2))) != nil { sent += 1 }
-            #expect(sent < 64, "the peer took everything: nothing was left for LINGER")
-            push.close()
-        }
-        let took = Self.terminate(holder)
-        #expect(took != nil, "terminate hung past LINGER on a live connection")
-        if let took { print("terminate, PUSH (LINGER 200 ms), connected peer never reads: \(Self.milliseconds(took)) ms") }
-        pull.close()
-        receiving.terminate()
-    }
 }
