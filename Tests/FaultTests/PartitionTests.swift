@@ -43,13 +43,18 @@ extension FaultSuite {
                 """)
             let partitioned = ContinuousClock.now
             var detection = "-"
-            if test.heartbeats {
+            if test.heartbeats && test.implementation == .swift {
                 let dead = try waitFor(sender, "the sender declaring the connection dead") { $0["disconnected"] >= 1 }
                 detection = String(format: "%.1f s", seconds(since: partitioned))
-                if test.implementation == .swift {
-                    #expect(dead.errors("HEARTBEAT_TIMEOUT") >= 1, "the sender's disconnection was not a heartbeat timeout: \(dead)")
-                }
+                #expect(dead.errors("HEARTBEAT_TIMEOUT") >= 1, "the sender's disconnection was not a heartbeat timeout: \(dead)")
                 try waitFor(receiver, "the receiver declaring the connection dead") { $0["disconnected"] >= 1 }
+            } else if test.heartbeats {
+                // libzmq starts HEARTBEAT_TIMEOUT only when its engine encodes a PING, and a PUSH whose
+                // send buffer filled in the partition encodes nothing more: whether its sender ever
+                // declares the peer dead depends on whether a PING got out first. Its receiver, which
+                // sends nothing else, always does; that is what this case waits for.
+                try waitFor(receiver, "the receiver declaring the connection dead") { $0["disconnected"] >= 1 }
+                detection = String(format: "%.1f s (receiver)", seconds(since: partitioned))
             } else {
                 pause(5)
             }
