@@ -22,10 +22,10 @@ struct SharedBodyTests {
         var bodies: [TransmitBody] = []
         let count = pair.client.pollTransmit(into: &bytes, bodies: &bodies)
         #expect(bodies.count == 1)
-        #expect(bodies.first?.bytes.count == body.count)
+        #expect(bodies.first?.body.count == body.count)
         // The very storage of the message, not a copy.
         let original = body.withUnsafeBytes { $0.baseAddress }
-        #expect(bodies.first?.bytes.withUnsafeBytes { $0.baseAddress } == original)
+        #expect(bodies.first?.body.withUnsafeBytes { $0.baseAddress } == original)
         #expect(count == bytes.count + body.count)
         // The merged form gives the same stream.
         var merged: [UInt8] = []
@@ -34,7 +34,7 @@ struct SharedBodyTests {
         var cursor = 0
         for piece in bodies {
             stream += bytes[cursor..<piece.offset]
-            stream += piece.bytes
+            stream += piece.body.bytes
             cursor = piece.offset
         }
         stream += bytes[cursor...]

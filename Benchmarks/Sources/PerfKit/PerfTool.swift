@@ -67,8 +67,7 @@ public enum PerfTool {
     @inline(__always)
     static func makeMessage(_ body: UnsafeRawBufferPointer) -> Message {
         if body.count <= Message.inlineCapacity { return Message(copying: body) }
-        let buffer = [UInt8](unsafeUninitializedCapacity: body.count) { _, initialized in initialized = body.count }
-        return Message(sharing: buffer[...])
+        return Message(unsafeUninitializedCount: body.count) { _ in }
     }
 }
 

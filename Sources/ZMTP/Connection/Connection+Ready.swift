@@ -105,7 +105,7 @@ extension Connection {
         case .plaintext where message.count >= Self.sharedBodyThreshold:
             // The header here, the body by reference: it is never copied on its way out.
             FrameEncoder.encodeHeader(size: message.count, more: message.more, command: false, version: framing, into: &outbound)
-            outboundBodies.append(TransmitBody(offset: outbound.count, bytes: message.slice))
+            outboundBodies.append(TransmitBody(offset: outbound.count, body: message))
             outboundBodyBytes += message.count
         case .plaintext:
             FrameEncoder.encode(message, version: framing, into: &outbound)

@@ -186,6 +186,11 @@ public struct Connection {
     /// Buffers bytes read from the stream. Any byte counts as liveness for heartbeats.
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, now: ZMTPInstant) {
         noteReceived(count: bytes.count, now: now)
+        buffer(bytes)
+    }
+
+    /// Keeps bytes for ``nextEvent()`` to parse.
+    private mutating func buffer(_ bytes: UnsafeRawBufferPointer) {
         guard case .failed = state else {
             var rest = bytes
             // Nothing unparsed is waiting and a large body is being filled: its bytes go straight
@@ -198,6 +203,48 @@ public struct Connection {
             inbound.append(contentsOf: rest)
             return
         }
+    }
+
+    /// Takes bytes read from the stream and hands every whole message part in them straight to
+    /// `deliver`, decoded in place: no copy of the input, no event built per part. This is the
+    /// driver's fast path; what it cannot take this way is buffered as ``receive(_:now:)``
+    /// buffers it and comes out of ``nextEvent()`` as usual: commands, a frame cut by the end of
+    /// `bytes`, anything before the handshake completes, CURVE frames, and subscriptions to a
+    /// PUB or XPUB.
+    ///
+    /// `deliver` returns false when it cannot take a part now (its queue is full): that part is
+    /// then the first thing ``nextEvent()`` returns, and nothing after it is delivered here.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer, now: ZMTPInstant, delivering deliver: (Message) -> Bool) {
+        guard decodesInPlace else { return receive(bytes, now: now) }
+        noteReceived(count: bytes.count, now: now)
+        var offset = 0
+        while offset < bytes.count {
+            let message: Message
+            do throws(ZMTPError) {
+                guard let whole = try decoder.decodeWholeMessage(bytes, at: &offset) else { break }
+                message = whole
+            } catch {
+                fail(error)
+                return
+            }
+            receivingMultipart = message.more
+            guard deliver(message) else {
+                events.append(.message(message))
+                break
+            }
+        }
+        if offset < bytes.count {
+            buffer(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        }
+    }
+
+    /// Whether bytes arriving now can be decoded in place: data frames flow, nothing received
+    /// earlier waits to be parsed or reported, and a data part is a message part (not a CURVE
+    /// box, not a PUB's subscription).
+    private var decodesInPlace: Bool {
+        guard readyForFrames, inboundStart == inbound.count, eventsHead == events.count else { return false }
+        guard case .plaintext = dataCodec else { return false }
+        return configuration.socketType != .pub && configuration.socketType != .xpub
     }
 
     /// Lets the driver read a large message body straight into its storage (libzmq's zero-copy
@@ -293,7 +340,7 @@ public struct Connection {
             var cursor = 0
             for body in outboundBodies {
                 buffer.append(contentsOf: outbound[cursor..<body.offset])
-                buffer.append(contentsOf: body.bytes)
+                body.body.withUnsafeBytes { buffer.append(contentsOf: $0) }
                 cursor = body.offset
             }
             buffer.append(contentsOf: outbound[cursor...])
@@ -320,7 +367,7 @@ public struct Connection {
             buffer.append(contentsOf: outbound)
         }
         for body in outboundBodies {
-            bodies.append(TransmitBody(offset: base + body.offset, bytes: body.bytes))
+            bodies.append(TransmitBody(offset: base + body.offset, body: body.body))
         }
         clearTransmitted()
         return count

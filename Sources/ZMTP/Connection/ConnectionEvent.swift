@@ -61,10 +61,11 @@ public struct PeerInfo: Hashable, Sendable {
 /// it belongs in the byte stream at `offset` of the transmit buffer.
 public struct TransmitBody: Sendable, Equatable {
     public var offset: Int
-    public var bytes: ArraySlice<UInt8>
+    /// The message whose body this is (its ``Message/more`` flag is already in the header).
+    public var body: Message
 
-    public init(offset: Int, bytes: ArraySlice<UInt8>) {
+    public init(offset: Int, body: Message) {
         self.offset = offset
-        self.bytes = bytes
+        self.body = body
     }
 }

@@ -84,6 +84,18 @@ public struct FrameDecoder: Sendable {
     private var large: [UInt8] = []
     /// How many octets of `large` hold the body so far.
     private var filled = 0
+    /// The receive chunk that bodies arriving whole are copied into (see ``chunkedBodyLimit``).
+    private var chunk = ReceiveChunk()
+
+    /// Bodies over ``Message/inlineCapacity`` and up to this size that arrive whole are copied
+    /// into a receive chunk that several messages share, as libzmq keeps bodies in its receive
+    /// buffer: a 64 B or 1 KiB message then costs a reference, not an allocation of its own.
+    public static let chunkedBodyLimit = 8_192
+    /// The most a receive chunk holds. A chunk is as large as the input still to decode when it
+    /// is made (so a peer sending one small message per read gets chunks of that size, not of
+    /// this one), and lives until the last message in it is released: what a queued message
+    /// keeps alive is bounded by the bodies sharing its chunk.
+    public static let chunkCapacity = 65_536
 
     /// - Parameters:
     ///   - version: the framing to decode.
@@ -231,6 +243,56 @@ public struct FrameDecoder: Sendable {
         return FrameHead(size: size, more: flags & FrameFlags.more != 0, command: command)
     }
 
+    // MARK: Whole frames, decoded in place
+
+    /// Decodes the data frame at `input[offset...]` when it is all there, advancing `offset`
+    /// past it: the driver's fast path, which takes messages straight from its read buffer
+    /// with no intermediate buffer and no ``Frame`` built per frame.
+    ///
+    /// Returns nil, with `offset` unchanged, when the front of the input is not a whole data
+    /// frame (a header or body cut by the end of the input, a command) or when the decoder is
+    /// in the middle of a frame: ``decode(_:)`` takes it from there. Malformed headers throw
+    /// as ``decode(_:)`` does, and the error is sticky.
+    @inline(__always)
+    public mutating func decodeWholeMessage(_ input: UnsafeRawBufferPointer, at offset: inout Int) throws(ZMTPError) -> Message? {
+        guard case .header = phase, header.count == 0, offset < input.count else { return nil }
+        do throws(ZMTPError) {
+            let first = input[offset]
+            if version == .zmtp3, first & FrameFlags.command != 0 { return nil }
+            let length = try Self.headerLength(firstOctet: first, version: version)
+            let available = input.count - offset
+            guard available >= length else { return nil }
+            let head = try parseHeader(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + length)]))
+            guard head.size <= available - length else { return nil }
+            let start = offset + length
+            offset = start + head.size
+            return message(UnsafeRawBufferPointer(rebasing: input[start..<offset]), more: head.more,
+                           available: available - length)
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// A message part for a body that arrived whole: inline when small, in the receive chunk up
+    /// to ``chunkedBodyLimit``, else in memory of its own. `available` is how much input is left
+    /// from the body on, which sizes a new chunk.
+    @inline(__always)
+    private mutating func message(_ body: UnsafeRawBufferPointer, more: Bool, available: Int) -> Message {
+        let size = body.count
+        if size <= Message.inlineCapacity { return Message(inline: body, more: more) }
+        guard size <= Self.chunkedBodyLimit else { return Message(copying: body, more: more) }
+        if chunk.size - chunk.used < size || chunk.buffer == nil {
+            let capacity = min(max(available, size), Self.chunkCapacity)
+            chunk = ReceiveChunk(buffer: MessageBuffer.make(capacity: capacity), used: 0, size: capacity)
+        }
+        let owner = chunk.buffer.unsafelyUnwrapped
+        let destination = owner.base + chunk.used
+        destination.copyMemory(from: body.baseAddress.unsafelyUnwrapped, byteCount: size)
+        chunk.used += size
+        return Message(owner: owner, base: UnsafeRawPointer(destination), count: size, more: more)
+    }
+
     // MARK: Body
 
     /// Starts the body of `head`, whose first octet is `input[offset]`: builds the frame straight
@@ -239,7 +301,8 @@ public struct FrameDecoder: Sendable {
         let available = input.count - offset
         if head.size <= available {
             let body = UnsafeRawBufferPointer(rebasing: input[offset..<(offset + head.size)])
-            return (Self.frame(head, body), offset + head.size)
+            if head.command { return (.command(Array(body)), offset + head.size) }
+            return (.message(message(body, more: head.more, available: available)), offset + head.size)
         }
         let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
         if head.size <= Message.inlineCapacity {
@@ -386,6 +449,17 @@ public struct FrameDecoder: Sendable {
 }
 
 // MARK: - Storage
+
+/// A receive chunk and how much of it messages use.
+///
+/// Sendable although its buffer is shared with messages on other threads: the decoder writes
+/// only the part past `used`, which no message refers to yet, and never changes a byte a
+/// message refers to.
+private struct ReceiveChunk: @unchecked Sendable {
+    var buffer: MessageBuffer?
+    var used = 0
+    var size = 0
+}
 
 /// A parsed frame header.
 private struct FrameHead: Sendable {

@@ -2,18 +2,27 @@
 ///
 /// A multipart message is a sequence of `Message`s, all but the last with ``more`` set.
 /// Bodies of up to ``Message/inlineCapacity`` bytes are stored inline, with no heap
-/// allocation; larger bodies are a reference-counted slice that copies of the message share.
-public struct Message: Sendable, Hashable, CustomStringConvertible {
+/// allocation; a larger body lives in memory that copies of the message share, counted by
+/// reference: a buffer of its own, a slice of an array it was made from, or a slice of a
+/// receive chunk that holds the bodies of several messages (libzmq's shared receive buffer).
+///
+/// The layout is a fixed-size value plus at most one reference, so copying a message is one
+/// retain and destroying it one release, with no branch on what kind of body it has.
+public struct Message: @unchecked Sendable, Hashable, CustomStringConvertible {
+    // Sendable: `owner` is never mutated once the message exists (buffers are written only
+    // before the first message refers to them), so sharing it across threads is safe.
+
     /// Bodies up to this size live inside the struct (libzmq's VSM limit is 33 on 64-bit).
     public static let inlineCapacity = 32
 
-    @usableFromInline
-    enum Storage: Sendable {
-        case inline(InlineBytes)
-        case shared(ArraySlice<UInt8>)
-    }
-
-    @usableFromInline var storage: Storage
+    /// The body when it is inline; when it is shared, the first word is its address.
+    @usableFromInline var words: (UInt64, UInt64, UInt64, UInt64)
+    /// Keeps a shared body alive; nil for an inline one.
+    @usableFromInline var owner: AnyObject?
+    /// The number of body bytes.
+    @usableFromInline var length: Int
+    /// The number of body bytes.
+    @inlinable public var count: Int { length }
 
     /// More parts of the same multipart message follow this one.
     public var more: Bool
@@ -21,23 +30,22 @@ public struct Message: Sendable, Hashable, CustomStringConvertible {
     /// Creates a message part by copying `bytes`.
     @inlinable
     public init(_ bytes: some Sequence<UInt8>, more: Bool = false) {
-        self.more = more
-        if let small = InlineBytes(bytes) {
-            storage = .inline(small)
+        if let contiguous = bytes.withContiguousStorageIfAvailable({ Message(copying: UnsafeRawBufferPointer($0), more: more) }) {
+            self = contiguous
         } else {
-            storage = .shared(ArraySlice(bytes))
+            let array = Array(bytes)
+            self = array.withUnsafeBytes { Message(copying: $0, more: more) }
         }
     }
 
     /// Creates a message part that shares `slice` (no copy for large bodies).
-    @inlinable
     public init(sharing slice: ArraySlice<UInt8>, more: Bool = false) {
-        self.more = more
-        if slice.count <= Message.inlineCapacity, let small = InlineBytes(slice) {
-            storage = .inline(small)
-        } else {
-            storage = .shared(slice)
+        if slice.count <= Message.inlineCapacity {
+            self = slice.withUnsafeBytes { Message(copying: $0, more: more) }
+            return
         }
+        let holder = ArrayHolder(slice)
+        self.init(owner: holder, base: holder.base, count: slice.count, more: more)
     }
 
     /// Creates a message part from UTF-8 text.
@@ -46,46 +54,92 @@ public struct Message: Sendable, Hashable, CustomStringConvertible {
         self.init(string.utf8, more: more)
     }
 
-    /// Creates a message part by copying raw bytes (the driver's fast path).
+    /// Creates a message part by copying raw bytes.
     @inlinable
     public init(copying buffer: UnsafeRawBufferPointer, more: Bool = false) {
-        self.more = more
         if buffer.count <= Message.inlineCapacity {
-            storage = .inline(InlineBytes(copying: buffer))
+            self.init(inline: buffer, more: more)
         } else {
-            storage = .shared(ArraySlice(buffer))
+            let storage = MessageBuffer.make(capacity: buffer.count)
+            let base = storage.base
+            base.copyMemory(from: buffer.baseAddress!, byteCount: buffer.count)
+            self.init(owner: storage, base: UnsafeRawPointer(base), count: buffer.count, more: more)
         }
     }
+
+    /// Creates a message part of `count` bytes that `initializer` writes in place, with no
+    /// copy (libzmq's `zmq_msg_init_size`). The initializer must write every byte: the memory
+    /// it gets is not zeroed.
+    @inlinable
+    public init(unsafeUninitializedCount count: Int, more: Bool = false,
+                initializingWith initializer: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        precondition(count >= 0, "a message cannot have a negative size")
+        if count <= Message.inlineCapacity {
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            try Swift.withUnsafeMutableBytes(of: &words) { raw in
+                try initializer(UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]))
+            }
+            self.init(words: words, owner: nil, length: count, more: more)
+        } else {
+            let storage = MessageBuffer.make(capacity: count)
+            try initializer(UnsafeMutableRawBufferPointer(start: storage.base, count: count))
+            self.init(owner: storage, base: UnsafeRawPointer(storage.base), count: count, more: more)
+        }
+    }
+
+    /// An inline body (at most ``inlineCapacity`` bytes).
+    @inlinable
+    init(inline buffer: UnsafeRawBufferPointer, more: Bool) {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        if let source = buffer.baseAddress, buffer.count > 0 {
+            Swift.withUnsafeMutableBytes(of: &words) { raw in
+                raw.baseAddress!.copyMemory(from: source, byteCount: buffer.count)
+            }
+        }
+        self.init(words: words, owner: nil, length: buffer.count, more: more)
+    }
+
+    /// A body of `count` bytes at `base`, which `owner` keeps alive and never changes again.
+    @inlinable
+    package init(owner: AnyObject, base: UnsafeRawPointer, count: Int, more: Bool) {
+        self.init(words: (UInt64(UInt(bitPattern: base)), 0, 0, 0), owner: owner, length: count, more: more)
+    }
+
+    @inlinable
+    init(words: (UInt64, UInt64, UInt64, UInt64), owner: AnyObject?, length: Int, more: Bool) {
+        self.words = words
+        self.owner = owner
+        self.length = length
+        self.more = more
+    }
+
+    /// Whether the body is stored inside the struct (no heap memory).
+    var isInline: Bool { owner == nil }
 
     /// An empty message part.
     public static let empty = Message([UInt8](), more: false)
 
-    /// The number of body bytes.
-    @inlinable
-    public var count: Int {
-        switch storage {
-        case .inline(let b): return Int(b.count)
-        case .shared(let s): return s.count
-        }
-    }
-
     /// The body, copied into an array.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
-    /// The body as a slice: shared (no copy) for large bodies, a small copy for inline ones.
-    var slice: ArraySlice<UInt8> {
-        switch storage {
-        case .inline: return bytes[...]
-        case .shared(let s): return s
-        }
+    /// The body as a slice: shared (no copy) when the message was made from an array, a copy
+    /// otherwise.
+    package var slice: ArraySlice<UInt8> {
+        if let holder = owner as? ArrayHolder { return holder.slice }
+        return bytes[...]
     }
 
     /// Calls `body` with the message bytes.
     @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        switch storage {
-        case .inline(let b): return try b.withUnsafeBytes(body)
-        case .shared(let s): return try s.withUnsafeBytes(body)
+        if let owner {
+            return try withExtendedLifetime(owner) {
+                try body(UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: UInt(words.0)), count: length))
+            }
+        }
+        let n = length
+        return try Swift.withUnsafeBytes(of: words) { raw in
+            try body(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
         }
     }
 
@@ -110,44 +164,33 @@ public struct Message: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Up to 32 bytes stored inline (four words and a count): no heap allocation.
-@usableFromInline
-struct InlineBytes: Sendable {
-    @usableFromInline var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    @usableFromInline var count: UInt8 = 0
-
+/// Memory for message bodies, in one allocation with its header: one message's body, or a
+/// receive chunk holding the bodies of several (``FrameDecoder/chunkCapacity``). Written only before any
+/// message refers to it.
+public final class MessageBuffer: ManagedBuffer<Int, UInt8> {
+    /// A buffer of at least `capacity` bytes, uninitialised.
     @inlinable
-    init?(_ bytes: some Sequence<UInt8>) {
-        var iterator = bytes.makeIterator()
-        var n = 0
-        let ok: Bool = withUnsafeMutableBytes(of: &words) { raw in
-            while let byte = iterator.next() {
-                if n == Message.inlineCapacity { return false }
-                raw[n] = byte
-                n += 1
-            }
-            return true
-        }
-        guard ok else { return nil }
-        count = UInt8(n)
+    static func make(capacity: Int) -> MessageBuffer {
+        let buffer = MessageBuffer.create(minimumCapacity: capacity) { _ in capacity }
+        return unsafeDowncast(buffer, to: MessageBuffer.self)
     }
 
+    /// Where the bytes start. Stable for the buffer's lifetime: the bytes are allocated with the
+    /// object and never move.
     @inlinable
-    init(copying buffer: UnsafeRawBufferPointer) {
-        precondition(buffer.count <= Message.inlineCapacity)
-        withUnsafeMutableBytes(of: &words) { raw in
-            if let base = buffer.baseAddress, let dst = raw.baseAddress {
-                dst.copyMemory(from: base, byteCount: buffer.count)
-            }
-        }
-        count = UInt8(buffer.count)
+    var base: UnsafeMutableRawPointer {
+        withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
     }
+}
 
-    @inlinable
-    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let n = Int(count)
-        return try Swift.withUnsafeBytes(of: words) { raw in
-            try body(UnsafeRawBufferPointer(rebasing: raw.prefix(n)))
-        }
+/// Keeps an array a message shares alive, with the address of its bytes, which do not move
+/// while the holder (the only reference that can reach them) lives and never mutates them.
+final class ArrayHolder {
+    let slice: ArraySlice<UInt8>
+    let base: UnsafeRawPointer
+
+    init(_ slice: ArraySlice<UInt8>) {
+        self.slice = slice
+        base = slice.withUnsafeBytes { $0.baseAddress! }
     }
 }

@@ -66,8 +66,8 @@ struct OutputBuffer {
         written += n
         while nextBody < bodies.count {
             let body = bodies[nextBody]
-            guard written >= body.offset + bodiesBefore + body.bytes.count else { break }
-            bodiesBefore += body.bytes.count
+            guard written >= body.offset + bodiesBefore + body.body.count else { break }
+            bodiesBefore += body.body.count
             nextBody += 1
         }
     }
@@ -82,7 +82,7 @@ struct OutputBuffer {
         let body = bodies[nextBody]
         let after = nextBody + 1 < bodies.count ? bodies[nextBody + 1].offset : bytes.count
         return bytes.withUnsafeBytes { all in
-            body.bytes.withUnsafeBytes { large in
+            body.body.withUnsafeBytes { large in
                 if position < body.offset {
                     // Bytes before the body, then the body.
                     let head = UnsafeRawBufferPointer(rebasing: all[position..<body.offset])

@@ -112,6 +112,9 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private var held = HeldMessage()
     /// The retry while waiting for the budget; armed only while waiting.
     private var budgetRetry: Reactor.Timer?
+    /// Parts passed in place changed what this connection holds: the core's room limit must
+    /// follow once it returns.
+    private var roomLimitStale = false
 
     /// - Parameters:
     ///   - fd: a connected stream socket; the engine makes it non-blocking and closes it when it
@@ -220,7 +223,44 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         let buffer = reactor.readBuffer
         let n = read(fd, buffer.baseAddress, buffer.count)
         guard n > 0 else { return readEnded(n, error: n < 0 ? errno : 0) }
-        connection.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), now: now)
+        // Whole message parts go from the read buffer straight to the pipe; the rest (commands,
+        // a frame cut by the end of the read, a part the pipe has no room for) is kept by the
+        // core and comes out of `nextEvent()` in `pump()`.
+        var passed = false
+        roomLimitStale = false
+        connection.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), now: now) { message in
+            guard passInPlace(message) else { return false }
+            passed = true
+            return true
+        }
+        if roomLimitStale { connection.bodyRoomLimit = max(0, Self.unbudgetedBytes + held.reserved - held.parts) }
+        if passed { pipe?.flush() }
+    }
+
+    /// ``pass(_:wrote:)`` for a part the core hands over while it decodes in place, which must
+    /// not touch the core: a part that needs more than this connection already holds (a
+    /// reservation from the budget) is refused and takes the slow path, and a change to the
+    /// core's room limit is left to the caller (``roomLimitStale``).
+    private func passInPlace(_ message: Message) -> Bool {
+        guard let pipe else { return false }
+        if !receivingMultipart {
+            guard pipe.checkWrite() else { return false }
+        }
+        if budget != nil {
+            if message.more {
+                let cost = max(message.count, Self.partOverhead)
+                guard held.parts + cost <= Self.unbudgetedBytes + held.reserved else { return false }
+                held.parts += cost
+                roomLimitStale = true
+            } else if held.parts > 0 || held.reserved > 0 {
+                budget?.release(held.reserved)
+                held = HeldMessage()
+                roomLimitStale = true
+            }
+        }
+        pipe.write(message)
+        receivingMultipart = message.more
+        return true
     }
 
     /// Whether the engine reads its descriptor now. Not while an event waits for the pipe, nor
