@@ -211,16 +211,38 @@ public func run(_ scenario: ConnectionScenario, stream: [UInt8], plan: ChunkPlan
     // failure); more means a loop that never consumes input.
     let budget = test.result.events.count + stream.count + 16
 
-    // Both entry points: `receive([UInt8])` for whole reads and every other random read (the
-    // connection may adopt the array), `receive(UnsafeRawBufferPointer)` for the rest, from one
-    // exactly sized block holding the stream (ASan sees a read past its end).
+    // Every entry point: `receive([UInt8])` for whole reads and every third random read (the
+    // connection may adopt the array); the drivers' fast path, `receive(_:now:delivering:)`, for
+    // bytewise reads and another third of the random ones, refusing every seventh part it
+    // offers (the part must then come out of nextEvent(), in order); and
+    // `receive(UnsafeRawBufferPointer)` for the rest. The last two read from one exactly sized
+    // block holding the stream (ASan sees a read past its end).
     withExactCopy(stream[...]) { block in
         var offset = 0
+        var offered = 0
         for (index, size) in plan.sizes.enumerated() {
-            if plan.kind == .whole || (plan.kind == .random && index % 2 == 1) {
+            let bytes = UnsafeRawBufferPointer(rebasing: block[offset..<(offset + size)])
+            if plan.kind == .whole || (plan.kind == .random && index % 3 == 1) {
                 test.connection.receive(Array(stream[offset..<(offset + size)]), now: test.now)
+            } else if plan.kind == .bytewise || (plan.kind == .random && index % 3 == 2) {
+                var delivered: [Message] = []
+                func take(_ message: Message) -> Bool {
+                    offered += 1
+                    guard offered % 7 != 0 else { return false }
+                    delivered.append(message)
+                    return true
+                }
+                test.connection.receive(bytes, now: test.now, delivering: take)
+                // What it buffered, taken in place as an engine does once it has room (nothing
+                // while a refused part or an event waits for nextEvent()).
+                test.connection.deliverBuffered(take)
+                for message in delivered {
+                    let event = ConnectionEvent.message(message)
+                    test.checker.check(event, maxMessageSize: scenario.maxMessageSize)
+                    test.result.events.append(event)
+                }
             } else {
-                test.connection.receive(UnsafeRawBufferPointer(rebasing: block[offset..<(offset + size)]), now: test.now)
+                test.connection.receive(bytes, now: test.now)
             }
             offset += size
             // Transmitting between reads is part of the random plan only: what goes out may

@@ -28,8 +28,11 @@ public struct DecodeOutcome: Equatable, Sendable, CustomStringConvertible {
 /// starts at `room.start` and grows by `room.step` whenever a body waits for room, which must
 /// change nothing but how the bytes are taken; a body's room over the limit is a finding.
 @discardableResult
+///
+/// With `inPlace`, each step first tries ``FrameDecoder/decodeWholeMessage(_:at:)`` (the
+/// drivers' fast path) and calls `decode` only when it declines, which must not change the frames.
 public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: Int?, plan: ChunkPlan,
-                   expected: DecodeOutcome? = nil, room: (start: Int, step: Int)? = nil) -> DecodeOutcome {
+                   expected: DecodeOutcome? = nil, room: (start: Int, step: Int)? = nil, inPlace: Bool = false) -> DecodeOutcome {
     var decoder = FrameDecoder(version: version, maxMessageSize: maxMessageSize)
     if let room { decoder.bodyRoomLimit = room.start }
     var outcome = DecodeOutcome()
@@ -65,7 +68,15 @@ public func decode(_ stream: [UInt8], version: FramingVersion, maxMessageSize: I
             while position < raw.count {
                 let rest = UnsafeRawBufferPointer(rebasing: raw[position...])
                 do throws(ZMTPError) {
-                    let (frame, used) = try decoder.decode(rest)
+                    var whole = 0
+                    let inPlaceMessage = inPlace ? try decoder.decodeWholeMessage(rest, at: &whole) : nil
+                    require(inPlaceMessage != nil || whole == 0, "decodeWholeMessage declined but moved the offset to \(whole)")
+                    let (frame, used): (Frame?, Int)
+                    if let inPlaceMessage {
+                        (frame, used) = (.message(inPlaceMessage), whole)
+                    } else {
+                        (frame, used) = try decoder.decode(rest)
+                    }
                     require(used >= 0 && used <= rest.count, "consumed \(used) of \(rest.count) bytes (plan \(plan))")
                     require(decoder.bodyRoom <= decoder.bodyRoomLimit,
                             "a body holds \(decoder.bodyRoom) bytes of room over the \(decoder.bodyRoomLimit)-byte limit")
@@ -214,6 +225,10 @@ public func fuzzDecoder(_ input: [UInt8], version: FramingVersion, limits: [Int]
                    room: (start: Int(hash % 80), step: 16 + Int((hash >> 8) % 200)))
         }
         decode(input, version: version, maxMessageSize: limit, plan: random, expected: reference)
+        decode(input, version: version, maxMessageSize: limit, plan: random, expected: reference, inPlace: true)
+        if limit == nil {
+            decode(input, version: version, maxMessageSize: limit, plan: whole, expected: reference, inPlace: true)
+        }
         return reference
     }
     let unlimited = outcome(nil)

@@ -71,7 +71,7 @@ extension Connection {
         return .message(message)
     }
 
-    private mutating func handleCommand(_ body: ArraySlice<UInt8>) throws(ZMTPError) -> Advance {
+    mutating func handleCommand(_ body: ArraySlice<UInt8>) throws(ZMTPError) -> Advance {
         let command = try Command.parse(body)
         switch command {
         case .ping(let ttl, let context):

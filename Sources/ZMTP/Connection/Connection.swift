@@ -217,32 +217,79 @@ public struct Connection {
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, now: ZMTPInstant, delivering deliver: (Message) -> Bool) {
         guard decodesInPlace else { return receive(bytes, now: now) }
         noteReceived(count: bytes.count, now: now)
+        let used = decodeInPlace(bytes, delivering: deliver)
+        if used < bytes.count, error == nil {
+            buffer(UnsafeRawBufferPointer(rebasing: bytes[used...]))
+        }
+    }
+
+    /// Hands the whole message parts among the bytes already buffered to `deliver`, as
+    /// ``receive(_:now:delivering:)`` does with new bytes: a driver whose receiver refused a
+    /// part, or that was waiting for a command's event to be taken, resumes here once it has
+    /// room, and what the fast path cannot take stays for ``nextEvent()``. Does nothing while
+    /// an event waits in ``nextEvent()``.
+    public mutating func deliverBuffered(_ deliver: (Message) -> Bool) {
+        guard readyForFrames, inboundStart < inbound.count, eventsHead == events.count, decodesDataInPlace else { return }
+        let buffered = inbound
+        let start = inboundStart
+        let used = buffered.withUnsafeBytes { raw in
+            decodeInPlace(UnsafeRawBufferPointer(rebasing: raw[start...]), delivering: deliver)
+        }
+        if error == nil { consumeInbound(used) }
+    }
+
+    /// The fast path's loop: whole data parts go to `deliver`, commands are handled, and a frame
+    /// cut by the end of `bytes` goes into the decoder. Stops after a part `deliver` refused or
+    /// an event (both then wait in `events`), or at a body waiting for room; returns how many
+    /// bytes it used. A protocol error fails the connection.
+    private mutating func decodeInPlace(_ bytes: UnsafeRawBufferPointer, delivering deliver: (Message) -> Bool) -> Int {
         var offset = 0
-        while offset < bytes.count {
-            let message: Message
-            do throws(ZMTPError) {
-                guard let whole = try decoder.decodeWholeMessage(bytes, at: &offset) else { break }
-                message = whole
-            } catch {
-                fail(error)
-                return
+        do throws(ZMTPError) {
+            decoding: while offset < bytes.count {
+                if let message = try decoder.decodeWholeMessage(bytes, at: &offset) {
+                    receivingMultipart = message.more
+                    guard deliver(message) else {
+                        events.append(.message(message))
+                        break decoding
+                    }
+                    continue
+                }
+                // A command, or a frame cut by the end of the input (or by the previous one):
+                // the decoder takes it whole, or keeps its start until the next read.
+                let (frame, used) = try decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                offset += used
+                guard let frame else { break decoding }
+                switch frame {
+                case .message(let message):
+                    receivingMultipart = message.more
+                    guard deliver(message) else {
+                        events.append(.message(message))
+                        break decoding
+                    }
+                case .command(let body):
+                    if case .event(let event) = try handleCommand(body[...]) {
+                        // Reported in order: what follows waits behind it.
+                        events.append(event)
+                        break decoding
+                    }
+                }
             }
-            receivingMultipart = message.more
-            guard deliver(message) else {
-                events.append(.message(message))
-                break
-            }
+        } catch {
+            fail(error)
         }
-        if offset < bytes.count {
-            buffer(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-        }
+        return offset
     }
 
     /// Whether bytes arriving now can be decoded in place: data frames flow, nothing received
     /// earlier waits to be parsed or reported, and a data part is a message part (not a CURVE
     /// box, not a PUB's subscription).
     private var decodesInPlace: Bool {
-        guard readyForFrames, inboundStart == inbound.count, eventsHead == events.count else { return false }
+        readyForFrames && inboundStart == inbound.count && eventsHead == events.count && decodesDataInPlace
+    }
+
+    /// Whether a data frame is a message part as it stands (not a CURVE box, and not possibly a
+    /// subscription to a PUB or XPUB).
+    private var decodesDataInPlace: Bool {
         guard case .plaintext = dataCodec else { return false }
         return configuration.socketType != .pub && configuration.socketType != .xpub
     }

@@ -237,6 +237,20 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         if passed { pipe?.flush() }
     }
 
+    /// Passes the whole parts the core holds in its buffer to the pipe, decoded in place.
+    private func takeBufferedParts(wrote: inout Bool) {
+        guard connection.bufferedInputCount > 0 else { return }
+        var passed = false
+        roomLimitStale = false
+        connection.deliverBuffered { message in
+            guard passInPlace(message) else { return false }
+            passed = true
+            return true
+        }
+        if roomLimitStale { connection.bodyRoomLimit = max(0, Self.unbudgetedBytes + held.reserved - held.parts) }
+        if passed { wrote = true }
+    }
+
     /// ``pass(_:wrote:)`` for a part the core hands over while it decodes in place, which must
     /// not touch the core: a part that needs more than this connection already holds (a
     /// reservation from the budget) is refused and takes the slow path, and a change to the
@@ -333,6 +347,9 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             stalledEvent = nil
         }
         while true {
+            // What the core buffered (the rest of a read the pipe had no room for) goes to the
+            // pipe the fast way too; what it cannot take comes out of nextEvent().
+            takeBufferedParts(wrote: &wrote)
             guard let event = connection.nextEvent() else {
                 // The core stopped for want of room for a large frame: reserve it and go on,
                 // or wait for the budget.
