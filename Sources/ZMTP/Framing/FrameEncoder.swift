@@ -45,8 +45,23 @@ public enum FrameEncoder {
 
     /// Appends a whole message frame: its header (MORE from ``Message/more``) and its body.
     public static func encode(_ message: Message, version: FramingVersion, into out: inout [UInt8]) {
-        encodeHeader(size: message.count, more: message.more, command: false, version: version, into: &out)
-        message.withUnsafeBytes { out.append(contentsOf: $0) }
+        let size = message.count
+        guard version != .zmtp1, size <= Message.inlineCapacity else {
+            encodeHeader(size: size, more: message.more, command: false, version: version, into: &out)
+            message.withUnsafeBytes { out.append(contentsOf: $0) }
+            return
+        }
+        // The common frame, short and small: header and body assembled on the stack and
+        // appended at once (one capacity check instead of three).
+        var frame: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &frame) { raw in
+            raw[0] = message.more ? FrameFlags.more : 0
+            raw[1] = UInt8(truncatingIfNeeded: size)
+            message.withUnsafeBytes { body in
+                if let source = body.baseAddress, size > 0 { (raw.baseAddress! + 2).copyMemory(from: source, byteCount: size) }
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(size + 2)]))
+        }
     }
 
     /// Appends a ZMTP 3.x command frame (RFC 23 §Commands):

@@ -474,13 +474,11 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// stopped at a full batch (the pipe may hold more), false when the pipe ran dry.
     private func takeFromPipe() -> Bool {
         guard let pipe, !pipeDrained else { return false }
-        while output.pending + connection.pendingTransmitCount < Self.writeBatchSize {
-            let message: Message
-            switch pipe.readState() {
-            case .message(let m): message = m
-            case .empty: return false
-            case .closed:
-                pipeDrained = true
+        let room = Self.writeBatchSize - output.pending
+        while connection.pendingTransmitCount < room {
+            guard let message = pipe.read() else {
+                // Empty, or closed for good once everything in it was read.
+                if case .closed = pipe.readState() { pipeDrained = true }
                 return false
             }
             do throws(ZMTPError) {
