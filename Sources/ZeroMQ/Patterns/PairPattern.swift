@@ -27,23 +27,24 @@ final class PairPattern: SocketPattern {
     func readActivated(_ peer: PeerPipe) { if self.peer === peer { readable = true } }
     func writeActivated(_ peer: PeerPipe) { if self.peer === peer { writable = true } }
 
-    func send(_ message: Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
         guard let peer else { return false }
         if !peer.pipe.checkWrite() {
             writable = false
             return false
         }
+        let more = message.more
         peer.pipe.write(message)
-        if !message.more { peer.pipe.flush() }
+        if !more { peer.pipe.flush() }
         return true
     }
 
-    func receive() throws(ZeroMQError) -> Inbound? {
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {
         guard let peer, let message = peer.pipe.read() else {
             readable = false
             return nil
         }
-        return Inbound(message: message, from: peer)
+        return Inbound(message: message, from: wantsSource ? peer : nil)
     }
 
     var canSend: Bool { peer?.pipe.checkWrite() ?? false }

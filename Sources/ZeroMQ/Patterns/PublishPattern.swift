@@ -39,11 +39,7 @@ final class PublishPattern: SocketPattern {
     /// ZMQ_XPUB_MANUAL: the subscriber whose subscription the application received last.
     private var lastSubscriber: PeerPipe?
     /// The subscribers the message being sent goes to, from its first part to its last.
-    private let distributorBox = Unchecked<Distributor>(Distributor())
-    private var distributor: Distributor {
-        unsafeAddress { UnsafePointer(distributorBox.pointer) }
-        unsafeMutableAddress { distributorBox.pointer }
-    }
+    private let distributor = Distributor()
     private(set) var drops = DropCounts()
 
     init(options: SocketOptions, extended: Bool) {
@@ -167,7 +163,7 @@ final class PublishPattern: SocketPattern {
 
     // MARK: Messages
 
-    func send(_ message: Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
         if !distributor.isMidMessage {
             let invert = options.invertMatching
             let outcome = message.withUnsafeBytes { data in
@@ -182,7 +178,7 @@ final class PublishPattern: SocketPattern {
         return true
     }
 
-    func receive() throws(ZeroMQError) -> Inbound? {
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {
         guard extended else { throw .notSupported("PUB cannot receive") }
         guard let (inbound, subscriber) = pending.popFirst() else { return nil }
         if manual, Self.subscriptionKind(inbound.message) != nil, !inbound.message.more {

@@ -4,11 +4,7 @@ import ZMTP
 /// PUSH (RFC 30): round-robin to peers with room; blocks when none has.
 final class PushPattern: SocketPattern {
     var options: SocketOptions
-    private let balancerBox = Unchecked<LoadBalancer>(LoadBalancer())
-    private var balancer: LoadBalancer {
-        unsafeAddress { UnsafePointer(balancerBox.pointer) }
-        unsafeMutableAddress { balancerBox.pointer }
-    }
+    private let balancer = LoadBalancer()
 
     init(options: SocketOptions) { self.options = options }
 
@@ -16,8 +12,8 @@ final class PushPattern: SocketPattern {
     func detach(_ peer: PeerPipe) { balancer.detach(peer) }
     func readActivated(_ peer: PeerPipe) {}
     func writeActivated(_ peer: PeerPipe) { balancer.activate(peer) }
-    func send(_ message: Message) throws(ZeroMQError) -> Bool { balancer.send(message) }
-    func receive() throws(ZeroMQError) -> Inbound? { throw .notSupported("PUSH cannot receive") }
+    func send(_ message: consuming Message) -> Bool { balancer.send(message) }
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? { throw .notSupported("PUSH cannot receive") }
     var canSend: Bool { balancer.canSend() }
     var canReceive: Bool { false }
 }
@@ -25,11 +21,7 @@ final class PushPattern: SocketPattern {
 /// PULL (RFC 30): fair-queued from every peer. With CONFLATE, only the newest message waiting.
 final class PullPattern: SocketPattern {
     var options: SocketOptions
-    private let queueBox = Unchecked<FairQueue>(FairQueue())
-    private var queue: FairQueue {
-        unsafeAddress { UnsafePointer(queueBox.pointer) }
-        unsafeMutableAddress { queueBox.pointer }
-    }
+    private let queue = FairQueue()
 
     init(options: SocketOptions) { self.options = options }
 
@@ -37,37 +29,37 @@ final class PullPattern: SocketPattern {
     func detach(_ peer: PeerPipe) { queue.detach(peer) }
     func readActivated(_ peer: PeerPipe) { queue.activate(peer) }
     func writeActivated(_ peer: PeerPipe) {}
-    func send(_ message: Message) throws(ZeroMQError) -> Bool { throw .notSupported("PULL cannot send") }
-    func receive() throws(ZeroMQError) -> Inbound? {
-        options.conflate ? queue.receiveNewest() : queue.receive()
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool { throw .notSupported("PULL cannot send") }
+    func receive(wantsSource: Bool) -> Inbound? { queue.receive(wantsSource: wantsSource, conflate: options.conflate) }
+    func receiveMessage() -> Message? {
+        options.conflate ? queue.receive(wantsSource: false, conflate: true)?.message : queue.receiveMessage()
     }
     var canSend: Bool { false }
     var canReceive: Bool { queue.hasMessage() }
 }
 
 extension FairQueue {
-    /// CONFLATE: every single-part message waiting is read and only the newest is returned
-    /// (libzmq's conflating pipe keeps one message; multipart messages are not supported).
-    mutating func receiveNewest() -> Inbound? {
-        var newest: Inbound?
-        while let next = receive() { newest = next }
-        return newest
+    /// The next part for PULL and DEALER. With CONFLATE every single-part message waiting is
+    /// read and only the newest is returned (libzmq's conflating pipe keeps one message;
+    /// multipart messages are not supported).
+    @inline(__always)
+    func receive(wantsSource: Bool, conflate: Bool) -> Inbound? {
+        if conflate {
+            var newest: Inbound?
+            while let next = receive() { newest = next }
+            return newest
+        }
+        if wantsSource { return receive() }
+        guard let message = receiveMessage() else { return nil }
+        return Inbound(message: message, from: nil)
     }
 }
 
 /// DEALER (RFC 28): round-robin out, fair-queued in.
 final class DealerPattern: SocketPattern {
     var options: SocketOptions
-    private let balancerBox = Unchecked<LoadBalancer>(LoadBalancer())
-    private var balancer: LoadBalancer {
-        unsafeAddress { UnsafePointer(balancerBox.pointer) }
-        unsafeMutableAddress { balancerBox.pointer }
-    }
-    private let queueBox = Unchecked<FairQueue>(FairQueue())
-    private var queue: FairQueue {
-        unsafeAddress { UnsafePointer(queueBox.pointer) }
-        unsafeMutableAddress { queueBox.pointer }
-    }
+    private let balancer = LoadBalancer()
+    private let queue = FairQueue()
 
     init(options: SocketOptions) { self.options = options }
 
@@ -83,9 +75,10 @@ final class DealerPattern: SocketPattern {
     }
     func readActivated(_ peer: PeerPipe) { queue.activate(peer) }
     func writeActivated(_ peer: PeerPipe) { balancer.activate(peer) }
-    func send(_ message: Message) throws(ZeroMQError) -> Bool { balancer.send(message) }
-    func receive() throws(ZeroMQError) -> Inbound? {
-        options.conflate ? queue.receiveNewest() : queue.receive()
+    func send(_ message: consuming Message) -> Bool { balancer.send(message) }
+    func receive(wantsSource: Bool) -> Inbound? { queue.receive(wantsSource: wantsSource, conflate: options.conflate) }
+    func receiveMessage() -> Message? {
+        options.conflate ? queue.receive(wantsSource: false, conflate: true)?.message : queue.receiveMessage()
     }
     var canSend: Bool { balancer.canSend() }
     var canReceive: Bool { queue.hasMessage() }

@@ -15,16 +15,8 @@ import ZMTP
 /// one are discarded. Receiving before a request was sent is a ``ZeroMQError/Code/wrongState``.
 final class RequestPattern: SocketPattern {
     var options: SocketOptions
-    private let balancerBox = Unchecked<LoadBalancer>(LoadBalancer())
-    private var balancer: LoadBalancer {
-        unsafeAddress { UnsafePointer(balancerBox.pointer) }
-        unsafeMutableAddress { balancerBox.pointer }
-    }
-    private let queueBox = Unchecked<FairQueue>(FairQueue())
-    private var queue: FairQueue {
-        unsafeAddress { UnsafePointer(queueBox.pointer) }
-        unsafeMutableAddress { queueBox.pointer }
-    }
+    private let balancer = LoadBalancer()
+    private let queue = FairQueue()
     private var state: State = .ready
     /// The reply being delivered (its envelope already stripped), or a message being checked.
     private var reply = PartQueue()
@@ -83,7 +75,7 @@ final class RequestPattern: SocketPattern {
 
     // MARK: Sending
 
-    func send(_ message: Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
         switch state {
         case .ready:
             return try begin(message)
@@ -95,8 +87,9 @@ final class RequestPattern: SocketPattern {
             return try begin(message)
         case .sendingRequest(let request):
             var chosen: PeerPipe?
+            let more = message.more
             _ = balancer.send(message, to: &chosen)
-            if !message.more { state = .awaitingReply(request) }
+            if !more { state = .awaitingReply(request) }
             return true
         }
     }
@@ -137,7 +130,7 @@ final class RequestPattern: SocketPattern {
 
     // MARK: Receiving
 
-    func receive() throws(ZeroMQError) -> Inbound? {
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {
         switch state {
         case .ready, .sendingRequest:
             throw ZeroMQError(.wrongState, "REQ must send a request before receiving")
@@ -209,11 +202,7 @@ final class RequestPattern: SocketPattern {
 /// whose peer has gone, or whose pipe is full, is dropped (counted in ``drops``).
 final class ReplyPattern: SocketPattern {
     var options: SocketOptions
-    private let queueBox = Unchecked<FairQueue>(FairQueue())
-    private var queue: FairQueue {
-        unsafeAddress { UnsafePointer(queueBox.pointer) }
-        unsafeMutableAddress { queueBox.pointer }
-    }
+    private let queue = FairQueue()
     private var state: State = .awaitingRequest
     /// The request being delivered (its envelope already taken out).
     private var request = PartQueue()
@@ -270,7 +259,7 @@ final class ReplyPattern: SocketPattern {
 
     // MARK: Receiving
 
-    func receive() throws(ZeroMQError) -> Inbound? {
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {
         switch state {
         case .owingReply, .sendingReply:
             throw ZeroMQError(.wrongState, "REP received a request and must send its reply first")
@@ -320,7 +309,7 @@ final class ReplyPattern: SocketPattern {
 
     // MARK: Sending
 
-    func send(_ message: Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
         switch state {
         case .awaitingRequest, .deliveringRequest:
             throw ZeroMQError(.wrongState, "REP must receive a whole request before sending a reply")
@@ -338,8 +327,9 @@ final class ReplyPattern: SocketPattern {
             state = .sendingReply(peer)
             return try send(message)
         case .sendingReply(let peer):
+            let more = message.more
             peer?.pipe.write(message)
-            if !message.more {
+            if !more {
                 peer?.pipe.flush()
                 state = .awaitingRequest
             }

@@ -20,11 +20,7 @@ import ZMTP
 final class RouterPattern: SocketPattern {
     var options: SocketOptions
     private var routes = RoutingTable()
-    private let queueBox = Unchecked<FairQueue>(FairQueue())
-    private var queue: FairQueue {
-        unsafeAddress { UnsafePointer(queueBox.pointer) }
-        unsafeMutableAddress { queueBox.pointer }
-    }
+    private let queue = FairQueue()
     /// The message being delivered: its routing-id part, then the parts read from the pipe.
     private var inbound = PartQueue()
     private var outbound: Outbound = .betweenMessages
@@ -128,7 +124,7 @@ final class RouterPattern: SocketPattern {
     /// ROUTER_MANDATORY is set: then an unknown id throws ``ZeroMQError/Code/hostUnreachable``
     /// and a full peer blocks (libzmq's EAGAIN). A routing id sent without MORE is ignored, as
     /// libzmq does with that malformed message.
-    func send(_ message: Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
         switch outbound {
         case .betweenMessages:
             guard message.more else { return true }
@@ -148,8 +144,9 @@ final class RouterPattern: SocketPattern {
             }
             outbound = .sending(peer)
         case .sending(let peer):
+            let more = message.more
             peer.pipe.write(message)
-            if !message.more {
+            if !more {
                 peer.pipe.flush()
                 outbound = .betweenMessages
             }
@@ -175,7 +172,7 @@ final class RouterPattern: SocketPattern {
 
     /// The next part: `[routing id]` then the parts of a message from that peer, each carrying
     /// the peer's properties.
-    func receive() throws(ZeroMQError) -> Inbound? {
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {
         if let part = inbound.popFirst() { return part }
         guard fetch() else { return nil }
         return inbound.popFirst()

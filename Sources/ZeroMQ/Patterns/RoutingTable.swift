@@ -106,7 +106,7 @@ extension FairQueue {
     /// Reads the next whole message (fair-queued) into `parts`, after a part holding its pipe's
     /// routing id when `routingIdFirst` (ROUTER, STREAM); returns the pipe it came from, or nil
     /// when no message waits.
-    mutating func receiveWholeMessage(into parts: inout PartQueue, routingIdFirst: Bool = false) -> PeerPipe? {
+    func receiveWholeMessage(into parts: inout PartQueue, routingIdFirst: Bool = false) -> PeerPipe? {
         guard let first = receive() else { return nil }
         if routingIdFirst, let peer = first.from {
             parts.append(Inbound(message: Message(peer.routingId, more: true), from: peer))

@@ -19,7 +19,7 @@ import ZMTP
 final class StreamPattern: SocketPattern {
     var options: SocketOptions
     private var routes = RoutingTable()
-    private var queue = FairQueue()
+    private let queue = FairQueue()
     /// Whole messages read ahead: notifications and `[id][bytes]` pairs, in order.
     private var inbound = PartQueue()
     private var outbound: Outbound = .expectingRoutingId
@@ -75,7 +75,7 @@ final class StreamPattern: SocketPattern {
 
     // MARK: Sending
 
-    func send(_ message: Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
         switch outbound {
         case .expectingRoutingId:
             guard message.more else {
@@ -120,7 +120,7 @@ final class StreamPattern: SocketPattern {
 
     // MARK: Receiving
 
-    func receive() throws(ZeroMQError) -> Inbound? {
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {
         if let part = inbound.popFirst() { return part }
         guard queue.receiveWholeMessage(into: &inbound, routingIdFirst: true) != nil else { return nil }
         return inbound.popFirst()

@@ -24,21 +24,13 @@ final class SubscribePattern: SocketPattern {
     private var filter = SubscriptionTrie()
     /// Every attached publisher, in attach order.
     private var publishers: [PeerPipe] = []
-    private let queueBox = Unchecked<FairQueue>(FairQueue())
-    private var queue: FairQueue {
-        unsafeAddress { UnsafePointer(queueBox.pointer) }
-        unsafeMutableAddress { queueBox.pointer }
-    }
+    private let queue = FairQueue()
     /// The first part of a message ``canReceive`` read ahead to know it passes the filter.
     private var stash: Inbound?
     /// Parts of a message already started on follow.
     private var receivingMore = false
     /// XSUB: the publishers the message being sent goes to, from its first part to its last.
-    private let distributorBox = Unchecked<Distributor>(Distributor())
-    private var distributor: Distributor {
-        unsafeAddress { UnsafePointer(distributorBox.pointer) }
-        unsafeMutableAddress { distributorBox.pointer }
-    }
+    private let distributor = Distributor()
     private(set) var drops = DropCounts()
 
     init(options: SocketOptions, extended: Bool) {
@@ -108,7 +100,7 @@ final class SubscribePattern: SocketPattern {
 
     // MARK: Messages
 
-    func send(_ message: Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
         guard extended else { throw .notSupported("SUB cannot send; use subscribe(_:)") }
         if !distributor.isMidMessage, !message.more, message.count > 0 {
             switch message.withUnsafeBytes({ $0[0] }) {
@@ -131,7 +123,7 @@ final class SubscribePattern: SocketPattern {
         return true
     }
 
-    func receive() throws(ZeroMQError) -> Inbound? {
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {
         if receivingMore {
             // The rest of a message is published with its first part.
             guard let part = queue.receive() else {

@@ -27,19 +27,20 @@ extension Socket {
 
     /// The next part, or nil when none waits (as ``tryReceive()``, without taking commands in).
     func receivePart() throws(ZeroMQError) -> Message? {
-        guard let inbound = try pattern.receive() else {
+        guard let message = try pattern.receiveMessage() else {
             reapClosedPeers()
             return nil
         }
-        hasMore = inbound.message.more
-        return inbound.message
+        messaging.value.receivingMore = message.more
+        return message
     }
 
     /// Sends one part if it can go now; false, having sent nothing, when it would block (as
     /// ``trySend(_:)``, without taking commands in). A message's later parts always go.
     func sendPart(_ part: Message) throws(ZeroMQError) -> Bool {
+        let more = part.more
         guard try pattern.send(part) else { return false }
-        sendingMore = part.more
+        messaging.value.sendingMore = more
         return true
     }
 

@@ -1,43 +1,56 @@
 import ZMTP
+import ZeroMQTransport
 
 /// Fan-out (libzmq's `dist_t`, RFC 29 §distribution): a message goes to a set of pipes chosen
 /// at its first part, and its later parts follow to the same pipes. A pipe at its high-water
 /// mark misses the whole message, or, all-or-nothing (XPUB_NODROP), holds everyone back.
-struct Distributor {
-    private var recipients: [PeerPipe] = []
+/// Socket thread only; a final class with its state behind a pointer for the reason given in
+/// FairQueue.swift.
+final class Distributor {
+    private struct State {
+        var recipients: [PeerPipe] = []
+        var isMidMessage = false
+    }
+
+    private let state = Unchecked(State())
+
     /// The message's first parts went out; the next part continues it.
-    private(set) var isMidMessage = false
+    var isMidMessage: Bool { state.value.isMidMessage }
 
     /// Chooses the pipes for a new message from `candidates`. Returns nil when `allOrNothing`
     /// and some candidate is full (nothing is sent; its writable wakeup will come), else the
     /// number of candidates that miss the message for lack of room.
-    mutating func begin(_ candidates: some Sequence<PeerPipe>, allOrNothing: Bool) -> Int? {
-        recipients.removeAll(keepingCapacity: true)
-        recipients.append(contentsOf: candidates)
-        if allOrNothing {
-            for peer in recipients where !peer.pipe.checkWrite() {
-                recipients.removeAll(keepingCapacity: true)
-                return nil
+    func begin(_ candidates: some Sequence<PeerPipe>, allOrNothing: Bool) -> Int? {
+        var chosen: [PeerPipe] = []
+        swap(&chosen, &state.value.recipients)
+        chosen.removeAll(keepingCapacity: true)
+        var missed = 0
+        for peer in candidates {
+            if peer.pipe.checkWrite() {
+                chosen.append(peer)
+            } else {
+                missed += 1
             }
-            return 0
         }
-        let before = recipients.count
-        recipients.removeAll { !$0.pipe.checkWrite() }
-        return before - recipients.count
+        if allOrNothing && missed > 0 { chosen.removeAll(keepingCapacity: true) }
+        swap(&chosen, &state.value.recipients)
+        return allOrNothing && missed > 0 ? nil : missed
     }
 
     /// Writes one part to the chosen pipes, publishing with the last part.
-    mutating func write(_ message: Message) {
-        for peer in recipients {
+    func write(_ message: Message) {
+        let more = message.more
+        let chosen = state.value.recipients
+        for peer in chosen {
             peer.pipe.write(message)
-            if !message.more { peer.pipe.flush() }
+            if !more { peer.pipe.flush() }
         }
-        isMidMessage = message.more
-        if !message.more { recipients.removeAll(keepingCapacity: true) }
+        state.value.isMidMessage = more
+        if !more { state.value.recipients.removeAll(keepingCapacity: true) }
     }
 
     /// A pipe went away (mid-message, the rest of that message is not sent to it).
-    mutating func remove(_ peer: PeerPipe) {
-        recipients.removeAll { $0 === peer }
+    func remove(_ peer: PeerPipe) {
+        state.value.recipients.removeAll { $0 === peer }
     }
 }

@@ -43,7 +43,8 @@ extension PeerPipe: Hashable {
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
-/// One message part received by a pattern, with the pipe it came from (for properties).
+/// One message part received by a pattern, with the pipe it came from (for properties; nil
+/// when the caller did not ask, which spares a retain of the pipe per message).
 struct Inbound {
     var message: Message
     var from: PeerPipe?
@@ -52,6 +53,9 @@ struct Inbound {
 /// A socket type's routing logic (libzmq's `xsend`/`xrecv`/`xattach_pipe`… of each socket
 /// class). Runs on the socket's thread. Messages move one part at a time; ``send(_:)`` is asked
 /// about a message's first part and must accept every later part of it.
+///
+/// The contract every pattern class meets; the socket holds its pattern as a ``Pattern``, an
+/// enum of the concrete classes, and calls them directly, never through this protocol.
 protocol SocketPattern: AnyObject {
     /// The socket's options; the socket sets this whenever they change.
     var options: SocketOptions { get set }
@@ -66,9 +70,9 @@ protocol SocketPattern: AnyObject {
     func writeActivated(_ peer: PeerPipe)
     /// Sends one part. Returns false (having written nothing) when the part is a message's first
     /// and no pipe can take it now; throws for a send the pattern refuses.
-    func send(_ message: Message) throws(ZeroMQError) -> Bool
-    /// The next part, or nil when none is ready.
-    func receive() throws(ZeroMQError) -> Inbound?
+    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool
+    /// The next part, or nil when none is ready; with the pipe it came from when `wantsSource`.
+    func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound?
     /// Whether a send of a new message could succeed now (ZMQ_POLLOUT).
     var canSend: Bool { get }
     /// Whether a receive would succeed now (ZMQ_POLLIN).

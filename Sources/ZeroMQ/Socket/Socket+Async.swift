@@ -38,7 +38,7 @@ extension Socket {
     public func receive() async throws(ZeroMQError) -> Message {
         let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
-            if let inbound = try receiveNow() { return inbound.message }
+            if let message = try receiveMessageNow() { return message }
             try await waitAsync(deadline: deadline)
         }
     }
@@ -48,7 +48,7 @@ extension Socket {
     public func receiveMultipart() async throws(ZeroMQError) -> Multipart {
         let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
-            if let first = try receiveNow() {
+            if let first = try receiveNow(wantsSource: true) {
                 var parts = [first.message]
                 while parts[parts.count - 1].more, let next = try receiveNow() { parts.append(next.message) }
                 return Multipart(parts: parts, properties: first.from?.properties ?? Metadata())

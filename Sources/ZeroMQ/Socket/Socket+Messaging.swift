@@ -55,10 +55,12 @@ extension Socket {
     /// (`ZMQ_DONTWAIT`).
     public func trySend(_ message: Message) throws(ZeroMQError) -> Bool {
         try checkUsable()
+        let more = message.more
+        let count = message.count
         guard try pattern.send(message) else { return false }
-        sendingMore = message.more
-        traffic.bytesSent &+= UInt64(message.count)
-        if !message.more { traffic.messagesSent &+= 1 }
+        messaging.value.sendingMore = more
+        messaging.value.traffic.bytesSent &+= UInt64(count)
+        if !more { messaging.value.traffic.messagesSent &+= 1 }
         return true
     }
 
@@ -98,7 +100,7 @@ extension Socket {
     /// ``hasMore`` tells whether parts of the same message follow.
     public func receive() throws(ZeroMQError) -> Message {
         // The fast path: no deadline to compute and no properties to copy when one waits.
-        if let inbound = try receiveNow() { return inbound.message }
+        if let message = try receiveMessageNow() { return message }
         return try receive(timeout: options.receiveTimeout).message
     }
 
@@ -106,25 +108,44 @@ extension Socket {
     public func receive(timeout: Duration?) throws(ZeroMQError) -> Received {
         let deadline = timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
-            if let inbound = try receiveNow() { return Received(message: inbound.message, properties: inbound.from?.properties ?? Metadata()) }
+            if let inbound = try receiveNow(wantsSource: true) {
+                return Received(message: inbound.message, properties: inbound.from?.properties ?? Metadata())
+            }
             guard mailbox.wait(until: deadline) else { throw .wouldBlock }
         }
     }
 
     /// One part if one is waiting, else nil (`ZMQ_DONTWAIT`).
     public func tryReceive() throws(ZeroMQError) -> Message? {
-        try receiveNow()?.message
+        try receiveMessageNow()
     }
 
-    func receiveNow() throws(ZeroMQError) -> Inbound? {
+    /// One part if one is waiting, without its pipe (the path of ``receive()``).
+    func receiveMessageNow() throws(ZeroMQError) -> Message? {
         try checkUsable()
-        guard let received = try pattern.receive() else {
+        guard let message = try pattern.receiveMessage() else {
             reapClosedPeers()
             return nil
         }
-        hasMore = received.message.more
-        traffic.bytesReceived &+= UInt64(received.message.count)
-        if !received.message.more { traffic.messagesReceived &+= 1 }
+        let more = message.more
+        messaging.value.receivingMore = more
+        messaging.value.traffic.bytesReceived &+= UInt64(message.count)
+        if !more { messaging.value.traffic.messagesReceived &+= 1 }
+        return message
+    }
+
+    /// One part if one is waiting; with the pipe it came from when `wantsSource` (for its
+    /// properties), which otherwise is not retained.
+    func receiveNow(wantsSource: Bool = false) throws(ZeroMQError) -> Inbound? {
+        try checkUsable()
+        guard let received = try pattern.receive(wantsSource: wantsSource) else {
+            reapClosedPeers()
+            return nil
+        }
+        let more = received.message.more
+        messaging.value.receivingMore = more
+        messaging.value.traffic.bytesReceived &+= UInt64(received.message.count)
+        if !more { messaging.value.traffic.messagesReceived &+= 1 }
         return received
     }
 

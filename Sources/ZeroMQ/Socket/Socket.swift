@@ -21,7 +21,7 @@ public final class Socket {
     /// The context it belongs to.
     public let context: Context
     let mailbox: SocketMailbox
-    let pattern: any SocketPattern
+    let pattern: Pattern
     let sessions = SessionRegistry()
     let eventLog = SocketEventLog()
     /// What the socket's connections may hold of unfinished inbound messages, together.
@@ -46,43 +46,46 @@ public final class Socket {
     public internal(set) var lastEndpoint = ""
 
     /// The last part received had MORE set (ZMQ_RCVMORE).
-    private let hasMoreBox = Unchecked<Bool>(false)
-    public internal(set) var hasMore: Bool {
-        unsafeAddress { UnsafePointer(hasMoreBox.pointer) }
-        unsafeMutableAddress { hasMoreBox.pointer }
-    }
+    public var hasMore: Bool { messaging.value.receivingMore }
 
     var peers: [ObjectIdentifier: PeerPipe] = [:]
-    /// Pipes whose peer closed, detached once drained.
-    private let closingPeersBox = Unchecked<[ObjectIdentifier: PeerPipe]>([:])
-    var closingPeers: [ObjectIdentifier: PeerPipe] {
-        unsafeAddress { UnsafePointer(closingPeersBox.pointer) }
-        unsafeMutableAddress { closingPeersBox.pointer }
-    }
     var listeners: [Listener] = []
     var connectedEndpoints: Set<String> = []
     var inprocBindings: Set<String> = []
     /// Endpoints served by message transports (pgm, epgm).
     var messageLinks: [MessageLinkRecord] = []
-    var terminated = false
-    public private(set) var isClosed = false
-    /// Mid-way through sending a multipart message.
-    private let sendingMoreBox = Unchecked<Bool>(false)
-    var sendingMore: Bool {
-        unsafeAddress { UnsafePointer(sendingMoreBox.pointer) }
-        unsafeMutableAddress { sendingMoreBox.pointer }
-    }
-    /// The application-side counters of ``statistics``.
-    private let trafficBox = Unchecked<SocketStatistics>(SocketStatistics())
-    var traffic: SocketStatistics {
-        unsafeAddress { UnsafePointer(trafficBox.pointer) }
-        unsafeMutableAddress { trafficBox.pointer }
-    }
+    /// Whether ``close()`` was called.
+    public var isClosed: Bool { messaging.value.lifecycle == .closed }
     /// The command buffer ``processCommands()`` hands the mailbox (see ``SocketMailbox/take(into:)``).
-    private let spareCommandsBox = Unchecked<[SocketCommand]>([])
-    private var spareCommands: [SocketCommand] {
-        unsafeAddress { UnsafePointer(spareCommandsBox.pointer) }
-        unsafeMutableAddress { spareCommandsBox.pointer }
+    private var spareCommands: [SocketCommand] = []
+
+    /// What every send and receive reads or updates, socket thread only.
+    struct MessagingState {
+        var lifecycle = Lifecycle.open
+        /// ``hasMore``.
+        var receivingMore = false
+        /// Mid-way through sending a multipart message.
+        var sendingMore = false
+        /// The application-side counters of ``statistics``.
+        var traffic = SocketStatistics()
+        /// Pipes whose peer closed, detached once drained (looked at on every receive).
+        var closingPeers: [ObjectIdentifier: PeerPipe] = [:]
+    }
+
+    /// Reached through a pointer: as stored properties of the socket, these cost a run-time
+    /// exclusivity check per access that the compiler does not prove away (callgrind: about 76
+    /// instructions each, several per message).
+    let messaging = Unchecked(MessagingState())
+
+    /// Where the socket stands.
+    enum Lifecycle {
+        /// Usable.
+        case open
+        /// The context is terminating: every call but ``close()`` fails with
+        /// ``ZeroMQError/Code/terminated``.
+        case terminated
+        /// Closed by ``close()``.
+        case closed
     }
     /// ZMQ_CONNECT_ROUTING_ID values given to connects, by their session.
     var connectRoutingIds: [SessionID: [UInt8]] = [:]
@@ -116,7 +119,7 @@ public final class Socket {
         var initial = SocketOptions()
         initial.socketType = type
         options = initial
-        pattern = makePattern(type, options: initial)
+        pattern = Pattern(type, options: initial)
         try context.core.register(socket: mailbox)
     }
 
@@ -268,8 +271,8 @@ public final class Socket {
     /// Closes the socket (`zmq_close`): pending outbound messages get LINGER to go out, in the
     /// background. Further calls fail with ``ZeroMQError/Code/closed``.
     public func close() {
-        guard !isClosed else { return }
-        isClosed = true
+        guard messaging.value.lifecycle != .closed else { return }
+        messaging.value.lifecycle = .closed
         // No new inproc peer (a ZAP request, a connect) can arrive once the bindings are gone;
         // the ones already posted are refused, so their other ends learn it now rather than at
         // their handshake interval.
@@ -280,8 +283,9 @@ public final class Socket {
             if case .attach(let end, _) = command { end.close() }
         }
         for peer in Array(peers.values) { detach(peer) }
-        for peer in closingPeers.values { peer.pipe.close() }
-        closingPeers.removeAll()
+        let closing = messaging.value.closingPeers
+        messaging.value.closingPeers.removeAll()
+        for peer in closing.values { peer.pipe.close() }
         for listener in listeners {
             let box = listener.handle
             listener.reactor.post { box.listener.close() }
@@ -300,7 +304,8 @@ public final class Socket {
     private func applyHighWaterMarks() {
         let send = options.conflate ? 0 : options.sendHighWaterMark
         let receive = options.conflate ? 0 : options.receiveHighWaterMark
-        for peer in peers.values where peer.session != nil || messageLinks.contains(where: { $0.endpoint == peer.endpoint }) {
+        let all = peers
+        for peer in all.values where peer.session != nil || messageLinks.contains(where: { $0.endpoint == peer.endpoint }) {
             peer.pipe.setHighWaterMarks(send: send, receive: receive)
         }
     }
@@ -348,15 +353,15 @@ public final class Socket {
         // stays attached for good.
         if end.peerClosed {
             peers.removeValue(forKey: ObjectIdentifier(end))
-            closingPeers[ObjectIdentifier(end)] = peerPipe
+            messaging.value.closingPeers[ObjectIdentifier(end)] = peerPipe
             pattern.readActivated(peerPipe)
         }
     }
 
     func detach(_ peer: PeerPipe) {
         let key = ObjectIdentifier(peer.pipe)
-        guard peers.removeValue(forKey: key) != nil || closingPeers.removeValue(forKey: key) != nil else { return }
-        closingPeers.removeValue(forKey: key)
+        guard peers.removeValue(forKey: key) != nil || messaging.value.closingPeers.removeValue(forKey: key) != nil else { return }
+        messaging.value.closingPeers.removeValue(forKey: key)
         pattern.detach(peer)
         peer.pipe.close()
     }
@@ -366,7 +371,7 @@ public final class Socket {
         // Called on every send and receive: the common case, nothing waiting, stops here.
         guard mailbox.mayHaveCommands else {
             reapClosedPeers()
-            if terminated { throw .terminated }
+            if messaging.value.lifecycle == .terminated { throw .terminated }
             return
         }
         var commands = spareCommands
@@ -389,30 +394,31 @@ public final class Socket {
             // The serial check: a wakeup for an end that is gone must not touch a newer end
             // that took its address.
             case .readable(let end):
-                if let peer = peers[end.object] ?? closingPeers[end.object], peer.pipe.id == end { pattern.readActivated(peer) }
+                if let peer = peers[end.object] ?? messaging.value.closingPeers[end.object], peer.pipe.id == end { pattern.readActivated(peer) }
             case .writable(let end):
                 if let peer = peers[end.object], peer.pipe.id == end { pattern.writeActivated(peer) }
             case .peerClosed(let end):
                 if let peer = peers[end.object], peer.pipe.id == end {
                     peers.removeValue(forKey: end.object)
-                    closingPeers[end.object] = peer
+                    messaging.value.closingPeers[end.object] = peer
                     pattern.readActivated(peer)
                 }
             case .sessionEnded(let id):
                 connectRoutingIds.removeValue(forKey: id)
             case .terminate:
-                terminated = true
+                if messaging.value.lifecycle == .open { messaging.value.lifecycle = .terminated }
             }
         }
         reapClosedPeers()
-        if terminated { throw .terminated }
+        if messaging.value.lifecycle == .terminated { throw .terminated }
     }
 
     /// Detaches pipes whose peer closed once nothing is left to read in them.
     func reapClosedPeers() {
-        guard !closingPeers.isEmpty else { return }
-        for (key, peer) in closingPeers where !peer.pipe.checkRead() {
-            closingPeers.removeValue(forKey: key)
+        guard !messaging.value.closingPeers.isEmpty else { return }
+        let closing = messaging.value.closingPeers
+        for (key, peer) in closing where !peer.pipe.checkRead() {
+            messaging.value.closingPeers.removeValue(forKey: key)
             pattern.detach(peer)
             peer.pipe.close()
         }
@@ -435,7 +441,7 @@ public final class Socket {
 
     /// Everything counted so far: traffic, drops by cause, connections, reconnects, handshakes.
     public var statistics: SocketStatistics {
-        var statistics = traffic
+        var statistics = messaging.value.traffic
         statistics.dropped = pattern.drops
         let counters = eventLog.counters
         statistics.connectionsAccepted = counters.accepted

@@ -11,7 +11,8 @@
 /// The storage is aligned and padded to 128 bytes so that the states of a reader and a writer
 /// never share a cache line.
 package final class Unchecked<Value>: @unchecked Sendable {
-    private let storage: UnsafeMutablePointer<Value>
+    @usableFromInline
+    let storage: UnsafeMutablePointer<Value>
 
     package init(_ value: Value) {
         let size = (MemoryLayout<Value>.stride + 127) / 128 * 128
@@ -27,11 +28,11 @@ package final class Unchecked<Value>: @unchecked Sendable {
 
     /// Where the value lives, for an owner's addressors (`unsafeAddress`/`unsafeMutableAddress`),
     /// which keep its call sites unchanged.
-    @inline(__always)
+    @inlinable @inline(__always)
     package var pointer: UnsafeMutablePointer<Value> { storage }
 
     /// The value, read and written in place.
-    @inline(__always)
+    @inlinable @inline(__always)
     package var value: Value {
         unsafeAddress { UnsafePointer(storage) }
         unsafeMutableAddress { storage }
