@@ -89,7 +89,7 @@ public enum LiveStep: Equatable, Sendable {
     /// The target reports a completed handshake (when its shim reports events at all).
     case expectHandshake
     /// The target's ZAP handler was asked about this peer.
-    case expectAuthenticationRequest(mechanism: String, credentials: [[UInt8]])
+    case expectAuthenticationRequest(mechanism: String, credentials: [[UInt8]]?)
     /// The target closes the connection (the vector's error, for the report).
     case expectClosed(String)
     /// The target's application has seen neither a message nor a handshake.

@@ -74,6 +74,10 @@ struct StepBuilder {
         case "receive":
             let bytes = try fields.bytes("receive")
             if firstPeerBytes == nil { firstPeerBytes = bytes }
+            if afterWait && (setup.heartbeatIntervalMs != nil || setup.heartbeatTimeoutMs != nil) {
+                // Liveness inside a window of real time: judging it would assert on time.
+                emit(.horizon("the peer must act inside a heartbeat window of real time, which a live run cannot judge without racing the target's timers"), label)
+            }
             afterWait = false
             emit(.peerSends(bytes), label)
         case "expectSend":
@@ -233,9 +237,13 @@ struct StepBuilder {
             }
         case "authenticationRequest":
             let mechanism = try event.string("mechanism")
-            var credentials: [[UInt8]] = []
-            for (index, credential) in (event.optional("credentials")?.arrayValue ?? []).enumerated() {
-                credentials.append(try VectorValues.bytes(credential, "\(label).credentials[\(index)]"))
+            var credentials: [[UInt8]]?
+            if let list = event.optional("credentials") {
+                guard let items = list.arrayValue else { throw FormatError("\(label).credentials must be an array") }
+                credentials = []
+                for (index, credential) in items.enumerated() {
+                    credentials?.append(try VectorValues.bytes(credential, "\(label).credentials[\(index)]"))
+                }
             }
             for key in ["domain", "address", "identity"] { _ = event.optional(key) }
             authenticationPending = true
