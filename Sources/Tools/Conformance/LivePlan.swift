@@ -157,7 +157,12 @@ public enum LivePlanner {
                 out.append(LiveCase(file: file, name: name, differences: differences, content: connection(item, "\(file): \(name)")))
             } else {
                 for side in ["client", "server"] {
-                    out.append(LiveCase(file: file, name: "\(name) [target as \(side)]", differences: differences,
+                    // A note keyed "<implementation> as <side>" holds for that side only.
+                    var sided = differences.filter { !$0.key.hasSuffix(" as client") && !$0.key.hasSuffix(" as server") }
+                    for (key, note) in differences where key.hasSuffix(" as \(side)") {
+                        sided[String(key.dropLast(" as \(side)".count))] = note
+                    }
+                    out.append(LiveCase(file: file, name: "\(name) [target as \(side)]", differences: sided,
                                         content: handshake(item, side: side, "\(file): \(name)")))
                 }
             }
