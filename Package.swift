@@ -15,6 +15,9 @@ import PackageDescription
 //   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
 //   ZeroMQExamples  the zguide's classic examples as functions, run by thin executables
 //               (Sources/Examples/<name>/main.swift) and by Tests/ExamplesTests.
+//   ZMTPConformance  zmtp-conformance (Sources/Tools): plays the connection and handshake vectors
+//               over TCP against a live implementation behind a shim; links none of this package's
+//               protocol code, so it judges this implementation as it judges libzmq.
 //   ZeroMQCat   zmqcat, the command-line peer (Sources/Tools): its commands as a library that
 //               Tests/ZeroMQCatTests runs in-process, and the thin `zmqcat` executable.
 let package = Package(
@@ -40,6 +43,8 @@ let package = Package(
         .executable(name: "tasksink", targets: ["tasksink"]),
         // The command-line peer: any socket type, from a shell (Sources/Tools).
         .executable(name: "zmqcat", targets: ["zmqcat"]),
+        // The live conformance runner (Vectors/README.md, "Live runs").
+        .executable(name: "zmtp-conformance", targets: ["zmtp-conformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,7 +73,7 @@ let package = Package(
         .executableTarget(name: "ZMTPDemo", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "ZMTPTests", dependencies: ["ZMTP"]),
         .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),
-        .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport"]),
+        .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport", "ZMTPConformance"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
         // PGM's sans-IO pieces, the captured-APDU vectors (Vectors/, read via #filePath) and a CPGM link check.
         .testTarget(name: "ZeroMQPGMTests", dependencies: ["ZeroMQPGM", "ZMTP", "CPGM", "ZeroMQ", "ZeroMQTransport"],
@@ -93,6 +98,11 @@ let package = Package(
                 dependencies: ["ZeroMQ", "ZeroMQPGM", "ZMTPSodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Sources/Tools/ZeroMQCat"),
         .executableTarget(name: "zmqcat", dependencies: ["ZeroMQCat"], path: "Sources/Tools/zmqcat"),
+        .target(name: "ZMTPConformance", path: "Sources/Tools/Conformance"),
+        .executableTarget(name: "zmtp-conformance", dependencies: ["ZMTPConformance"], path: "Sources/Tools/zmtp-conformance"),
+        // The live runner against libzmq (Vectors/shims/libzmq-shim.py) and zmqcat, and its parsers
+        // under random input.
+        .testTarget(name: "ConformanceTests", dependencies: ["ZMTPConformance"]),
         .testTarget(name: "ZeroMQCatTests", dependencies: ["ZeroMQCat", "ZeroMQ", "ZMTPSodium"], exclude: ["Peers"]),
         // The fault and hostile-load suite (scripts/faults.sh): sockets in processes of their own,
         // Swift's (FaultPeer, built beside the tests) and libzmq's (Peers/faults.py).

@@ -1,3 +1,4 @@
+import ZMTPConformance
 import Testing
 import ZMTP
 
@@ -64,7 +65,7 @@ extension Fields {
     /// Reads the members every case has (`name`, `description`, `source`, `knownFailure`).
     init(case vector: VectorCase) throws {
         try self.init(vector.json, vector.name)
-        for key in ["name", "description", "source", "knownFailure"] { _ = optional(key) }
+        for key in ["name", "description", "source", "knownFailure", "differs"] { _ = optional(key) }
     }
 }
 

@@ -5,7 +5,7 @@ import ZeroMQ
 /// ended. The executable passes its arguments and the standard streams; tests pass memory.
 public enum Zmqcat {
     /// The subcommands: the first argument names them (else it is a socket type).
-    static let subcommands = ["keygen", "monitor"]
+    static let subcommands = ["keygen", "monitor", "shim"]
 
     /// Runs `zmqcat` with `arguments` (without the program name).
     public static func main(_ arguments: [String], console: Console) async -> ExitStatus {
@@ -34,6 +34,8 @@ public enum Zmqcat {
             return keygen.execute(console)
         case let monitor as MonitorCommand:
             return await monitor.execute(console)
+        case let shim as ShimCommand:
+            return shim.execute(console)
         default:
             do {
                 var command = command
@@ -67,7 +69,7 @@ public enum Zmqcat {
 /// `zmqcat keygen …`).
 struct SubcommandRoot: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "zmqcat", subcommands: [KeygenCommand.self, MonitorCommand.self])
+        commandName: "zmqcat", subcommands: [KeygenCommand.self, MonitorCommand.self, ShimCommand.self])
 }
 
 /// `zmqcat <type> …`: one socket, bound or connected, sending and receiving from a shell.

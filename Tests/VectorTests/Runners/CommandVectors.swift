@@ -1,3 +1,4 @@
+import ZMTPConformance
 import ZMTP
 
 /// Kinds "command" (``Command/parse(_:)`` and, for canonical commands, ``Command/encoded()``) and

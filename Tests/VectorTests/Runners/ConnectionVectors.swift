@@ -1,3 +1,4 @@
+import ZMTPConformance
 import ZMTP
 
 /// Kind "connection": one ``Connection`` driven by a script of steps. Every case runs twice: with

@@ -1,4 +1,5 @@
 @_spi(Testing) import ZMTP
+import ZMTPConformance
 import ZMTPSodium
 
 /// Kind "curve-hello": a CURVE client built from fixed keys and fixed randomness must put exactly

@@ -1,3 +1,4 @@
+import ZMTPConformance
 import ZMTP
 
 /// Kinds "frame" and "frame-error": ``FrameDecoder`` fed the whole input, one byte at a time, and

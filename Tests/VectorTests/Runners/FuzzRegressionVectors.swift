@@ -1,3 +1,4 @@
+import ZMTPConformance
 import FuzzSupport
 @_spi(Testing) import ZMTP
 

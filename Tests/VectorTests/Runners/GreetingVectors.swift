@@ -1,3 +1,4 @@
+import ZMTPConformance
 import ZMTP
 
 /// Kind "greeting": ``Greeting/detect(_:)`` on the bytes, on every prefix of them, and (for

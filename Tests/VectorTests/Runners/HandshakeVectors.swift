@@ -1,3 +1,4 @@
+import ZMTPConformance
 import ZMTP
 
 /// Kind "handshake": two connections with fixed keys and fixed randomness, driven back to back.

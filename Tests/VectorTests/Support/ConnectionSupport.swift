@@ -1,4 +1,5 @@
 @_spi(Testing) import ZMTP
+import ZMTPConformance
 import ZMTPSodium
 
 /// The randomness a vector gives a connection: `{"seed": n}` (SplitMix64, as ``SeededRandom``) or

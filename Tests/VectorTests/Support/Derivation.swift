@@ -1,3 +1,5 @@
+import ZMTPConformance
+
 /// A step's `"from"`: where its bytes come from, when they are a (possibly altered) part of a
 /// handshake transcript. The generator writes the bytes; the runner checks they still match.
 ///

@@ -1,3 +1,4 @@
+import ZMTPConformance
 import ZMTP
 
 /// A vector that does not follow the format in Vectors/README.md.

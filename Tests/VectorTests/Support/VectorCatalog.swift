@@ -1,3 +1,4 @@
+import ZMTPConformance
 import Foundation
 import Testing
 

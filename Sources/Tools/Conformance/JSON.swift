@@ -2,7 +2,7 @@
 /// keys read in a sensible order ("name", "description", "source" first) and a parsed file can be
 /// written back unchanged. Integers stay integers (no detour through Double), and true/false
 /// never turn into 1/0, both of which Foundation's `JSONSerialization` does on Linux.
-enum JSON: Sendable, Equatable {
+public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -11,7 +11,7 @@ enum JSON: Sendable, Equatable {
     case array([JSON])
     case object([(key: String, value: JSON)])
 
-    static func == (lhs: JSON, rhs: JSON) -> Bool {
+    public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
@@ -28,45 +28,45 @@ enum JSON: Sendable, Equatable {
     // MARK: Access
 
     /// The member `key` of an object (the first, if repeated), or nil.
-    subscript(key: String) -> JSON? {
+    public subscript(key: String) -> JSON? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
 
-    var objectMembers: [(key: String, value: JSON)]? {
+    public var objectMembers: [(key: String, value: JSON)]? {
         if case .object(let m) = self { return m }
         return nil
     }
 
-    var keys: [String] { objectMembers?.map(\.key) ?? [] }
+    public var keys: [String] { objectMembers?.map(\.key) ?? [] }
 
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    var intValue: Int? {
+    public var intValue: Int? {
         if case .int(let i) = self { return i }
         return nil
     }
 
-    var boolValue: Bool? {
+    public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
-    var arrayValue: [JSON]? {
+    public var arrayValue: [JSON]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    var isNull: Bool {
+    public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 
     /// The value as compact JSON text (for messages).
-    var compact: String {
+    public var compact: String {
         var out = ""
         JSON.write(self, into: &out, indent: nil, level: 0)
         return out
@@ -74,14 +74,14 @@ enum JSON: Sendable, Equatable {
 
     // MARK: Parsing
 
-    struct ParseError: Error, CustomStringConvertible {
-        var offset: Int
-        var message: String
-        var description: String { "JSON error at byte \(offset): \(message)" }
+    public struct ParseError: Error, CustomStringConvertible {
+        public var offset: Int
+        public var message: String
+        public var description: String { "JSON error at byte \(offset): \(message)" }
     }
 
     /// Parses a complete JSON text (RFC 8259).
-    static func parse(_ text: String) throws -> JSON {
+    public static func parse(_ text: String) throws -> JSON {
         var parser = Parser(bytes: Array(text.utf8))
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
@@ -239,7 +239,7 @@ enum JSON: Sendable, Equatable {
 
     /// Pretty JSON text: two-space indentation, and a container on one line when that line is
     /// short, so that step lists and transcript entries stay readable.
-    func pretty() -> String {
+    public func pretty() -> String {
         var out = ""
         JSON.write(self, into: &out, indent: "  ", level: 0)
         out.append("\n")
@@ -345,9 +345,9 @@ enum JSON: Sendable, Equatable {
 extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByNilLiteral
 {
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int) { self = .int(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(arrayLiteral elements: JSON...) { self = .array(elements) }
-    init(nilLiteral: ()) { self = .null }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(nilLiteral: ()) { self = .null }
 }
