@@ -37,7 +37,7 @@ struct LiveConformanceTests {
         options.jobs = 4
         // What must happen is waited for with a bound no busy machine reaches; only the
         // "nothing more" checks use a short silence, and a slow target can only make those pass.
-        options.patience = 60_000
+        options.timing.patience = 60_000
         let cases: [LiveCase]
         do {
             cases = try ConformanceRunner.load(Self.root + "/Vectors")
