@@ -127,7 +127,8 @@ struct StreamEngineTests {
         job.join()
         #expect(sent.value == total)
         #expect(received.count == total)
-        #expect(received.enumerated().allSatisfy { $0.element == ["\($0.offset)", String(repeating: "x", count: $0.offset % 300)] })
+        let wrong = received.enumerated().first { $0.element != ["\($0.offset)", String(repeating: "x", count: $0.offset % 300)] }
+        #expect(wrong == nil, "message \(wrong?.offset ?? -1) is \(wrong.map { $0.element.map { $0.prefix(12) + "… (\($0.count))" } } ?? [])")
     }
 
     @Test func anIncompatiblePeerStopsBothEnginesWithATypedError() throws {

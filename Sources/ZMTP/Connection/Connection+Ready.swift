@@ -103,14 +103,21 @@ extension Connection {
 
     /// Frames one message part into the outbound buffer.
     mutating func encodeMessage(_ message: Message) {
+        // Tested without binding the payload first: a `switch` would copy the codec per message.
+        if case .plaintext = dataCodec {
+            if message.count >= Self.sharedBodyThreshold {
+                // The header here, the body by reference: it is never copied on its way out.
+                FrameEncoder.encodeHeader(size: message.count, more: message.more, command: false, version: framing, into: &outbound)
+                outboundBodies.append(TransmitBody(offset: outbound.count, body: message))
+                outboundBodyBytes += message.count
+            } else {
+                FrameEncoder.encode(message, version: framing, into: &outbound)
+            }
+            return
+        }
         switch dataCodec {
-        case .plaintext where message.count >= Self.sharedBodyThreshold:
-            // The header here, the body by reference: it is never copied on its way out.
-            FrameEncoder.encodeHeader(size: message.count, more: message.more, command: false, version: framing, into: &outbound)
-            outboundBodies.append(TransmitBody(offset: outbound.count, body: message))
-            outboundBodyBytes += message.count
         case .plaintext:
-            FrameEncoder.encode(message, version: framing, into: &outbound)
+            break
         case .curve(var codec):
             let box = message.withUnsafeBytes { codec.seal(flags: message.more ? CurveFlags.more : 0, body: $0) }
             dataCodec = .curve(codec)

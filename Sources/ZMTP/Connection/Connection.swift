@@ -387,7 +387,7 @@ public struct Connection {
             var cursor = 0
             for body in outboundBodies {
                 buffer.append(contentsOf: outbound[cursor..<body.offset])
-                body.body.withUnsafeBytes { buffer.append(contentsOf: $0) }
+                body.body.withUnsafeBytes { buffer.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
                 cursor = body.offset
             }
             buffer.append(contentsOf: outbound[cursor...])

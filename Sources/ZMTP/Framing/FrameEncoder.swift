@@ -48,7 +48,7 @@ public enum FrameEncoder {
         let size = message.count
         guard version != .zmtp1, size <= Message.inlineCapacity else {
             encodeHeader(size: size, more: message.more, command: false, version: version, into: &out)
-            message.withUnsafeBytes { out.append(contentsOf: $0) }
+            message.withUnsafeBytes { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
             return
         }
         // The common frame, short and small: header and body assembled on the stack and
@@ -60,7 +60,7 @@ public enum FrameEncoder {
             message.withUnsafeBytes { body in
                 if let source = body.baseAddress, size > 0 { (raw.baseAddress! + 2).copyMemory(from: source, byteCount: size) }
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(size + 2)]))
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(size + 2)]).assumingMemoryBound(to: UInt8.self))
         }
     }
 

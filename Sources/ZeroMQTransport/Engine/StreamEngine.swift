@@ -476,10 +476,19 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         guard let pipe, !pipeDrained else { return false }
         let room = Self.writeBatchSize - output.pending
         while connection.pendingTransmitCount < room {
-            guard let message = pipe.read() else {
-                // Empty, or closed for good once everything in it was read.
-                if case .closed = pipe.readState() { pipeDrained = true }
-                return false
+            let message: Message
+            if let next = pipe.read() {
+                message = next
+            } else {
+                // Empty, or closed for good once everything in it was read (a part published
+                // since the read above comes back here, not lost).
+                switch pipe.readState() {
+                case .message(let next): message = next
+                case .empty: return false
+                case .closed:
+                    pipeDrained = true
+                    return false
+                }
             }
             do throws(ZMTPError) {
                 if sendsSubscriptions && !sendingMultipart && !message.more, let command = Self.subscription(message) {
