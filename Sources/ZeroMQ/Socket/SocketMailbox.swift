@@ -95,6 +95,9 @@ final class SocketMailbox: PipeEventSink, Sendable {
     }
 
     private let state = Mutex(State())
+    /// `signaled || !commands.isEmpty`, kept by every locked section that changes either, so
+    /// that the socket's check on every send and receive (``mayHaveCommands``) takes no lock.
+    private let pending = Atomic<Bool>(false)
     private let signal: WakeupSignal
 
     init() throws(TransportError) {
@@ -112,6 +115,7 @@ final class SocketMailbox: PipeEventSink, Sendable {
             // One signal until the reader drains it: a burst of posts costs one write.
             let needsSignal = !state.signaled
             state.signaled = true
+            pending.store(true, ordering: .relaxed)
             return (needsSignal, waiter)
         }
         if needsSignal { signal.signal() }
@@ -135,18 +139,23 @@ final class SocketMailbox: PipeEventSink, Sendable {
         let mayBeSignaled = state.withLock { state -> Bool in
             guard state.signaled || !state.commands.isEmpty else { return false }
             state.signaled = false
+            pending.store(!state.commands.isEmpty, ordering: .relaxed)
             return true
         }
         guard mayBeSignaled else { return }
         signal.drain()
-        state.withLock { state in swap(&buffer, &state.commands) }
+        state.withLock { state in
+            swap(&buffer, &state.commands)
+            pending.store(state.signaled || !state.commands.isEmpty, ordering: .relaxed)
+        }
     }
 
     var isEmpty: Bool { state.withLock { $0.commands.isEmpty } }
 
-    /// Whether ``take(into:)`` may find something: the socket's per-call check, which costs one
-    /// uncontended lock and nothing else when no command waits.
-    var mayHaveCommands: Bool { state.withLock { $0.signaled || !$0.commands.isEmpty } }
+    /// Whether ``take(into:)`` may find something: the socket's per-call check, one atomic load.
+    /// It may miss a command posted at this very moment, as a locked check made a moment earlier
+    /// would; the command's signal stays on the descriptor until ``take(into:)`` drains it.
+    var mayHaveCommands: Bool { pending.load(ordering: .acquiring) }
 
     /// Blocks the calling thread until a command arrives or `deadline` passes (nil: forever).
     /// Returns false on timeout.
