@@ -10,11 +10,15 @@
 ///
 /// The storage is aligned and padded to 128 bytes so that the states of a reader and a writer
 /// never share a cache line.
-package final class Unchecked<Value>: @unchecked Sendable {
+///
+/// Public although applications have no use for it: declared `package`, its accessors were
+/// called rather than inlined in a program built as another package (as every application is),
+/// at 100 to 200 instructions per message (callgrind, Benchmarks/).
+public final class Unchecked<Value>: @unchecked Sendable {
     @usableFromInline
     let storage: UnsafeMutablePointer<Value>
 
-    package init(_ value: Value) {
+    public init(_ value: Value) {
         let size = (MemoryLayout<Value>.stride + 127) / 128 * 128
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(size, 128), alignment: 128)
         storage = raw.bindMemory(to: Value.self, capacity: 1)
@@ -29,11 +33,11 @@ package final class Unchecked<Value>: @unchecked Sendable {
     /// Where the value lives, for an owner's addressors (`unsafeAddress`/`unsafeMutableAddress`),
     /// which keep its call sites unchanged.
     @inlinable @inline(__always)
-    package var pointer: UnsafeMutablePointer<Value> { storage }
+    public var pointer: UnsafeMutablePointer<Value> { storage }
 
     /// The value, read and written in place.
     @inlinable @inline(__always)
-    package var value: Value {
+    public var value: Value {
         unsafeAddress { UnsafePointer(storage) }
         unsafeMutableAddress { storage }
     }
