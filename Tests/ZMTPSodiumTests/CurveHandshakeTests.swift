@@ -57,7 +57,7 @@ import ZMTPSodium
             var pair = try CurvePair(provider, seed: seed)
             var (client, server) = try pair.codecs()
             return pair.transcript + [
-                seal(&client, flags: 1, bytes("AB")), seal(&client, bytes("C")), seal(&server, bytes("reply")),
+                seal(client, flags: 1, bytes("AB")), seal(client, bytes("C")), seal(server, bytes("reply")),
             ]
         }
         let first = try run(seed: 7)
@@ -221,11 +221,11 @@ import ZMTPSodium
         let plaintext = forger.open(initiate: try pair.initiate(welcome))
         let step = try pair.server.receive(forger.initiate(plaintext: plaintext, shortNonce: 1000)[...])
         var server = try codec(#require(step.completion))
-        var client = CurveMessageCodec(
+        let client = CurveMessageCodec(
             role: .client, crypto: forger.crypto, sharedKey: forger.sessionKey, nextNonce: 1000, lastPeerNonce: 1)
         // Nonce 1000 was INITIATE's, so a MESSAGE reusing it is a replay.
-        expectError(.invalidSequence) { _ = try server.open(seal(&client, bytes("x"))[...]) }
-        #expect(try server.open(seal(&client, bytes("y"))[...]).payload == bytes("y"))
+        expectError(.invalidSequence) { _ = try server.open(seal(client, bytes("x"))[...]) }
+        #expect(try server.open(seal(client, bytes("y"))[...]).payload == bytes("y"))
     }
 
     @Test func vouchThatDoesNotOpenIsCryptographic() throws {
@@ -302,10 +302,10 @@ import ZMTPSodium
         _ = try pair.initiate(welcome)
         let forger = Forger(serverPublicKey: pair.serverKeys.publicKey, hello: hello, welcome: welcome)
         var client = try codec(pair.clientCompletion(forger.ready(plaintext: [], shortNonce: 50)))
-        var server = CurveMessageCodec(
+        let server = CurveMessageCodec(
             role: .server, crypto: forger.crypto, sharedKey: forger.sessionKey, nextNonce: 50, lastPeerNonce: 2)
-        expectError(.invalidSequence) { _ = try client.open(seal(&server, bytes("replay of READY's nonce"))[...]) }
-        #expect(try client.open(seal(&server, bytes("ok"))[...]).payload == bytes("ok"))
+        expectError(.invalidSequence) { _ = try client.open(seal(server, bytes("replay of READY's nonce"))[...]) }
+        #expect(try client.open(seal(server, bytes("ok"))[...]).payload == bytes("ok"))
     }
 
     // MARK: ERROR and ordering
@@ -432,7 +432,7 @@ import ZMTPSodium
 
         var clientCodec = try codec(client)
         var serverCodec = try codec(server)
-        #expect(try serverCodec.open(seal(&clientCodec, bytes("hi"))[...]).payload == bytes("hi"))
+        #expect(try serverCodec.open(seal(clientCodec, bytes("hi"))[...]).payload == bytes("hi"))
         expectError(.invalidState, blame: .apiMisuse) { _ = try pair.server.resume(reply) }
     }
 

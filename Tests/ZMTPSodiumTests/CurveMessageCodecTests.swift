@@ -13,13 +13,13 @@ import ZMTPSodium
             (0x03, [UInt8](repeating: 0xEE, count: 70_000)),
         ]
         for (flags, payload) in cases {
-            let upstream = seal(&client, flags: flags, payload)
+            let upstream = seal(client, flags: flags, payload)
             #expect(upstream.count == 33 + payload.count)
             let opened = try server.open(upstream[...])
             #expect(opened.flags == flags)
             #expect(opened.payload == payload)
 
-            let downstream = seal(&server, flags: flags, payload)
+            let downstream = seal(server, flags: flags, payload)
             let back = try client.open(downstream[...])
             #expect(back.flags == flags)
             #expect(back.payload == payload)
@@ -30,20 +30,20 @@ import ZMTPSodium
     func noncesStartAfterTheHandshakeCommands(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
         var (client, server) = try pair.codecs()
-        let fromClient = seal(&client, bytes("x"))
-        let fromServer = seal(&server, bytes("y"))
+        let fromClient = seal(client, bytes("x"))
+        let fromServer = seal(server, bytes("y"))
         #expect(Array(fromClient[0..<8]) == [7] + bytes("MESSAGE"))
         // Client: HELLO=1, INITIATE=2, first MESSAGE=3. Server: READY=1, first MESSAGE=2.
         #expect(readBigEndianUInt64(fromClient[...], at: 8) == 3)
         #expect(readBigEndianUInt64(fromServer[...], at: 8) == 2)
-        #expect(readBigEndianUInt64(seal(&client, bytes("x"))[...], at: 8) == 4)
+        #expect(readBigEndianUInt64(seal(client, bytes("x"))[...], at: 8) == 4)
     }
 
     @Test(arguments: Provider.allCases)
     func replayedMessageIsInvalidSequence(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
         var (client, server) = try pair.codecs()
-        let message = seal(&client, bytes("once"))
+        let message = seal(client, bytes("once"))
         _ = try server.open(message[...])
         expectError(.invalidSequence) { _ = try server.open(message[...]) }
     }
@@ -52,8 +52,8 @@ import ZMTPSodium
     func reorderedMessageIsInvalidSequence(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
         var (client, server) = try pair.codecs()
-        let first = seal(&client, bytes("1"))
-        let second = seal(&client, bytes("2"))
+        let first = seal(client, bytes("1"))
+        let second = seal(client, bytes("2"))
         _ = try server.open(second[...])
         expectError(.invalidSequence) { _ = try server.open(first[...]) }
     }
@@ -62,9 +62,9 @@ import ZMTPSodium
     func gapsInTheNonceSequenceAreAllowed(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
         var (client, server) = try pair.codecs()
-        let first = seal(&client, bytes("1"))
-        _ = seal(&client, bytes("lost"))
-        let third = seal(&client, bytes("3"))
+        let first = seal(client, bytes("1"))
+        _ = seal(client, bytes("lost"))
+        let third = seal(client, bytes("3"))
         #expect(try server.open(first[...]).payload == bytes("1"))
         #expect(try server.open(third[...]).payload == bytes("3"))
     }
@@ -76,7 +76,7 @@ import ZMTPSodium
         var (client, _) = try pair.codecs()
         var reflected = client
         let payload = bytes("mine, long enough to reach nonce byte 15")
-        let message = seal(&client, payload)
+        let message = seal(client, payload)
         if provider == .sodium {
             expectError(.cryptographic) { _ = try reflected.open(message[...]) }
         } else {
@@ -88,7 +88,7 @@ import ZMTPSodium
     @Test func flippedBitAnywhereInTheBoxIsCryptographic() throws {
         var pair = try CurvePair(.sodium)
         var (client, server) = try pair.codecs()
-        let message = seal(&client, flags: 1, bytes("payload"))
+        let message = seal(client, flags: 1, bytes("payload"))
         for index in 16..<message.count {
             var fresh = server
             expectError(.cryptographic) { _ = try fresh.open(flipped(message, at: index, bit: 0x80)[...]) }
@@ -102,7 +102,7 @@ import ZMTPSodium
     @Test func insecureProviderChecksItsFakeMAC() throws {
         var pair = try CurvePair(.insecure)
         var (client, server) = try pair.codecs()
-        let message = seal(&client, bytes("payload"))
+        let message = seal(client, bytes("payload"))
         #expect(Array(message[16..<32]) == InsecureFuzzingCurveCrypto.fakeMAC)
         expectError(.cryptographic) { _ = try server.open(flipped(message, at: 16)[...]) }
     }
@@ -111,7 +111,7 @@ import ZMTPSodium
     func shortMessageIsMalformed(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
         var (client, server) = try pair.codecs()
-        let message = seal(&client, [])
+        let message = seal(client, [])
         #expect(message.count == 33)
         expectError(.malformedCommandMessage) { _ = try server.open(message.dropLast()) }
         expectError(.malformedCommandMessage) { _ = try server.open(([7] + bytes("MESSAGE"))[...]) }
@@ -130,7 +130,7 @@ import ZMTPSodium
     func openAcceptsASliceInsideALargerBuffer(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
         var (client, server) = try pair.codecs()
-        let framed = [0x00, 0x2A] + seal(&client, bytes("in a frame")) + [0xFF]
+        let framed = [0x00, 0x2A] + seal(client, bytes("in a frame")) + [0xFF]
         #expect(try server.open(framed[2..<(framed.count - 1)]).payload == bytes("in a frame"))
     }
 }

@@ -120,7 +120,7 @@ func codec(_ completion: HandshakeCompletion) throws(ZMTPError) -> CurveMessageC
     }
 }
 
-func seal(_ codec: inout CurveMessageCodec, flags: UInt8 = 0, _ payload: [UInt8]) -> [UInt8] {
+func seal(_ codec: CurveMessageCodec, flags: UInt8 = 0, _ payload: [UInt8]) -> [UInt8] {
     payload.withUnsafeBytes { codec.seal(flags: flags, body: $0) }
 }
 

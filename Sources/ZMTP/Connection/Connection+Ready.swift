@@ -37,7 +37,7 @@ extension Connection {
             case .message(let message): return .event(deliver(message))
             case .command(let body): return try handleCommand(body[...])
             }
-        case .curve(var codec):
+        case .curve(let codec):
             let body: ArraySlice<UInt8>
             switch frame {
             // libzmq sends MESSAGE in data frames; a MESSAGE in a command frame (RFC 26 defines it
@@ -47,7 +47,6 @@ extension Connection {
             case .command(let command): body = command[...]
             }
             let opened = try codec.open(body)
-            dataCodec = .curve(codec)
             if opened.flags & CurveFlags.command != 0 {
                 return try handleCommand(opened.payload[...])
             }
@@ -118,9 +117,8 @@ extension Connection {
         switch dataCodec {
         case .plaintext:
             break
-        case .curve(var codec):
+        case .curve(let codec):
             let box = message.withUnsafeBytes { codec.seal(flags: message.more ? CurveFlags.more : 0, body: $0) }
-            dataCodec = .curve(codec)
             FrameEncoder.encode(Message(sharing: box[...]), version: .zmtp3, into: &outbound)
         }
     }
@@ -144,9 +142,8 @@ extension Connection {
         switch dataCodec {
         case .plaintext:
             FrameEncoder.encodeCommand(body, into: &outbound)
-        case .curve(var codec):
+        case .curve(let codec):
             let box = body.withUnsafeBytes { codec.seal(flags: CurveFlags.command, body: $0) }
-            dataCodec = .curve(codec)
             FrameEncoder.encode(Message(sharing: box[...]), version: .zmtp3, into: &outbound)
         }
     }

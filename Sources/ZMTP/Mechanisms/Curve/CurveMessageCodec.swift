@@ -12,7 +12,11 @@
 /// Built by ``CurveClientHandshake`` or ``CurveServerHandshake`` when the handshake completes;
 /// it holds only the precomputed session key (`crypto_box_beforenm` of the transient keys) and
 /// the two nonce counters. The transient secrets themselves are gone by then.
-struct CurveMessageCodec {
+///
+/// A class: every copy of a ``Connection`` seals with the same counters, so no two boxes are
+/// ever sealed under one nonce and key however the embedding code copies values around, and the
+/// connection's per-frame test of its codec copies nothing.
+final class CurveMessageCodec {
     /// Which side of the connection this codec seals for (it picks the nonce prefixes).
     enum Role {
         case client
@@ -24,23 +28,10 @@ struct CurveMessageCodec {
     private let sharedKey: [UInt8]
     private let sendPrefix: [UInt8]
     private let receivePrefix: [UInt8]
-    /// The nonce counters, by reference: a copy of this codec (or of the ``Connection`` holding
-    /// it) shares them, so no two boxes are ever sealed under the same nonce and key, however the
-    /// embedding code copies values around.
-    private let nonces: Nonces
-
-    /// The two counters of one CURVE session.
-    final class Nonces {
-        /// The short nonce of the next MESSAGE we seal.
-        var next: UInt64
-        /// The highest short nonce the peer has used; every new one must be greater (gaps allowed).
-        var lastPeer: UInt64
-
-        init(next: UInt64, lastPeer: UInt64) {
-            self.next = next
-            self.lastPeer = lastPeer
-        }
-    }
+    /// The short nonce of the next MESSAGE we seal.
+    private var nextNonce: UInt64
+    /// The highest short nonce the peer has used; every new one must be greater (gaps allowed).
+    private var lastPeerNonce: UInt64
 
     /// - Parameters:
     ///   - nextNonce: client 3 (after HELLO=1, INITIATE=2); server 2 (after READY=1).
@@ -58,16 +49,17 @@ struct CurveMessageCodec {
             sendPrefix = CurveWire.serverMessageNoncePrefix
             receivePrefix = CurveWire.clientMessageNoncePrefix
         }
-        self.nonces = Nonces(next: nextNonce, lastPeer: lastPeerNonce)
+        self.nextNonce = nextNonce
+        self.lastPeerNonce = lastPeerNonce
     }
 
     /// Seals one frame and returns the whole MESSAGE command body (starting at name-len `07`).
     ///
     /// - Parameter flags: libzmq's inner flags byte: 0x01 MORE, 0x02 COMMAND.
-    mutating func seal(flags: UInt8, body: UnsafeRawBufferPointer) -> [UInt8] {
-        let shortNonce = nonces.next
+    func seal(flags: UInt8, body: UnsafeRawBufferPointer) -> [UInt8] {
+        let shortNonce = nextNonce
         // 2^64 messages on one connection cannot happen; trapping beats ever reusing a nonce.
-        nonces.next += 1
+        nextNonce += 1
 
         var plaintext: [UInt8] = []
         plaintext.reserveCapacity(1 + body.count)
@@ -92,7 +84,7 @@ struct CurveMessageCodec {
     /// (``ZMTPError/Code/unexpectedCommand``), the size (``ZMTPError/Code/malformedCommandMessage``),
     /// the nonce (``ZMTPError/Code/invalidSequence``), the box (``ZMTPError/Code/cryptographic``).
     /// The receive nonce advances only when the box opens.
-    mutating func open(_ body: ArraySlice<UInt8>) throws(ZMTPError) -> (flags: UInt8, payload: [UInt8]) {
+    func open(_ body: ArraySlice<UInt8>) throws(ZMTPError) -> (flags: UInt8, payload: [UInt8]) {
         // After the handshake only boxes count: a cleartext ERROR here may be injected by anyone
         // on the path, so it is not read as the server's refusal (libzmq: UNEXPECTED_COMMAND).
         guard CurveWire.hasName(CurveWire.messageName, body) else {
@@ -107,8 +99,8 @@ struct CurveMessageCodec {
         }
         let start = body.startIndex
         let shortNonce = readBigEndianUInt64(body, at: start + CurveWire.messageName.count + 1)
-        guard shortNonce > nonces.lastPeer else {
-            throw .peer(.invalidSequence, "CURVE MESSAGE nonce \(shortNonce) not above \(nonces.lastPeer)")
+        guard shortNonce > lastPeerNonce else {
+            throw .peer(.invalidSequence, "CURVE MESSAGE nonce \(shortNonce) not above \(lastPeerNonce)")
         }
         guard
             var payload = crypto.openBox(
@@ -118,7 +110,7 @@ struct CurveMessageCodec {
         else {
             throw .peer(.cryptographic, "CURVE MESSAGE box does not open")
         }
-        nonces.lastPeer = shortNonce
+        lastPeerNonce = shortNonce
         // In place: a memmove, not a second allocation.
         let flags = payload.removeFirst()
         return (flags, payload)
