@@ -6,10 +6,12 @@ import PackageDescription
 //   CSodium     system library: libsodium (Debian libsodium-dev).
 //   ZMTPSodium  CURVE crypto and secure randomness for the core, over CSodium.
 //   CSysShim    one C header: epoll, eventfd and TCP options (Glibc's module lacks them).
-//   ZeroMQTransport  the I/O layer under the sockets: reactor (epoll, timers, mailbox).
+//   ZeroMQTransport  the I/O layer under the sockets: reactor (epoll, timers, mailbox), and the
+//               transports, stream (tcp, ipc) and message (pgm), with their own options and errors.
 //   CPGM        system library: OpenPGM 5.3 (Debian libpgm-dev), for pgm:// and epgm://.
-//   ZeroMQPGM   pgm:// and epgm:// for the sockets (a MessageTransport over libpgm; its users
-//               register it, nobody else links libpgm): endpoint parsing, the APDU encoder and
+//   ZeroMQPGM   pgm:// and epgm:// (a MessageTransport over libpgm, built on the transport module,
+//               not the sockets; its users register it, nobody else links libpgm): endpoint
+//               parsing, the APDU encoder and
 //               per-source decoder over the core's ZMTP/1.0 codec, libzmq's option arithmetic.
 //   ZeroMQ      the sockets: Context, Socket, every classic pattern, sessions, inproc.
 //   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
@@ -67,9 +69,9 @@ let package = Package(
             providers: [.apt(["libpgm-dev"])]
         ),
         .target(name: "ZeroMQ", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport"]),
-        // pgm:// and epgm:// for the sockets: a MessageTransport over libpgm (a module of its own,
-        // so only its users link libpgm).
-        .target(name: "ZeroMQPGM", dependencies: ["ZMTP", "CPGM", "ZeroMQTransport", "ZeroMQ"]),
+        // pgm:// and epgm://: a MessageTransport over libpgm (a module of its own, so only its
+        // users link libpgm), beside the sockets rather than above them.
+        .target(name: "ZeroMQPGM", dependencies: ["ZMTP", "CPGM", "ZeroMQTransport"]),
         .executableTarget(name: "ZMTPDemo", dependencies: ["ZMTP", "ZMTPSodium"]),
         .testTarget(name: "ZMTPTests", dependencies: ["ZMTP"]),
         .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),

@@ -1,16 +1,15 @@
 import ZMTP
-import ZeroMQ
 import ZeroMQTransport
 
 /// A SUB's or XSUB's PGM endpoint (libzmq's `pgm_receiver_t`, stricter on loss): reads APDUs
 /// from every source (TSI) the group carries, decodes each source with its own ``PGMDecoder``
 /// and writes whole messages into the socket's pipe. The SUB filters them by its subscriptions,
-/// as libzmq's does; subscriptions the socket writes here are read and dropped (PGM has no
-/// upstream).
+/// as libzmq's does; whatever the socket writes here (its subscriptions) is read and dropped:
+/// PGM has no upstream.
 ///
 /// Loss is never silent: a sequence gap or libpgm's RESET drops the cut message (never a
-/// partial one) and raises ``ZeroMQ/SocketEvent/dataLost(endpoint:detail:)``. When the socket's
-/// pipe is full, reading stops until the application catches up (libpgm's window then absorbs
+/// partial one) and is reported through ``ZeroMQTransport/MessageTransportHost/reportDataLoss(_:)``
+/// (the sockets' `dataLost` event). When the socket's pipe is full, reading stops until the application catches up (libpgm's window then absorbs
 /// the difference, or reports the loss).
 final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @unchecked Sendable {
     /// Sources decoded at once; one more evicts the quietest (libpgm expires silent peers after
@@ -65,11 +64,11 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
                 registrations.append(try reactor.register(fd: fd, events: .readable, handler: self))
             }
         } catch {
-            host.record(.disconnected(endpoint: host.endpoint, reason: .transport(error)))
+            host.reportFailure(error)
             finish()
             return
         }
-        dropSubscriptions()
+        discardOutgoing()
         read()
     }
 
@@ -116,7 +115,7 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
                 pipe?.flush()
                 failures += 1
                 if failures == 1 {
-                    host?.record(.disconnected(endpoint: host?.endpoint ?? "", reason: .transport(.system(reason, 0))))
+                    host?.reportFailure(.system(reason, 0))
                 }
                 timer = reactor?.schedule(afterMilliseconds: Self.failureBackoffMilliseconds) { [weak self] in
                     self?.timer = nil
@@ -179,8 +178,8 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
         for part in parts { pipe.write(part) }
     }
 
-    /// The socket's subscriptions are not sent anywhere: the SUB filters what arrives.
-    private func dropSubscriptions() {
+    /// What the socket writes (a SUB's subscriptions) goes nowhere: the SUB filters what arrives.
+    private func discardOutgoing() {
         while pipe?.read() != nil {}
     }
 
@@ -191,7 +190,7 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
     }
 
     func pipeBecameReadable(_ pipe: PipeID) {
-        _ = reactor?.post { [weak self] in self?.dropSubscriptions() }
+        _ = reactor?.post { [weak self] in self?.discardOutgoing() }
     }
 
     func pipeBecameWritable(_ pipe: PipeID) {

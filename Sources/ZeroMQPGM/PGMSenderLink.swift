@@ -1,5 +1,4 @@
 import ZMTP
-import ZeroMQ
 import ZeroMQTransport
 
 /// A PUB's or XPUB's PGM endpoint (libzmq's `pgm_sender_t`): takes whole messages from the
@@ -58,10 +57,6 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
         self.reactor = reactor
         self.host = host
         pipe.setSink(self)
-        // Subscribe to everything, as libzmq's pgm_sender does: nobody sends subscriptions
-        // over multicast, so the PUB must give this endpoint every message.
-        pipe.write(Message([1]))
-        pipe.flush()
         do throws(TransportError) {
             for fd in socket.readDescriptors {
                 registrations.append(try reactor.register(fd: fd, events: .readable, handler: self))
@@ -70,7 +65,7 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
                 sendRegistration = try reactor.register(fd: fd, events: [], handler: self)
             }
         } catch {
-            host.record(.disconnected(endpoint: host.endpoint, reason: .transport(error)))
+            host.reportFailure(error)
             finish()
             return
         }
@@ -124,12 +119,12 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
                     try reactor.update(sendRegistration, events: .writable)
                 } catch {
                     // Waiting for a wakeup that cannot come would hang LINGER and termination.
-                    host?.record(.disconnected(endpoint: host?.endpoint ?? "", reason: .transport(error)))
+                    host?.reportFailure(error)
                     finish()
                 }
                 return
             case .failed(let reason):
-                host?.record(.disconnected(endpoint: host?.endpoint ?? "", reason: .transport(.system(reason, 0))))
+                host?.reportFailure(.system(reason, 0))
                 finish()
                 return
             }

@@ -1,5 +1,4 @@
 import ZMTP
-import ZeroMQ
 import ZeroMQTransport
 
 extension PGMError.Code {
@@ -22,7 +21,7 @@ extension PGMError.Code {
 /// ```
 ///
 /// PUB and XPUB send, SUB and XSUB receive; any other socket type gets
-/// ``ZeroMQ/ZeroMQError/Code/incompatibleProtocol``. Bind and connect mean the same thing. A
+/// ``ZeroMQTransport/MessageTransportError/Code/socketTypeNotServed`` (the sockets' `incompatibleProtocol`). Bind and connect mean the same thing. A
 /// malformed endpoint, an interface that does not exist or a network without a multicast route
 /// is a typed error from `bind`/`connect`, never an abort (libzmq 4.3.4 aborts on some).
 public struct PGMTransport: MessageTransport {
@@ -39,13 +38,14 @@ public struct PGMTransport: MessageTransport {
         self.scheme = scheme.rawValue
     }
 
-    public func open(_ address: String, socketType: SocketType, options: SocketOptions) throws(ZeroMQError) -> any MessageTransportLink {
+    public func open(_ address: String, socketType: SocketType,
+                     options: MessageTransportOptions) throws(MessageTransportError) -> any MessageTransportLink {
         let role: PGMSocket.Role
         switch socketType {
         case .pub, .xpub: role = .sender
         case .sub, .xsub: role = .receiver
         default:
-            throw ZeroMQError(.incompatibleProtocol, "\(kind.rawValue):// carries PUB/XPUB to SUB/XSUB only, not \(socketType.name)")
+            throw MessageTransportError(.socketTypeNotServed, "\(kind.rawValue):// carries PUB/XPUB to SUB/XSUB only, not \(socketType.name)")
         }
         do throws(PGMError) {
             let endpoint = try PGMEndpoint(parsing: "\(kind.rawValue)://\(address)")
@@ -56,13 +56,12 @@ public struct PGMTransport: MessageTransport {
             switch role {
             case .sender: return try PGMSenderLink(socket: socket)
             case .receiver:
-                // Any host on the group can send: a frame over the socket's receive memory limit
-                // is refused from its header, as over tcp.
-                let frameLimit = min(options.maxMessageSize ?? .max, options.receiveMemoryLimit)
-                return PGMReceiverLink(socket: socket, limits: PGMDecoder.Limits(maxMessageSize: frameLimit))
+                // Any host on the group can send: a frame over the limit is refused from its
+                // header, as over tcp.
+                return PGMReceiverLink(socket: socket, limits: PGMDecoder.Limits(maxMessageSize: options.maxFrameSize))
             }
         } catch {
-            throw ZeroMQError(error.code == .socketFailed ? .system : .invalidArgument, "\(kind.rawValue)://\(address): \(error)")
+            throw MessageTransportError(error.code == .socketFailed ? .system : .invalidAddress, "\(kind.rawValue)://\(address): \(error)")
         }
     }
 

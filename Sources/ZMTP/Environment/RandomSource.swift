@@ -1,8 +1,8 @@
 /// Where the core gets its randomness (CURVE transient keys, nonces, cookie keys).
 ///
 /// The core has no global random generator. Production drivers pass a cryptographically secure
-/// source (`ZMTPSodium.SodiumRandom`); tests pass ``SeededRandom`` so that every handshake
-/// transcript can be reproduced byte for byte.
+/// source: ``SystemRandom`` (the operating system's, no dependency) or `ZMTPSodium.SodiumRandom`;
+/// tests pass ``SeededRandom`` so that every handshake transcript can be reproduced byte for byte.
 public protocol RandomSource: AnyObject {
     /// Fills `buffer` with random bytes.
     func fill(_ buffer: UnsafeMutableRawBufferPointer)

@@ -150,7 +150,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     /// A STREAM connection: no handshake, the peer is known at once.
     func rawEngineConnected(_ engine: RawEngine) {
         var properties = Metadata()
-        if !peerAddress.isEmpty { properties.append(name: "Peer-Address", value: Array(peerAddress.utf8)) }
+        if !peerAddress.isEmpty { properties.append(name: Metadata.Name.peerAddress, value: Array(peerAddress.utf8)) }
         handshakeCompleted(engine, PeerDescription(socketType: nil, identity: [], properties: properties, endpoint: endpoint, session: id))
     }
 

@@ -45,32 +45,12 @@ struct PeerDescription: Sendable {
         self.session = session
     }
 
-    /// From a completed ZMTP handshake. The properties a peer cannot speak for come first and
-    /// win: `Peer-Address` (from the connection), `User-Id` and the ZAP handler's metadata (as
-    /// libzmq orders them); then the peer's READY/INITIATE properties, minus any it sent under
-    /// those reserved names (a client must not be able to name its own User-Id).
+    /// From a completed ZMTP handshake: the properties the core's rule gives
+    /// (`PeerInfo.messageProperties(peerAddress:)`: `Peer-Address`, `User-Id` and the ZAP
+    /// handler's metadata first, then the peer's own minus those reserved names).
     init(_ peer: PeerInfo, peerAddress: String, endpoint: String, session: SessionID?) {
-        var properties = Metadata()
-        if !peerAddress.isEmpty { properties.append(name: Self.peerAddress, value: Array(peerAddress.utf8)) }
-        if let reply = peer.authentication {
-            // A user id only where a ZAP handler gave one (with no handler there is none).
-            if !reply.userID.isEmpty { properties.append(name: Metadata.Name.userID, value: Array(reply.userID.utf8)) }
-            for property in reply.metadata.properties where properties[property.name] == nil {
-                properties.append(name: property.name, value: property.value)
-            }
-        }
-        for property in peer.metadata.properties where properties[property.name] == nil && !Self.reserved(property.name) {
-            properties.append(name: property.name, value: property.value)
-        }
-        self.init(socketType: peer.socketType, identity: peer.identity, properties: properties, endpoint: endpoint, session: session)
-    }
-
-    static let peerAddress = "Peer-Address"
-
-    /// Names only this side sets.
-    static func reserved(_ name: String) -> Bool {
-        let folded = name.lowercased()
-        return folded == "user-id" || folded == "peer-address"
+        self.init(socketType: peer.socketType, identity: peer.identity, properties: peer.messageProperties(peerAddress: peerAddress),
+                  endpoint: endpoint, session: session)
     }
 }
 
