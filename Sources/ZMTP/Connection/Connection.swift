@@ -139,9 +139,10 @@ public struct Connection {
     /// - Parameters:
     ///   - configuration: our side's options.
     ///   - crypto: the CURVE primitives; required when `configuration.security` is CURVE.
-    ///   - random: the randomness CURVE uses (a ``SeededRandom`` reproduces transcripts).
+    ///   - random: the randomness CURVE uses: by default the system's (``SystemRandom``); a
+    ///     ``SeededRandom`` reproduces transcripts.
     ///   - now: the current time, which starts the handshake timer.
-    public init(configuration: Configuration, crypto: (any CurveCrypto)? = nil, random: RandomSource, now: ZMTPInstant) {
+    public init(configuration: Configuration, crypto: (any CurveCrypto)? = nil, random: RandomSource = SystemRandom(), now: ZMTPInstant) {
         self.configuration = configuration
         self.crypto = crypto
         self.random = random
