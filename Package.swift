@@ -110,6 +110,10 @@ let package = Package(
         // Swift's (FaultPeer, built beside the tests) and libzmq's (Peers/faults.py).
         .executableTarget(name: "FaultPeer", dependencies: ["ZeroMQ"], path: "Tests/FaultPeer"),
         .testTarget(name: "FaultTests", dependencies: ["ZeroMQ", "ZeroMQTransport", "ZMTP"], exclude: ["Peers"]),
+        // A program that sends its last message and simply ends (ExitPeer, built beside the
+        // tests), against pyzmq (Peers/exit_client.py).
+        .executableTarget(name: "ExitPeer", dependencies: ["ZeroMQ"], path: "Tests/ExitPeer"),
+        .testTarget(name: "ExitTests", exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
 )

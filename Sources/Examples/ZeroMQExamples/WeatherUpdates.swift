@@ -105,7 +105,7 @@ public func weatherClient(
     zipcode: Int = 10001,
     updates: Int = 100,
     timeout: Duration? = nil
-) async throws(ZeroMQError) -> WeatherReport {
+) async throws -> WeatherReport {
     let subscriber = try context.socket(.sub)
     subscriber.options.receiveTimeout = timeout
     try subscriber.connect(endpoint)

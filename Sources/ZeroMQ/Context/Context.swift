@@ -113,8 +113,21 @@ final class ContextCore: Sendable {
     private struct LifeState {
         var terminating = false
         var stopped = false
-        var sockets: [ObjectIdentifier: SocketMailbox] = [:]
+        var sockets: [ObjectIdentifier: OpenSocket] = [:]
         var sessions = 0
+        /// Sessions of closed sockets (or dropped endpoints) still delivering within LINGER.
+        var lingering = 0
+        /// When the last of them with a finite LINGER gives up, at the latest.
+        var lingerDeadline: ZMTPInstant?
+    }
+
+    /// An open socket, as the context sees it: its mailbox (for shutdown), and for the exit
+    /// flush, the socket itself (weakly: the context must not keep it alive) and the thread that
+    /// made it.
+    private struct OpenSocket: @unchecked Sendable {
+        let mailbox: SocketMailbox
+        weak var socket: Socket?
+        let thread: pthread_t
     }
     private let life = Mutex(LifeState())
     /// Signalled whenever a socket closes or a session ends, for ``Context/terminate()``.
@@ -122,12 +135,17 @@ final class ContextCore: Sendable {
 
     init() throws(TransportError) {
         lifeSignal = try WakeupSignal()
+        ExitFlush.track(self)
+    }
+
+    deinit {
+        ExitFlush.untrack(self)
     }
 
     func shutdown() {
         let mailboxes = life.withLock { state -> [SocketMailbox] in
             state.terminating = true
-            return Array(state.sockets.values)
+            return state.sockets.values.map(\.mailbox)
         }
         for mailbox in mailboxes { mailbox.post(.terminate) }
     }
@@ -151,10 +169,12 @@ final class ContextCore: Sendable {
         }
     }
 
-    func register(socket mailbox: SocketMailbox) throws(ZeroMQError) {
+    func register(_ socket: Socket) throws(ZeroMQError) {
+        let mailbox = socket.mailbox
+        let entry = OpenSocket(mailbox: mailbox, socket: socket, thread: pthread_self())
         let ok = life.withLock { state -> Bool in
             guard !state.terminating else { return false }
-            state.sockets[ObjectIdentifier(mailbox)] = mailbox
+            state.sockets[ObjectIdentifier(mailbox)] = entry
             return true
         }
         guard ok else { throw .terminated }
@@ -169,9 +189,51 @@ final class ContextCore: Sendable {
         life.withLock { $0.sessions += 1 }
     }
 
-    func sessionEnded() {
-        life.withLock { $0.sessions -= 1 }
+    func sessionEnded(lingering: Bool = false) {
+        life.withLock { state in
+            state.sessions -= 1
+            if lingering { state.lingering -= 1 }
+        }
         lifeSignal.signal()
+    }
+
+    /// A session began delivering what its socket left, giving up at `deadline` (nil: never).
+    func sessionLingering(until deadline: ZMTPInstant?) {
+        life.withLock { state in
+            state.lingering += 1
+            if let deadline { state.lingerDeadline = max(state.lingerDeadline ?? deadline, deadline) }
+        }
+    }
+
+    // MARK: Exit
+
+    /// Closes the open sockets that `thread` made, each with its LINGER bounded by `limit` when
+    /// it is forever; returns the latest instant one of them may deliver until.
+    func closeSockets(madeBy thread: pthread_t, limit: Duration) -> ZMTPInstant {
+        let owned = life.withLock { state in state.sockets.values.filter { pthread_equal($0.thread, thread) != 0 } }
+        var latest = Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds(limit))
+        for entry in owned {
+            guard let socket = entry.socket, !socket.isClosed else { continue }
+            let linger = socket.options.linger ?? limit
+            latest = max(latest, Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds(linger)))
+            socket.close(linger: linger)
+        }
+        return latest
+    }
+
+    /// Waits until every lingering session has ended, or `deadline` and the latest finite
+    /// LINGER among them have passed.
+    func waitForLingeringSessions(until deadline: ZMTPInstant) {
+        while true {
+            let (count, lingerDeadline) = life.withLock { ($0.lingering, $0.lingerDeadline) }
+            let giveUp = max(deadline, lingerDeadline ?? deadline)
+            let now = Reactor.now()
+            if count == 0 || now >= giveUp { return }
+            let remaining = Int((giveUp.nanoseconds - now.nanoseconds) / 1_000_000) + 1
+            var descriptor = pollfd(fd: lifeSignal.fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, Int32(min(remaining, 100)))
+            lifeSignal.drain()
+        }
     }
 
     func makeIdentifier() -> UInt64 {

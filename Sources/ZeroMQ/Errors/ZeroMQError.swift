@@ -31,7 +31,9 @@ public struct ZeroMQError: Error, Hashable, Sendable, CustomStringConvertible {
         case addressNotAvailable
         /// unbind/disconnect of an endpoint that is not bound/connected (ENOENT).
         case endpointNotFound
-        /// An async call was cancelled before it sent or received anything.
+        /// Not thrown by the sockets or the poller: a cancelled async call throws Swift's
+        /// `CancellationError`, which is what `catch is CancellationError` and task groups expect.
+        /// Kept so that code switching over every code still compiles.
         case cancelled
         /// The operating system refused (the `errno` is in ``ZeroMQError/systemCode``).
         case system

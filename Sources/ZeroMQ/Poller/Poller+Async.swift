@@ -12,12 +12,12 @@ extension Poller {
     ///
     /// While it is suspended, the sockets' descriptors and the plain ones are watched by an I/O
     /// thread of the first socket's context, so the poller needs at least one socket. Cancelling
-    /// the task makes it throw ``ZeroMQError/Code/cancelled``, unless something was ready
+    /// the task makes it throw Swift's `CancellationError`, unless something was ready
     /// already; either way nothing is received or consumed.
     /// - Throws: as the blocking wait; also ``ZeroMQError/Code/invalidArgument`` when the poller
     ///   holds no socket.
     nonisolated(nonsending)
-    public func wait(timeout: Duration?) async throws(ZeroMQError) -> [Event] {
+    public func wait(timeout: Duration?) async throws -> [Event] {
         try checkSomethingWatched(timeout: timeout)
         guard let reactor = ioThread else {
             throw ZeroMQError(.invalidArgument, "an async wait needs a socket in the poller: it borrows its context's I/O thread")
@@ -29,8 +29,8 @@ extension Poller {
             let ready = try pass(&descriptors, sleepingUpTo: 0)
             if !ready.isEmpty { return ready }
             if let deadline, Reactor.now() >= deadline { return [] }
-            if Task.isCancelled { throw ZeroMQError(.cancelled, "the task was cancelled") }
-            guard await PollWaiter.wait(for: watches, until: deadline, on: reactor) else { throw .terminated }
+            if Task.isCancelled { throw CancellationError() }
+            guard await PollWaiter.wait(for: watches, until: deadline, on: reactor) else { throw ZeroMQError.terminated }
         }
     }
 

@@ -32,7 +32,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     var reactorForRegistry: Reactor { reactor }
     private let configuration: SessionConfiguration
     private let mailbox: SocketMailbox
-    private let context: ContextCore
+    let context: ContextCore
     private let registry: SessionRegistry
     private let events: SocketEventLog
     private var state: State = .idle
@@ -350,13 +350,13 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         pipe?.close()
         pipe = nil
         socketEnd = nil
-        registry.remove(id)
+        let lingering = registry.remove(id)
         if case .connect = role { events.record(.closed(endpoint: endpoint)) }
         // Only a connect's end concerns the socket (it forgets the routing id it assigned);
         // an accepted connection that failed its handshake must not leave a command behind in
         // an idle socket's mailbox for every refused peer.
         if case .connect = role { mailbox.post(.sessionEnded(id)) }
-        context.sessionEnded()
+        context.sessionEnded(lingering: lingering)
     }
 
     // MARK: PipeEventSink (while no engine owns the pipe)

@@ -7,6 +7,8 @@ final class SessionRegistry: Sendable {
     private struct Entry: @unchecked Sendable {
         let session: Session
         let reactor: Reactor
+        /// Asked to end: counted among the context's lingering sessions until it does.
+        var lingering = false
     }
 
     private let sessions = Mutex<[SessionID: Entry]>([:])
@@ -15,13 +17,27 @@ final class SessionRegistry: Sendable {
         sessions.withLock { $0[session.id] = Entry(session: session, reactor: session.reactorForRegistry) }
     }
 
-    func remove(_ id: SessionID) {
-        sessions.withLock { _ = $0.removeValue(forKey: id) }
+    /// Forgets an ended session; whether it was counted as lingering.
+    func remove(_ id: SessionID) -> Bool {
+        sessions.withLock { $0.removeValue(forKey: id)?.lingering ?? false }
     }
 
-    /// Asks the sessions of `endpoint` (every session when nil) to end within `linger`.
+    /// Asks the sessions of `endpoint` (every session when nil) to end within `linger`. They
+    /// count as lingering from now, not from when their I/O thread gets the request, so that
+    /// the exit flush, which closes sockets and then waits, cannot miss one.
     func terminate(endpoint: String?, linger: Duration?) {
-        let entries = sessions.withLock { all in all.values.filter { endpoint == nil || $0.session.endpoint == endpoint } }
+        let deadline = linger.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        let entries = sessions.withLock { all -> [Entry] in
+            var chosen: [Entry] = []
+            for (id, entry) in all where endpoint == nil || entry.session.endpoint == endpoint {
+                if !entry.lingering {
+                    all[id]?.lingering = true
+                    entry.session.context.sessionLingering(until: deadline)
+                }
+                chosen.append(entry)
+            }
+            return chosen
+        }
         for entry in entries {
             let session = entry.session
             entry.reactor.post { session.terminate(linger: linger) }

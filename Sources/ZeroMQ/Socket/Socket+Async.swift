@@ -3,12 +3,13 @@ import ZeroMQTransport
 
 /// async/await: the calls suspend the task, never a thread, while the socket waits; they run on
 /// the caller's executor (`nonisolated(nonsending)`), so a socket owned by an actor stays there.
-/// Cancelling a waiting call makes it throw ``ZeroMQError/Code/cancelled`` having sent or
-/// received nothing: no message is lost.
+/// Cancelling a waiting call makes it throw Swift's `CancellationError` having sent or received
+/// nothing: no message is lost. Everything else fails with a ``ZeroMQError``, so these calls throw
+/// untyped errors (`catch is CancellationError` and `catch let error as ZeroMQError` both work).
 extension Socket {
     /// Sends one part, suspending while no peer has room (up to ``SocketOptions/sendTimeout``).
     nonisolated(nonsending)
-    public func send(_ message: Message) async throws(ZeroMQError) {
+    public func send(_ message: Message) async throws {
         let deadline = options.sendTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
             if try trySend(message) { return }
@@ -18,7 +19,7 @@ extension Socket {
 
     /// Sends a multipart message.
     nonisolated(nonsending)
-    public func send(_ parts: [Message]) async throws(ZeroMQError) {
+    public func send(_ parts: [Message]) async throws {
         guard !parts.isEmpty else { throw ZeroMQError(.invalidArgument, "a message has at least one part") }
         for (index, part) in parts.enumerated() {
             var part = part
@@ -29,13 +30,13 @@ extension Socket {
 
     /// Sends UTF-8 text as one part.
     nonisolated(nonsending)
-    public func send(_ string: String, more: Bool = false) async throws(ZeroMQError) {
+    public func send(_ string: String, more: Bool = false) async throws {
         try await send(Message(string: string, more: more))
     }
 
     /// Receives one part, suspending until one arrives (up to ``SocketOptions/receiveTimeout``).
     nonisolated(nonsending)
-    public func receive() async throws(ZeroMQError) -> Message {
+    public func receive() async throws -> Message {
         let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
             if let message = try receiveMessageNow() { return message }
@@ -45,7 +46,7 @@ extension Socket {
 
     /// Receives a whole multipart message with its peer's properties.
     nonisolated(nonsending)
-    public func receiveMultipart() async throws(ZeroMQError) -> Multipart {
+    public func receiveMultipart() async throws -> Multipart {
         let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
             if let first = try receiveNow(wantsSource: true) {
@@ -59,13 +60,14 @@ extension Socket {
 
     /// Receives one part as UTF-8 text.
     nonisolated(nonsending)
-    public func receiveString() async throws(ZeroMQError) -> String {
+    public func receiveString() async throws -> String {
         let message = try await receive()
         return message.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Every message the socket receives, as an `AsyncSequence` of ``Multipart``s. Iteration
-    /// ends with an error when the socket or context closes, or the task is cancelled.
+    /// ends when the socket or context closes; it throws `CancellationError` when the task is
+    /// cancelled.
     ///
     /// ```swift
     /// for try await message in socket.messages { … }
@@ -73,18 +75,18 @@ extension Socket {
     public var messages: MessageSequence { MessageSequence(socket: self) }
 
     nonisolated(nonsending)
-    func waitAsync(deadline: ZMTPInstant?) async throws(ZeroMQError) {
-        if Task.isCancelled { throw ZeroMQError(.cancelled, "the task was cancelled") }
-        if let deadline, Reactor.now() >= deadline { throw .wouldBlock }
+    func waitAsync(deadline: ZMTPInstant?) async throws {
+        if Task.isCancelled { throw CancellationError() }
+        if let deadline, Reactor.now() >= deadline { throw ZeroMQError.wouldBlock }
         await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
-        if Task.isCancelled { throw ZeroMQError(.cancelled, "the task was cancelled") }
+        if Task.isCancelled { throw CancellationError() }
     }
 }
 
 /// The messages of a socket as an `AsyncSequence` (``Socket/messages``).
 public struct MessageSequence: AsyncSequence {
     public typealias Element = Multipart
-    public typealias Failure = ZeroMQError
+    public typealias Failure = any Error
     let socket: Socket
 
     public func makeAsyncIterator() -> Iterator { Iterator(socket: socket) }
@@ -92,15 +94,15 @@ public struct MessageSequence: AsyncSequence {
     public struct Iterator: AsyncIteratorProtocol {
         let socket: Socket
 
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws(ZeroMQError) -> Multipart? {
-            do throws(ZeroMQError) {
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Multipart? {
+            do {
                 return try await socket.receiveMultipart()
-            } catch where error.code == .closed || error.code == .terminated {
+            } catch let error as ZeroMQError where error.code == .closed || error.code == .terminated {
                 return nil
             }
         }
 
-        public mutating func next() async throws(ZeroMQError) -> Multipart? {
+        public mutating func next() async throws -> Multipart? {
             try await next(isolation: nil)
         }
     }

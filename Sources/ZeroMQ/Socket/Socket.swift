@@ -120,7 +120,7 @@ public final class Socket {
         initial.socketType = type
         options = initial
         pattern = Pattern(type, options: initial)
-        try context.core.register(socket: mailbox)
+        try context.core.register(self)
     }
 
     deinit {
