@@ -67,6 +67,9 @@ build() {
     echo "== building fuzzers (swift build -c $FUZZ_CONFIG --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)"
     local start=$SECONDS
     mkdir -p "$FUZZ_DIR/logs"
+    # SwiftPM keeps the build description of the path dependency (the library) and misses sources
+    # added to or removed from it since; dropping it makes the build plan again (seconds).
+    rm -f "$FUZZ_DIR"/.build/*/"$FUZZ_CONFIG"/description.json
     if ! "${BUILD[@]}" > "$FUZZ_DIR/logs/build.log" 2>&1; then
         grep -E "error" "$FUZZ_DIR/logs/build.log" | head -40
         echo "build failed; full log: Fuzz/logs/build.log" >&2
