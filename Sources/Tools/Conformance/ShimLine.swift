@@ -59,12 +59,12 @@ public enum ShimLine: Equatable, Sendable {
             case ("handshake-failed-no-detail", 0): self = .handshakeFailedNoDetail
             case ("disconnected", 0): self = .disconnected
             case ("handshake-failed-auth", 1):
-                guard let status = Int(arguments.first!), (0...999).contains(status) else {
+                guard let word = arguments.first, let status = Int(word), (0...999).contains(status) else {
                     throw FormatError("\"event handshake-failed-auth\" needs a status code, got \"\(Self.abbreviate(line))\"")
                 }
                 self = .handshakeFailedAuthentication(status)
             case ("handshake-failed-protocol", 1):
-                self = .handshakeFailedProtocol(String(arguments.first!))
+                self = .handshakeFailedProtocol(arguments.first.map(String.init) ?? "")
             default:
                 throw FormatError("unknown event line \"\(Self.abbreviate(line))\"")
             }
