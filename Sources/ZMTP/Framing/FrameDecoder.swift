@@ -15,9 +15,12 @@
 /// ```
 ///
 /// The result is the same however the stream is cut into reads. Small bodies (up to
-/// ``Message/inlineCapacity``) are stored inline, with no heap allocation; a larger body is copied
-/// once, into an array allocated when its header is complete. Errors are sticky: after a throw,
-/// every later call throws the same error.
+/// ``Message/inlineCapacity``) are stored inline, with no heap allocation; bodies up to
+/// ``chunkedBodyLimit`` that arrive whole are copied into a receive chunk they share; a larger
+/// body is copied once, into memory allocated when its header is complete (or read into it
+/// directly, ``readLargeBody(_:)``). A driver's fast path takes whole data frames straight from
+/// its input with ``decodeWholeMessage(_:at:)``. Errors are sticky: after a throw, every later
+/// call throws the same error.
 ///
 /// The memory a body being received may occupy is capped by ``bodyRoomLimit``, which the driver
 /// sets from its memory budget: a body that needs more room than that stops the decoder
