@@ -118,9 +118,9 @@ public struct ShimCommand: ParsableCommand {
             let userId = zapUserId
             let authenticator = try Authenticator(context: context)
             authenticator.decide = { request in
-                let credentials = request.credentials.map { $0.isEmpty ? "-" : hex($0) }.joined(separator: " ")
-                let domainWord = request.domain.isEmpty ? "-" : hex(Array(request.domain.utf8))
-                let identityWord = request.identity.isEmpty ? "-" : hex(request.identity)
+                let credentials = request.credentials.map { $0.isEmpty ? "-" : hexString($0) }.joined(separator: " ")
+                let domainWord = request.domain.isEmpty ? "-" : hexString(Array(request.domain.utf8))
+                let identityWord = request.identity.isEmpty ? "-" : hexString(request.identity)
                 say("zap \(request.mechanism.rawValue) \(domainWord) \(identityWord) \(credentials)")
                 // hold: the vector ends before its application answers; the handler thread
                 // waits (bounded) so that no answer goes out while the runner watches.
@@ -140,7 +140,7 @@ public struct ShimCommand: ParsableCommand {
         while inputOpen {
             for event in socket.takeEvents().events { report(event, say) }
             while let message = receiveWhole(socket) {
-                say("recv " + message.map { $0.isEmpty ? "-" : hex($0) }.joined(separator: " "))
+                say("recv " + message.map { $0.isEmpty ? "-" : hexString($0) }.joined(separator: " "))
             }
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0)]
             // Events have no descriptor of their own: look again every 20 ms.
@@ -208,33 +208,7 @@ public struct ShimCommand: ParsableCommand {
     /// A word of the contract: hex, or `-` for nothing.
     static func bytes(_ word: String) throws -> [UInt8] {
         if word == "-" { return [] }
-        guard let bytes = unhex(word) else { throw ZmqcatFailure(.usage, "'\(word)' is not hex") }
+        guard let bytes = decodeHex(word.utf8) else { throw ZmqcatFailure(.usage, "'\(word)' is not hex") }
         return bytes
-    }
-}
-
-private func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-}
-
-private func unhex(_ text: String) -> [UInt8]? {
-    let digits = Array(text.utf8)
-    guard digits.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    var index = 0
-    while index < digits.count {
-        guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-        out.append(high << 4 | low)
-        index += 2
-    }
-    return out
-}
-
-private func hexValue(_ c: UInt8) -> UInt8? {
-    switch c {
-    case 0x30...0x39: return c - 0x30
-    case 0x61...0x66: return c - 0x61 + 10
-    case 0x41...0x46: return c - 0x41 + 10
-    default: return nil
     }
 }
