@@ -58,8 +58,12 @@ for module in "${modules[@]}"; do
         [[ -e "$extension" ]] && cp "$extension" "$graphs/$module/"
     done
     log=$out/$module.log
-    catalog=(); [[ -d "Sources/$module/$module.docc" ]] && catalog=("Sources/$module/$module.docc")
-    docc convert "${catalog[@]}" \
+    if [[ ! -d "Sources/$module/$module.docc" ]]; then
+        echo "docs: $module has no catalog (Sources/$module/$module.docc): every library module needs a landing page"
+        status=1
+        continue
+    fi
+    docc convert "Sources/$module/$module.docc" \
         --additional-symbol-graph-dir "$graphs/$module" \
         --output-path "$out/$module.doccarchive" \
         --fallback-display-name "$module" \

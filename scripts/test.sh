@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, builds, runs every test (unit, vectors,
-# libzmq interop), then the fault and hostile-load suite on its own (its floods would load the
-# machine under the other tests), then builds every fuzz target (release, ASan) and runs each for
-# FUZZ_SECONDS (default 45), then the benchmarks' quick mode side by side with libzmq.
+# libzmq interop), builds the documentation, then the fault and hostile-load suite on its own
+# (its floods would load the machine under the other tests), then builds every fuzz target
+# (release, ASan) and runs each for FUZZ_SECONDS (default 45), then the benchmarks' quick mode
+# side by side with libzmq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 start=$(date +%s)
 swift build --build-tests
 swift test --skip-build --skip FaultTests
+# The documentation of every library module, from the build above: fails on any DocC warning or
+# undocumented public symbol.
+scripts/docs.sh
 scripts/faults.sh
 FUZZ_SECONDS="${FUZZ_SECONDS:-45}" Fuzz/run.sh
 # The benchmarks build and run against libzmq (quick mode; never fails on speed, only on a

@@ -1,7 +1,7 @@
 import CSodium
 import ZMTP
 
-/// The real CURVE crypto: ``CurveCrypto`` over libsodium (X25519, XSalsa20-Poly1305), the
+/// The real CURVE crypto: ``/ZMTP/CurveCrypto`` over libsodium (X25519, XSalsa20-Poly1305), the
 /// primitives libzmq uses.
 ///
 /// Every length is checked before calling C, so no peer input can make libsodium read or
@@ -140,7 +140,7 @@ public enum CurveKeys {
     }
 
     /// The public key for a 32-byte secret key.
-    /// - Throws: ``ZMTPError/Code/invalidArgument`` unless the secret key is 32 bytes, not all zero.
+    /// - Throws: ``/ZMTP/ZMTPError/Code/invalidArgument`` unless the secret key is 32 bytes, not all zero.
     public static func publicKey(secretKey: [UInt8]) throws(ZMTPError) -> [UInt8] {
         try CurveKeyPair.from(secretKey: secretKey, crypto: SodiumCurveCrypto()).publicKey
     }
@@ -148,7 +148,7 @@ public enum CurveKeys {
     // MARK: Z85 (RFC 32), the text form libzmq's CURVE options accept
 
     /// The 40-character Z85 text of a 32-byte key.
-    /// - Throws: ``ZMTPError/Code/invalidArgument`` unless `key` is 32 bytes.
+    /// - Throws: ``/ZMTP/ZMTPError/Code/invalidArgument`` unless `key` is 32 bytes.
     public static func z85(_ key: [UInt8]) throws(ZMTPError) -> String {
         guard key.count == CurveKeyPair.keyLength else {
             throw ZMTPError(.invalidArgument, blame: .apiMisuse, "a CURVE key is 32 bytes, got \(key.count)")
@@ -157,8 +157,8 @@ public enum CurveKeys {
     }
 
     /// The 32-byte key in a 40-character Z85 text.
-    /// - Throws: ``ZMTPError/Code/invalidArgument`` unless `text` is 40 characters;
-    ///   ``ZMTPError/Code/invalidZ85`` for characters outside the Z85 alphabet.
+    /// - Throws: ``/ZMTP/ZMTPError/Code/invalidArgument`` unless `text` is 40 characters;
+    ///   ``/ZMTP/ZMTPError/Code/invalidZ85`` for characters outside the Z85 alphabet.
     public static func key(z85 text: String) throws(ZMTPError) -> [UInt8] {
         guard text.utf8.count == 40 else {
             throw ZMTPError(.invalidArgument, blame: .apiMisuse, "a Z85 CURVE key is 40 characters, got \(text.utf8.count)")

@@ -1,8 +1,10 @@
 import CSodium
 import ZMTP
 
-/// A cryptographically secure ``RandomSource`` over libsodium's `randombytes_buf`.
+/// A cryptographically secure ``/ZMTP/RandomSource`` over libsodium's `randombytes_buf`.
 public final class SodiumRandom: RandomSource, @unchecked Sendable {
+    /// Initialises libsodium on first use; stops the process if it cannot, since there is no
+    /// secure fallback to hand out instead.
     public init() {
         // Without libsodium there is no secure randomness at all: refuse to run rather than
         // hand out predictable bytes (libzmq asserts here too).

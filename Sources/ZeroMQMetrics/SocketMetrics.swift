@@ -1,7 +1,7 @@
 import CoreMetrics
 import ZeroMQ
 
-/// Exports a socket's ``ZeroMQ/SocketStatistics`` through swift-metrics, to whatever backend
+/// Exports a socket's ``/ZeroMQ/SocketStatistics`` through swift-metrics, to whatever backend
 /// the application bootstrapped (Prometheus, StatsD, OpenTelemetry, …). With no backend, the
 /// counters go nowhere and cost next to nothing.
 ///
@@ -39,7 +39,12 @@ public struct SocketMetrics {
     private let counters: Counters
     private var last = SocketStatistics()
 
-    /// - Parameter factory: where the counters go (the bootstrapped backend by default).
+    /// Creates the socket's counters in `factory`, all at zero until the first ``record(_:)``.
+    ///
+    /// - Parameters:
+    ///   - label: the value of every metric's `socket` dimension, so one backend can tell
+    ///     sockets apart; keep it stable across restarts.
+    ///   - factory: where the counters go (the bootstrapped backend by default).
     public init(label: String, factory: any MetricsFactory = MetricsSystem.factory) {
         self.label = label
         func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {

@@ -11,7 +11,7 @@ import ZMTP
 ///
 /// Call order, for each APDU `pgm_recvmsgv` hands out (`skb->data`, `skb->len`,
 /// `skb->sequence`, with the TSI choosing the decoder):
-/// 1. ``receive(_:sequence:)``; then drain ``nextPart()`` (or ``nextMessage()``) until nil.
+/// 1. ``receive(_:sequence:)-([UInt8],_)``; then drain ``nextPart()`` (or ``nextMessage()``) until nil.
 ///    A thrown ``PGMError`` concerns this source only: the decoder has already dropped the
 ///    broken message and waits for the next message start, so keep feeding it.
 /// 2. On `PGM_IO_STATUS_RESET` for this TSI, ``handleReset()``.
@@ -56,7 +56,7 @@ public struct PGMDecoder: Sendable {
 
     /// Counters since the decoder was created.
     public struct Statistics: Hashable, Sendable {
-        /// APDUs given to ``receive(_:sequence:)``.
+        /// APDUs given to ``receive(_:sequence:)-([UInt8],_)``.
         public var apdus = 0
         /// APDUs passed over whole while waiting for a message start.
         public var skippedAPDUs = 0
@@ -182,7 +182,7 @@ public struct PGMDecoder: Sendable {
 
     // MARK: Output
 
-    /// The next part of a whole message, in order (``Message/more`` set on all but the last of
+    /// The next part of a whole message, in order (``/ZMTP/Message/more`` set on all but the last of
     /// each message), or nil when none is ready.
     public mutating func nextPart() -> Message? {
         guard readyHead < ready.count else { return nil }

@@ -16,7 +16,7 @@ import ZMTP
 /// (NOTES.md §3, packet #11), and when a message ends exactly at the APDU's end the offset is
 /// %xFFFF. OpenPGM never fragments these APDUs: each is at most one TSDU.
 ///
-/// Call order: ``enqueue(_:)`` parts (``Message/more`` set on all but the last of a message),
+/// Call order: ``enqueue(_:)`` parts (``/ZMTP/Message/more`` set on all but the last of a message),
 /// then ``nextAPDU(into:)`` until it returns false; each APDU goes to one `pgm_send`. An APDU
 /// that `pgm_send` refused (RATE_LIMITED, WOULD_BLOCK) must be retried as is, not re-encoded.
 /// Parts are held by reference (large bodies are shared, not copied) until written; the part
@@ -56,7 +56,7 @@ public struct PGMEncoder: Sendable {
 
     /// - Parameter maxTSDUSize: the socket's maximum TSDU (`pgm_getsockopt(PGM_MSS)`).
     /// - Throws: ``PGMError/Code/invalidOption`` when it is outside
-    ///   ``minTSDUSize``...``maxTSDUSize``.
+    ///   ``minTSDUSize``...``maxTSDUSize-swift.type.property``.
     public init(maxTSDUSize: Int) throws(PGMError) {
         guard (Self.minTSDUSize...Self.maxTSDUSize).contains(maxTSDUSize) else {
             throw .misuse(.invalidOption, "TSDU size \(maxTSDUSize) outside \(Self.minTSDUSize)...\(Self.maxTSDUSize)")
@@ -64,7 +64,7 @@ public struct PGMEncoder: Sendable {
         self.maxTSDUSize = maxTSDUSize
     }
 
-    /// Queues one message part; ``Message/more`` says whether the message continues.
+    /// Queues one message part; ``/ZMTP/Message/more`` says whether the message continues.
     public mutating func enqueue(_ part: Message) {
         queue.append(part)
     }
@@ -76,7 +76,7 @@ public struct PGMEncoder: Sendable {
     public var hasPendingData: Bool { pendingParts > 0 }
 
     /// Writes the next APDU into `apdu` (cleared first, its capacity kept): the offset, then as
-    /// many queued frame octets as fit in ``maxTSDUSize``.
+    /// many queued frame octets as fit in ``maxTSDUSize-swift.property``.
     /// - Returns: false, leaving `apdu` empty, when nothing is queued.
     public mutating func nextAPDU(into apdu: inout [UInt8]) -> Bool {
         apdu.removeAll(keepingCapacity: true)

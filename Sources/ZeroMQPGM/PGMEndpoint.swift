@@ -62,7 +62,7 @@ public struct PGMEndpoint: Hashable, Sendable, CustomStringConvertible {
     public var port: UInt16
 
     /// Parses `text` (`epgm://eth0;239.192.1.1:5555`).
-    /// - Throws: a ``PGMError`` blamed on ``ZMTPError/Blame/apiMisuse`` for every text libzmq
+    /// - Throws: a ``PGMError`` blamed on ``/ZMTP/ZMTPError/Blame/apiMisuse`` for every text libzmq
     ///   refuses, aborts on, or silently misreads (see the table on the type).
     public init(parsing text: String) throws(PGMError) {
         // libzmq `parse_uri`: the first "://" splits scheme and address.

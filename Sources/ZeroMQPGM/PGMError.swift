@@ -3,11 +3,11 @@ import ZMTP
 /// The one error type of the PGM layer: an endpoint libzmq would refuse, an option value libzmq
 /// would refuse, or an APDU that breaks libzmq's PGM payload format.
 ///
-/// Like ``ZMTPError`` it carries an extensible ``Code`` and a ``ZMTPError/Blame``. Framing codes
-/// share ``ZMTPError``'s raw values (``Code/malformedFrame``, ``Code/messageTooLarge``), so a
+/// Like ``/ZMTP/ZMTPError`` it carries an extensible ``Code`` and a ``/ZMTP/ZMTPError/Blame``. Framing codes
+/// share ``/ZMTP/ZMTPError``'s raw values (``Code/malformedFrame``, ``Code/messageTooLarge``), so a
 /// socket layer can report both through the same monitor events; ``zmtpError`` converts.
 public struct PGMError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// An extensible error code. Framing codes reuse ``ZMTPError/Code`` raw values; codes of the
+    /// An extensible error code. Framing codes reuse ``/ZMTP/ZMTPError/Code`` raw values; codes of the
     /// PGM layer live in the `0x5A00_01xx` range.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         /// The number (monitor events carry it).
@@ -74,8 +74,8 @@ public struct PGMError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// What went wrong.
     public var code: Code
-    /// Whose fault it was: ``ZMTPError/Blame/apiMisuse`` for endpoints and options,
-    /// ``ZMTPError/Blame/peerMisbehaved`` for APDUs.
+    /// Whose fault it was: ``/ZMTP/ZMTPError/Blame/apiMisuse`` for endpoints and options,
+    /// ``/ZMTP/ZMTPError/Blame/peerMisbehaved`` for APDUs.
     public var blame: ZMTPError.Blame
     /// Human-readable detail.
     public var detail: String
@@ -87,7 +87,7 @@ public struct PGMError: Error, Hashable, Sendable, CustomStringConvertible {
         self.detail = detail
     }
 
-    /// The same failure as a ``ZMTPError`` (same raw code, blame and detail), for layers that
+    /// The same failure as a ``/ZMTP/ZMTPError`` (same raw code, blame and detail), for layers that
     /// report every protocol failure through one type.
     public var zmtpError: ZMTPError {
         ZMTPError(ZMTPError.Code(rawValue: code.rawValue), blame: blame, detail.isEmpty ? code.description : detail)

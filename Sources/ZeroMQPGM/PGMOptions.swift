@@ -48,7 +48,7 @@ public struct PGMOptions: Hashable, Sendable {
 
     /// Checks every value as libzmq's setters do (RATE, HOPS and MAXTPDU > 0, RECOVERY_IVL >= 0)
     /// plus what libpgm needs (the results fit a C int; an MTU that leaves room for data).
-    /// - Throws: ``PGMError/Code/invalidOption`` blamed on ``ZMTPError/Blame/apiMisuse``.
+    /// - Throws: ``PGMError/Code/invalidOption`` blamed on ``/ZMTP/ZMTPError/Blame/apiMisuse``.
     public func validate() throws(PGMError) {
         guard rate > 0 else { throw .misuse(.invalidOption, "ZMQ_RATE \(rate) must be > 0") }
         _ = try Self.rateBytesPerSecond(rate: rate)

@@ -21,7 +21,7 @@ extension PGMError.Code {
 /// ```
 ///
 /// PUB and XPUB send, SUB and XSUB receive; any other socket type gets
-/// ``ZeroMQTransport/MessageTransportError/Code/socketTypeNotServed`` (the sockets' `incompatibleProtocol`). Bind and connect mean the same thing. A
+/// ``/ZeroMQTransport/MessageTransportError/Code/socketTypeNotServed`` (the sockets' `incompatibleProtocol`). Bind and connect mean the same thing. A
 /// malformed endpoint, an interface that does not exist or a network without a multicast route
 /// is a typed error from `bind`/`connect`, never an abort (libzmq 4.3.4 aborts on some).
 public struct PGMTransport: MessageTransport {

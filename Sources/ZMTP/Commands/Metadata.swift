@@ -18,6 +18,7 @@ public struct Metadata: Hashable, Sendable, CustomStringConvertible, Expressible
     /// The properties, in order.
     public private(set) var properties: [(name: String, value: [UInt8])]
 
+    /// No properties.
     public init() { properties = [] }
 
     public init(dictionaryLiteral elements: (String, String)...) {
@@ -139,9 +140,13 @@ public struct Metadata: Hashable, Sendable, CustomStringConvertible, Expressible
 extension Metadata {
     /// The standard property names (RFC 23, RFC 37).
     public enum Name {
+        /// `Socket-Type`: the sender's socket type, checked against ours (RFC 23).
         public static let socketType = "Socket-Type"
+        /// `Identity`: the routing id a REQ, DEALER or ROUTER asks its peer to use for it.
         public static let identity = "Identity"
+        /// `Resource`: the resource a ZMTP 3.1 client names for virtual hosting (RFC 37).
         public static let resource = "Resource"
+        /// `User-Id`: the user id authentication gave the peer, attached to each of its messages.
         public static let userID = "User-Id"
     }
 }

@@ -1,10 +1,68 @@
 /// The ZeroMQ socket types, with libzmq's numbers and the names sent in `Socket-Type`
 /// (RFC 23 §Socket Types, RFC 37, and the draft RFCs 41/48/49/51/52).
+///
+/// A socket's type is its messaging pattern: it decides which peer types it may connect to
+/// (``compatiblePeers``), whether it sends, receives or both, and how it spreads outgoing
+/// messages over its peers and queues incoming ones. The pairs that work together:
+///
+/// | Pattern | Types | Shape |
+/// |---|---|---|
+/// | Request-reply | ``req`` with ``rep``; ``dealer`` and ``router`` for asynchronous ends and brokers | each request gets one reply |
+/// | Publish-subscribe | ``pub`` with ``sub``; ``xpub`` and ``xsub`` to see subscriptions (proxies) | one to many, filtered by topic prefix |
+/// | Pipeline | ``push`` with ``pull`` | work spread round-robin, results fanned in |
+/// | Exclusive pair | ``pair`` with ``pair`` | one peer each way, usually over inproc |
+/// | Raw TCP | ``stream`` | talks to non-ZeroMQ TCP peers |
+///
+/// The draft types (``server`` to ``channel``) are understood on the wire, so a greeting from a
+/// libzmq peer that uses them is parsed and checked; the socket layer does not offer them yet.
 public enum SocketType: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    case pair = 0, pub = 1, sub = 2, req = 3, rep = 4, dealer = 5, router = 6, pull = 7, push = 8
-    case xpub = 9, xsub = 10, stream = 11
-    case server = 12, client = 13, radio = 14, dish = 15, gather = 16, scatter = 17, dgram = 18
-    case peer = 19, channel = 20
+    /// Exclusive pair: one connection, both ways (ZMQ_PAIR).
+    case pair = 0
+    /// Publisher: sends every message to each subscriber whose subscription prefixes it;
+    /// never receives (ZMQ_PUB).
+    case pub = 1
+    /// Subscriber: receives the messages of its subscriptions from every publisher; never
+    /// sends (ZMQ_SUB).
+    case sub = 2
+    /// Requester: sends a request, then must receive its reply before the next (ZMQ_REQ).
+    case req = 3
+    /// Replier: receives a request, then must send its reply before the next (ZMQ_REP).
+    case rep = 4
+    /// Asynchronous requester or worker: sends round-robin, receives fair-queued, in any order
+    /// (ZMQ_DEALER).
+    case dealer = 5
+    /// Asynchronous replier or broker: every received message is prefixed with its sender's
+    /// routing id, and a message sent is routed by its first frame (ZMQ_ROUTER).
+    case router = 6
+    /// The fan-in end of a pipeline: receives, fair-queued from every pusher (ZMQ_PULL).
+    case pull = 7
+    /// The fan-out end of a pipeline: sends round-robin to the pullers (ZMQ_PUSH).
+    case push = 8
+    /// A publisher that also receives its subscribers' subscriptions (ZMQ_XPUB).
+    case xpub = 9
+    /// A subscriber that subscribes by sending subscription messages (ZMQ_XSUB).
+    case xsub = 10
+    /// Raw TCP to peers that do not speak ZMTP, framed by connection (ZMQ_STREAM); it has no
+    /// `Socket-Type` on the wire, and no ZMTP peer is compatible.
+    case stream = 11
+    /// Draft (RFC 41): replies to ``client``s by routing id, one part per message (ZMQ_SERVER).
+    case server = 12
+    /// Draft (RFC 41): talks to ``server``s, one part per message (ZMQ_CLIENT).
+    case client = 13
+    /// Draft (RFC 48): publishes to groups over unreliable transports too (ZMQ_RADIO).
+    case radio = 14
+    /// Draft (RFC 48): receives the groups it joined from ``radio``s (ZMQ_DISH).
+    case dish = 15
+    /// Draft (RFC 49): the fan-in end of a thread-safe pipeline (ZMQ_GATHER).
+    case gather = 16
+    /// Draft (RFC 49): the fan-out end of a thread-safe pipeline (ZMQ_SCATTER).
+    case scatter = 17
+    /// Draft: datagrams over UDP, each to and from an address (ZMQ_DGRAM).
+    case dgram = 18
+    /// Draft (RFC 51): a peer-to-peer socket that connects and routes by routing id (ZMQ_PEER).
+    case peer = 19
+    /// Draft (RFC 52): a thread-safe exclusive pair (ZMQ_CHANNEL).
+    case channel = 20
 
     /// The name used in the `Socket-Type` metadata property.
     public var name: String {

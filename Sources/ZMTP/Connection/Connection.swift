@@ -4,12 +4,12 @@
 /// The connection never touches a socket, a clock or a random generator. Its driver owns the
 /// byte stream and calls, in any order that respects these rules:
 ///
-/// 1. ``receive(_:now:)`` with every chunk of bytes read from the stream. It only buffers.
+/// 1. ``receive(_:now:)-([UInt8],_)`` with every chunk of bytes read from the stream. It only buffers.
 /// 2. ``nextEvent()`` until it returns nil: each call parses as much as one event needs.
 /// 3. ``pollTransmit(into:)`` and writes what it appended to the stream.
 /// 4. ``nextDeadline`` tells when to call ``handleTimeout(now:)`` if nothing else happens first.
 ///
-/// ``send(_:)`` queues a message part (before the handshake completes too: queued parts go out
+/// ``send(_:)-(Message)`` queues a message part (before the handshake completes too: queued parts go out
 /// once it does). ``completeAuthentication(_:now:)`` answers an
 /// ``ConnectionEvent/authenticationRequest(_:)``. Once ``ConnectionEvent/failed(_:)`` is
 /// reported the error is sticky: transmit what is left (perhaps an ERROR command) and close.
@@ -140,7 +140,7 @@ public struct Connection {
     ///   - configuration: our side's options.
     ///   - crypto: the CURVE primitives; required when `configuration.security` is CURVE.
     ///   - random: the randomness CURVE uses: by default the system's (``SystemRandom``); a
-    ///     ``SeededRandom`` reproduces transcripts.
+    ///     `SeededRandom` (`@_spi(Testing)`) reproduces transcripts.
     ///   - now: the current time, which starts the handshake timer.
     public init(configuration: Configuration, crypto: (any CurveCrypto)? = nil, random: RandomSource = SystemRandom(), now: ZMTPInstant) {
         self.configuration = configuration
@@ -208,7 +208,7 @@ public struct Connection {
 
     /// Takes bytes read from the stream and hands every whole message part in them straight to
     /// `deliver`, decoded in place: no copy of the input, no event built per part. This is the
-    /// driver's fast path; what it cannot take this way is buffered as ``receive(_:now:)``
+    /// driver's fast path; what it cannot take this way is buffered as ``receive(_:now:)-([UInt8],_)``
     /// buffers it and comes out of ``nextEvent()`` as usual: commands, a frame cut by the end of
     /// `bytes`, anything before the handshake completes, CURVE frames, and subscriptions to a
     /// PUB or XPUB.
@@ -300,7 +300,7 @@ public struct Connection {
     /// filled, `read` gets the body's free room and returns how many octets it wrote there, as
     /// `read(2)` does (0: end of stream, negative: an error, both left to the driver). The core
     /// still does no I/O: the driver's closure does. Returns nil, without calling `read`, when
-    /// the next octets must go through ``receive(_:now:)``.
+    /// the next octets must go through ``receive(_:now:)-([UInt8],_)``.
     public mutating func readLargeBody(now: ZMTPInstant, _ read: (UnsafeMutableRawBufferPointer) -> Int) -> Int? {
         if case .failed = state { return nil }
         guard inboundStart == inbound.count else { return nil }

@@ -34,6 +34,8 @@ extension Connection {
         /// The peer's address as the driver knows it, for ``AuthenticationRequest/address``.
         public var peerAddress: String = ""
 
+        /// A configuration with every other option at libzmq's default: no identity, no heartbeats,
+        /// a 30-second handshake timeout, no message size limit.
         public init(socketType: SocketType, security: Security = .none) {
             self.socketType = socketType
             self.security = security

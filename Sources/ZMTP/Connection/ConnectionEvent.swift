@@ -60,10 +60,12 @@ public struct PeerInfo: Hashable, Sendable {
 /// A large message body waiting to be sent by reference (``Connection/pollTransmit(into:bodies:)``):
 /// it belongs in the byte stream at `offset` of the transmit buffer.
 public struct TransmitBody: Sendable, Equatable {
+    /// Where the body goes: the number of transmit-buffer bytes that precede it in the stream.
     public var offset: Int
     /// The message whose body this is (its ``Message/more`` flag is already in the header).
     public var body: Message
 
+    /// A body to be written after the first `offset` bytes of the transmit buffer.
     public init(offset: Int, body: Message) {
         self.offset = offset
         self.body = body

@@ -2,7 +2,7 @@
 ///
 /// The core has no global random generator. Production drivers pass a cryptographically secure
 /// source: ``SystemRandom`` (the operating system's, no dependency) or `ZMTPSodium.SodiumRandom`;
-/// tests pass ``SeededRandom`` so that every handshake transcript can be reproduced byte for byte.
+/// tests pass `SeededRandom` (`@_spi(Testing) import ZMTP`) so that every handshake transcript can be reproduced byte for byte.
 public protocol RandomSource: AnyObject {
     /// Fills `buffer` with random bytes.
     func fill(_ buffer: UnsafeMutableRawBufferPointer)

@@ -6,6 +6,7 @@
 /// can be made with the core alone. Stateless, so one instance may serve any number of
 /// connections on any threads.
 public final class SystemRandom: RandomSource, Sendable {
+    /// The system generator; it holds no state, so any number of these are the same source.
     public init() {}
 
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) {

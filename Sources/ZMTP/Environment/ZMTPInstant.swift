@@ -6,6 +6,7 @@ public struct ZMTPInstant: Comparable, Hashable, Sendable, CustomStringConvertib
     /// Nanoseconds since an arbitrary origin chosen by the driver.
     public var nanoseconds: UInt64
 
+    /// An instant `nanoseconds` after the driver's origin, read from its monotonic clock.
     public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     /// The origin of a simulated clock.

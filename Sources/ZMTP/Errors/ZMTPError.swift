@@ -24,27 +24,47 @@ public struct ZMTPError: Error, Hashable, Sendable, CustomStringConvertible {
         public init(rawValue: UInt32) { self.rawValue = rawValue }
 
         // MARK: ZMTP (libzmq ZMQ_PROTOCOL_ERROR_ZMTP_*)
+        /// The peer broke the protocol in a way no other code names (ZMTP_UNSPECIFIED).
         public static let unspecified = Code(rawValue: 0x1000_0000)
+        /// The peer sent a command not valid in this state: not the one its mechanism expects next (ZMTP_UNEXPECTED_COMMAND).
         public static let unexpectedCommand = Code(rawValue: 0x1000_0001)
+        /// A CURVE nonce is not above the last one: a replay or a reordering (ZMTP_INVALID_SEQUENCE).
         public static let invalidSequence = Code(rawValue: 0x1000_0002)
+        /// A CURVE client's vouch does not vouch for this connection's keys (ZMTP_KEY_EXCHANGE).
         public static let keyExchange = Code(rawValue: 0x1000_0003)
+        /// A command's body is malformed in a way no other code names (ZMTP_MALFORMED_COMMAND_UNSPECIFIED).
         public static let malformedCommandUnspecified = Code(rawValue: 0x1000_0011)
+        /// A CURVE MESSAGE command is malformed (ZMTP_MALFORMED_COMMAND_MESSAGE).
         public static let malformedCommandMessage = Code(rawValue: 0x1000_0012)
+        /// A CURVE or PLAIN HELLO command is malformed (ZMTP_MALFORMED_COMMAND_HELLO).
         public static let malformedCommandHello = Code(rawValue: 0x1000_0013)
+        /// A CURVE or PLAIN INITIATE command is malformed (ZMTP_MALFORMED_COMMAND_INITIATE).
         public static let malformedCommandInitiate = Code(rawValue: 0x1000_0014)
+        /// An ERROR command is malformed: its reason does not fit its body (ZMTP_MALFORMED_COMMAND_ERROR).
         public static let malformedCommandError = Code(rawValue: 0x1000_0015)
+        /// A READY command is malformed (ZMTP_MALFORMED_COMMAND_READY).
         public static let malformedCommandReady = Code(rawValue: 0x1000_0016)
+        /// A CURVE WELCOME command is malformed (ZMTP_MALFORMED_COMMAND_WELCOME).
         public static let malformedCommandWelcome = Code(rawValue: 0x1000_0017)
+        /// A metadata property is malformed: a bad name, or a length past the command's end (ZMTP_INVALID_METADATA).
         public static let invalidMetadata = Code(rawValue: 0x1000_0018)
+        /// A CURVE box failed to open or seal: a wrong key or a tampered message (ZMTP_CRYPTOGRAPHIC).
         public static let cryptographic = Code(rawValue: 0x1100_0001)
+        /// The peer's greeting names a different security mechanism from ours (ZMTP_MECHANISM_MISMATCH).
         public static let mechanismMismatch = Code(rawValue: 0x1100_0002)
 
         // MARK: ZAP (libzmq ZMQ_PROTOCOL_ERROR_ZAP_*)
+        /// The authentication handler failed in a way no other code names (ZAP_UNSPECIFIED).
         public static let zapUnspecified = Code(rawValue: 0x2000_0000)
+        /// The authentication handler's reply is not a well-formed ZAP reply (ZAP_MALFORMED_REPLY).
         public static let zapMalformedReply = Code(rawValue: 0x2000_0001)
+        /// The authentication handler's reply answers another request id (ZAP_BAD_REQUEST_ID).
         public static let zapBadRequestID = Code(rawValue: 0x2000_0002)
+        /// The authentication handler's reply has a version other than 1.0 (ZAP_BAD_VERSION).
         public static let zapBadVersion = Code(rawValue: 0x2000_0003)
+        /// The authentication handler's status code is not 200, 300, 400 or 500 (ZAP_INVALID_STATUS_CODE).
         public static let zapInvalidStatusCode = Code(rawValue: 0x2000_0004)
+        /// The authentication handler's metadata frame is malformed (ZAP_INVALID_METADATA).
         public static let zapInvalidMetadata = Code(rawValue: 0x2000_0005)
 
         // MARK: Codes of our own (no libzmq equivalent)
@@ -149,6 +169,7 @@ public struct ZMTPError: Error, Hashable, Sendable, CustomStringConvertible {
     /// the peer's reason or the ZAP status code).
     public var detail: String
 
+    /// An error with a code, whom to blame, and a detail for people (a reason, a status, a limit).
     public init(_ code: Code, blame: Blame, _ detail: String = "") {
         self.code = code
         self.blame = blame

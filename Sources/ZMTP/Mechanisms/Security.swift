@@ -1,7 +1,10 @@
 /// The security mechanisms named in the greeting (RFC 23 §Security Mechanisms).
 public enum MechanismName: String, Hashable, Sendable, CaseIterable {
+    /// No security (RFC 23): optionally checked by a ZAP handler by address.
     case null = "NULL"
+    /// Clear-text user name and password (RFC 24): authentication, no confidentiality.
     case plain = "PLAIN"
+    /// CurveZMQ (RFC 26): Curve25519 authentication and encryption.
     case curve = "CURVE"
 
     /// The 20-byte, NUL-padded greeting field.
@@ -17,7 +20,9 @@ public struct CurveKeyPair: Hashable, Sendable {
     /// The key length (RFC 26: 32 octets).
     public static let keyLength = 32
 
+    /// The public key: given to peers, and for a server, to every client that connects to it.
     public var publicKey: [UInt8]
+    /// The secret key: never leaves this process.
     public var secretKey: [UInt8]
 
     /// - Throws: ``ZMTPError/Code/invalidArgument`` unless both keys are 32 bytes and not all zero.
@@ -113,6 +118,7 @@ public struct AuthenticationRequest: Hashable, Sendable {
     /// 32-byte long-term public key for CURVE.
     public var credentials: [[UInt8]]
 
+    /// A request as the mechanism asks it; tests and custom authenticators build their own.
     public init(mechanism: MechanismName, domain: String, address: String, identity: [UInt8], credentials: [[UInt8]]) {
         self.mechanism = mechanism
         self.domain = domain
@@ -126,12 +132,14 @@ public struct AuthenticationRequest: Hashable, Sendable {
 public struct AuthenticationReply: Hashable, Sendable {
     /// "200" success, "300" temporary failure, "400" authentication failure, "500" internal error.
     public var statusCode: String
+    /// The reason for the status, for people; sent in the ZAP reply and logged by libzmq peers.
     public var statusText: String
     /// The user id, exposed as the `User-Id` property of every message from this peer.
     public var userID: String
     /// Extra properties from the authenticator (ZAP metadata frame).
     public var metadata: Metadata
 
+    /// A reply with any ZAP status; ``accept(userID:metadata:)`` and ``deny`` cover the usual two.
     public init(statusCode: String, statusText: String = "", userID: String = "", metadata: Metadata = Metadata()) {
         self.statusCode = statusCode
         self.statusText = statusText

@@ -81,7 +81,9 @@ public enum ZAPFrames {
     /// seven frames (`more` set on all but the last), an empty delimiter, version "1.0", the
     /// request id echoed, a status of the form `[2-5]00`, and well-formed metadata.
     ///
-    /// - Parameter frames: each frame's bytes and whether its MORE flag was set.
+    /// - Parameters:
+    ///   - frames: each frame's bytes and whether its MORE flag was set.
+    ///   - id: the request id the reply must echo: the one the request was sent with.
     /// - Throws: ``ZMTPError/Code/zapMalformedReply``, ``ZMTPError/Code/zapBadVersion``,
     ///   ``ZMTPError/Code/zapBadRequestID``, ``ZMTPError/Code/zapInvalidStatusCode`` or
     ///   ``ZMTPError/Code/zapInvalidMetadata``, blamed on the application (the handler is ours).

@@ -4,6 +4,7 @@ import ZeroMQTransport
 /// An error from a socket or context: a code (the libzmq `errno` it corresponds to, as a case,
 /// never an integer) and what happened.
 public struct ZeroMQError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong, as the libzmq `errno` it stands for.
     public enum Code: Hashable, Sendable {
         /// The operation would block (libzmq's EAGAIN): no message within the timeout, or no peer
         /// with room at its high-water mark.
@@ -39,12 +40,14 @@ public struct ZeroMQError: Error, Hashable, Sendable, CustomStringConvertible {
         case system
     }
 
+    /// What went wrong; switch over it to decide what to do.
     public var code: Code
     /// What happened, for people.
     public var message: String
     /// The `errno` behind a ``Code/system`` error (0 otherwise).
     public var systemCode: Int32 = 0
 
+    /// An error of kind `code`, described by `message`, with the `errno` behind it if any.
     public init(_ code: Code, _ message: String, systemCode: Int32 = 0) {
         self.code = code
         self.message = message

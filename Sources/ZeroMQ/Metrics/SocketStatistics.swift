@@ -3,20 +3,25 @@
 /// its users cannot see a message dropped at a high-water mark. Here every drop the pattern
 /// allows is counted, by cause.
 public struct SocketStatistics: Sendable, Hashable {
-    /// Whole messages the application sent and received, and their bytes (all parts).
+    /// Whole messages the application sent (a multipart message counts once).
     public var messagesSent: UInt64 = 0
+    /// The body bytes of every part of the messages sent.
     public var bytesSent: UInt64 = 0
+    /// Whole messages the application received (a multipart message counts once).
     public var messagesReceived: UInt64 = 0
+    /// The body bytes of every part of the messages received.
     public var bytesReceived: UInt64 = 0
     /// Messages dropped as the pattern allows, by cause.
     public var dropped = DropCounts()
-    /// Connections accepted by binds and made by connects.
+    /// Connections accepted by the socket's binds.
     public var connectionsAccepted: UInt64 = 0
+    /// Connections made by the socket's connects (each reconnect counts again).
     public var connectionsMade: UInt64 = 0
     /// Connect attempts that failed and were retried.
     public var reconnects: UInt64 = 0
-    /// ZMTP handshakes that completed and that failed.
+    /// ZMTP handshakes that completed.
     public var handshakesSucceeded: UInt64 = 0
+    /// ZMTP handshakes that failed: refused by authentication, a protocol error, a timeout.
     public var handshakeFailures: UInt64 = 0
     /// Established connections that ended.
     public var disconnections: UInt64 = 0
@@ -29,6 +34,7 @@ public struct SocketStatistics: Sendable, Hashable {
     /// ENOMEM), each reported by one ``SocketEvent/acceptFailed(endpoint:error:)``.
     public var acceptExhaustions: UInt64 = 0
 
+    /// All counters at zero.
     public init() {}
 }
 

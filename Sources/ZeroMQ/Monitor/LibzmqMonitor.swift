@@ -9,20 +9,38 @@ public struct SocketEventMask: OptionSet, Sendable, Hashable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
+    /// A connect completed its TCP or IPC connection (ZMQ_EVENT_CONNECTED).
     public static let connected = SocketEventMask(rawValue: 0x0001)
+    /// A connect is in progress and will finish later (ZMQ_EVENT_CONNECT_DELAYED).
     public static let connectDelayed = SocketEventMask(rawValue: 0x0002)
+    /// A connect failed and a retry is scheduled (ZMQ_EVENT_CONNECT_RETRIED).
     public static let connectRetried = SocketEventMask(rawValue: 0x0004)
+    /// A bind is listening (ZMQ_EVENT_LISTENING).
     public static let listening = SocketEventMask(rawValue: 0x0008)
+    /// A bind failed (ZMQ_EVENT_BIND_FAILED).
     public static let bindFailed = SocketEventMask(rawValue: 0x0010)
+    /// A listener accepted a connection (ZMQ_EVENT_ACCEPTED).
     public static let accepted = SocketEventMask(rawValue: 0x0020)
+    /// A listener could not accept a connection (ZMQ_EVENT_ACCEPT_FAILED).
     public static let acceptFailed = SocketEventMask(rawValue: 0x0040)
+    /// A connection's or listener's descriptor was closed (ZMQ_EVENT_CLOSED).
     public static let closed = SocketEventMask(rawValue: 0x0080)
+    /// Closing a descriptor failed (ZMQ_EVENT_CLOSE_FAILED).
     public static let closeFailed = SocketEventMask(rawValue: 0x0100)
+    /// An established connection ended (ZMQ_EVENT_DISCONNECTED).
     public static let disconnected = SocketEventMask(rawValue: 0x0200)
+    /// The monitor stopped; the last event it sends (ZMQ_EVENT_MONITOR_STOPPED).
     public static let monitorStopped = SocketEventMask(rawValue: 0x0400)
+    /// A handshake failed for a reason that is neither a protocol error nor authentication:
+    /// a timeout, a closed stream (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL).
     public static let handshakeFailedNoDetail = SocketEventMask(rawValue: 0x0800)
+    /// A ZMTP handshake completed (ZMQ_EVENT_HANDSHAKE_SUCCEEDED).
     public static let handshakeSucceeded = SocketEventMask(rawValue: 0x1000)
+    /// A handshake failed with a protocol error; the value is its ZMTP or ZAP code
+    /// (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL).
     public static let handshakeFailedProtocol = SocketEventMask(rawValue: 0x2000)
+    /// Authentication refused the peer; the value is the ZAP status code
+    /// (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH).
     public static let handshakeFailedAuth = SocketEventMask(rawValue: 0x4000)
     /// ``SocketEvent/dataLost(endpoint:detail:)``: libzmq has no such event and leaves this bit
     /// unused; readers of libzmq's format see event 0x8000 with value 0.

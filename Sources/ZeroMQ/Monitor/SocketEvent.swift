@@ -45,8 +45,11 @@ public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
 
     /// Why a connection ended.
     public enum DisconnectReason: Sendable, Equatable {
+        /// The peer closed the connection.
         case closedByPeer
+        /// The byte stream failed: a reset, a broken pipe, a keepalive timeout.
         case transport(TransportError)
+        /// The ZMTP connection failed: a protocol error, or the heartbeat timed out.
         case protocolError(ZMTPError)
         /// We closed it (close, disconnect, unbind, LINGER).
         case local
@@ -282,6 +285,7 @@ public struct SocketMonitor: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> Iterator { Iterator(channel: channel) }
 
+    /// Suspends in `next()` until the socket's next event; nil once the monitor stopped.
     public struct Iterator: AsyncIteratorProtocol {
         let channel: MonitorChannel
         public mutating func next() async -> SocketEvent? { await channel.next() }

@@ -18,6 +18,7 @@ public struct ProxyStatistics: Sendable, Hashable {
         /// Body bytes of the parts sent on this socket.
         public var sentBytes: UInt64
 
+        /// Counters with these values; all zero by default.
         public init(receivedMessages: UInt64 = 0, receivedBytes: UInt64 = 0, sentMessages: UInt64 = 0, sentBytes: UInt64 = 0) {
             self.receivedMessages = receivedMessages
             self.receivedBytes = receivedBytes
@@ -31,6 +32,7 @@ public struct ProxyStatistics: Sendable, Hashable {
     /// The backend's traffic (replies in, requests out).
     public var backend: Traffic
 
+    /// Statistics of these two sides; all zero by default.
     public init(frontend: Traffic = Traffic(), backend: Traffic = Traffic()) {
         self.frontend = frontend
         self.backend = backend

@@ -99,8 +99,10 @@ public struct DropCounts: Sendable, Hashable {
     /// No peer to send to: an unknown routing id, a REP reply whose requester left.
     public var noRoute = 0
 
+    /// Drops of every cause.
     public var total: Int { atHighWaterMark + noRoute }
 
+    /// Counts with these values; zero by default.
     public init(atHighWaterMark: Int = 0, noRoute: Int = 0) {
         self.atHighWaterMark = atHighWaterMark
         self.noRoute = noRoute

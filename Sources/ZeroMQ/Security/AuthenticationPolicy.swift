@@ -30,6 +30,8 @@ public struct AuthenticationPolicy: Sendable {
     /// CURVE: the accepted client keys, per ZAP domain.
     public var curveKeys: [String: CurveKeys] = [:]
 
+    /// A policy that allows every address and knows no passwords or keys, so it accepts NULL
+    /// peers and refuses PLAIN and CURVE ones.
     public init() {}
 
     /// The reply to `request`: 200 with a user id (the PLAIN user name, the Z85 of the CURVE

@@ -91,6 +91,7 @@ public struct MessageSequence: AsyncSequence {
 
     public func makeAsyncIterator() -> Iterator { Iterator(socket: socket) }
 
+    /// Receives the socket's next message on each call to `next`, suspending until one arrives.
     public struct Iterator: AsyncIteratorProtocol {
         let socket: Socket
 

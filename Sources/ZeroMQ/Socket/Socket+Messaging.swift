@@ -5,9 +5,12 @@ import ZeroMQTransport
 /// (`zmq_msg_gets`: `Socket-Type`, `Routing-Id` (alias `Identity`), `Peer-Address`,
 /// `User-Id`, the ZAP handler's metadata and the peer's `X-*`).
 public struct Multipart: Sendable, Hashable {
+    /// The parts, in order; every part but the last has ``/ZMTP/Message/more`` set.
     public var parts: [Message]
+    /// The sending peer's properties; empty for a message built to be sent.
     public var properties: Metadata
 
+    /// A message of `parts`, with `properties` when it stands for one received.
     public init(parts: [Message], properties: Metadata = Metadata()) {
         self.parts = parts
         self.properties = properties
@@ -34,7 +37,7 @@ extension Socket {
     // MARK: Sending
 
     /// Sends one part, blocking up to ``SocketOptions/sendTimeout`` while no peer has room
-    /// (`zmq_msg_send`). Set ``Message/more`` on every part but the last of a multipart message;
+    /// (`zmq_msg_send`). Set ``/ZMTP/Message/more`` on every part but the last of a multipart message;
     /// the message goes out whole, once its last part is sent.
     /// - Throws: ``ZeroMQError/Code/wouldBlock`` on timeout; ``ZeroMQError/Code/wrongState``,
     ///   ``ZeroMQError/Code/hostUnreachable``, ``ZeroMQError/Code/notSupported`` as the pattern says.
@@ -228,7 +231,9 @@ public struct SocketEvents: OptionSet, Sendable, Hashable {
 
 /// One part as received by ``Socket/receive(timeout:)``, with the peer it came from.
 public extension Socket {
+    /// One part as received by ``Socket/receive(timeout:)``, with the peer it came from.
     struct Received: Sendable {
+        /// The part; ``/ZMTP/Message/more`` says whether more parts of its message follow.
         public var message: Message
         /// The sending peer's properties.
         public var properties: Metadata

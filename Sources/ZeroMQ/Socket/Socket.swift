@@ -1,7 +1,7 @@
 import ZMTP
 import ZeroMQTransport
 
-/// A ZeroMQ socket (`zmq_socket(3)`): one pattern (``SocketType``), any number of bound and
+/// A ZeroMQ socket (`zmq_socket(3)`): one pattern (``/ZMTP/SocketType``), any number of bound and
 /// connected endpoints over `tcp://`, `ipc://`, `inproc://` or a registered transport.
 ///
 /// Like a libzmq socket, a `Socket` is not thread-safe and not `Sendable`: use it from one
@@ -520,6 +520,7 @@ extension Socket {
         try pattern.subscribe(prefix)
     }
 
+    /// Adds a topic prefix filter given as text: its UTF-8 bytes (ZMQ_SUBSCRIBE).
     public func subscribe(_ prefix: String) throws(ZeroMQError) {
         try subscribe(Array(prefix.utf8))
     }
@@ -530,6 +531,7 @@ extension Socket {
         try pattern.unsubscribe(prefix)
     }
 
+    /// Removes one instance of a topic prefix filter given as text (ZMQ_UNSUBSCRIBE).
     public func unsubscribe(_ prefix: String) throws(ZeroMQError) {
         try unsubscribe(Array(prefix.utf8))
     }

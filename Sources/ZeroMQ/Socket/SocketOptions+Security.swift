@@ -2,7 +2,7 @@ import ZMTP
 import ZMTPSodium
 
 /// The security options as libzmq keeps them (`options_t`): a mechanism, a role, and the
-/// settings each option writes, resolved into a ``Security`` at bind or connect.
+/// settings each option writes, resolved into a ``/ZMTP/Security`` at bind or connect.
 struct SecuritySettings: Sendable {
     var mechanism: MechanismName = .null
     var asServer = false
@@ -117,7 +117,7 @@ extension SocketOptions {
     /// CURVE key is still missing gives NULL; ``resolvedSecurity()`` says what is missing.
     ///
     /// At the socket level a server asks the ZAP handler whenever one is bound, as libzmq does,
-    /// so ``Security/curveServer(keyPair:zapDomain:authenticate:)``'s `authenticate` only
+    /// so ``/ZMTP/Security/curveServer(keyPair:zapDomain:authenticate:)``'s `authenticate` only
     /// matters to drivers of the core.
     public var security: Security {
         get { (try? resolvedSecurity()) ?? .null(zapDomain: zapDomain.isEmpty ? nil : zapDomain) }
@@ -152,7 +152,7 @@ extension SocketOptions {
         }
     }
 
-    /// The ``Security`` a bind or connect uses.
+    /// The ``/ZMTP/Security`` a bind or connect uses.
     /// - Throws: ``ZeroMQError/Code/invalidArgument`` when the chosen mechanism lacks what it
     ///   needs: a CURVE server its secret key, a CURVE client the server's key or its own
     ///   secret key; when a public key set alongside is not the secret key's; or when a PLAIN

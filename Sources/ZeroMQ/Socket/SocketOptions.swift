@@ -64,7 +64,7 @@ public struct SocketOptions: Sendable {
     /// connection holds its first 64 KiB of an unfinished message on its own; beyond that it
     /// reserves the message's whole size here before allocating it, and waits (reads nothing
     /// from that peer) while others hold the budget. A message larger than this can never be
-    /// received: its connection ends with ``ZMTPError/Code/messageTooLarge``. Raise it to
+    /// received: its connection ends with ``/ZMTP/ZMTPError/Code/messageTooLarge``. Raise it to
     /// receive larger messages (a 1 GiB message needs at least 1 GiB). Finished messages are
     /// bounded by ``receiveHighWaterMark``. Applies at once, to every connection.
     public var receiveMemoryLimit = SocketOptions.defaultReceiveMemoryLimit
@@ -87,9 +87,12 @@ public struct SocketOptions: Sendable {
     public var backlog = 100
     /// ZMQ_TCP_KEEPALIVE (nil = system default).
     public var tcpKeepalive: Bool? = nil
-    /// ZMQ_TCP_KEEPALIVE_CNT / _IDLE (s) / _INTVL (s) (nil = system default).
+    /// ZMQ_TCP_KEEPALIVE_CNT: unanswered probes before the connection is dropped (nil = system
+    /// default).
     public var tcpKeepaliveCount: Int? = nil
+    /// ZMQ_TCP_KEEPALIVE_IDLE: seconds of silence before the first probe (nil = system default).
     public var tcpKeepaliveIdle: Int? = nil
+    /// ZMQ_TCP_KEEPALIVE_INTVL: seconds between probes (nil = system default).
     public var tcpKeepaliveInterval: Int? = nil
     /// ZMQ_HEARTBEAT_IVL: send a ZMTP PING this often (nil = off).
     public var heartbeatInterval: Duration? = nil
@@ -112,8 +115,9 @@ public struct SocketOptions: Sendable {
     /// ZMQ_MULTICAST_LOOP: accepted for compatibility; like libzmq, PGM never loops packets
     /// back to the sending host.
     public var multicastLoop = true
-    /// ZMQ_SNDBUF / ZMQ_RCVBUF: the kernel buffers of the multicast sockets (nil: the system's).
+    /// ZMQ_SNDBUF: the kernel send buffer of the multicast sockets, in bytes (nil: the system's).
     public var sendBufferSize: Int? = nil
+    /// ZMQ_RCVBUF: the kernel receive buffer of the multicast sockets, in bytes (nil: the system's).
     public var receiveBufferSize: Int? = nil
 
     // MARK: Identity and metadata
@@ -142,7 +146,7 @@ public struct SocketOptions: Sendable {
     public var xpubVerbose = false
     /// ZMQ_XPUB_VERBOSER: pass every subscribe and unsubscribe.
     public var xpubVerboser = false
-    /// ZMQ_XPUB_MANUAL: the application decides subscriptions with ``Socket/subscribe(_:)``.
+    /// ZMQ_XPUB_MANUAL: the application decides subscriptions with ``Socket/subscribe(_:)-([UInt8])``.
     public var xpubManual = false
     /// ZMQ_XPUB_NODROP: block (or fail with wouldBlock) at the HWM instead of dropping.
     public var xpubNoDrop = false
@@ -157,5 +161,6 @@ public struct SocketOptions: Sendable {
     /// subscriptions as data frames). For compatibility tests only; libzmq has no such option.
     @_spi(Testing) public var zmtpMinorVersion: UInt8 = 1
 
+    /// libzmq's defaults for every option.
     public init() {}
 }

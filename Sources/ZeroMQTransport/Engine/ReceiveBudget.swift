@@ -9,7 +9,7 @@ import Synchronization
 /// ordinary traffic never touches the budget and one peer cannot starve another of it); beyond
 /// that it reserves from here, before allocating, the whole size it will need. A message that
 /// needs more than ``limit`` can never be received, and its connection ends with
-/// ``ZMTPError/Code/messageTooLarge``. When others hold the budget, the engine stops reading
+/// ``/ZMTP/ZMTPError/Code/messageTooLarge``. When others hold the budget, the engine stops reading
 /// that peer and tries again shortly: back-pressure, never loss.
 ///
 /// Finished messages leave the budget when they are passed to the socket's pipe; from there the

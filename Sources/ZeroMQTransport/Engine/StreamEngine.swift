@@ -10,6 +10,7 @@ public enum EngineStop: Sendable, Equatable {
     case protocolError(ZMTPError)
     /// The byte stream failed or the peer closed it.
     case transport(TransportError)
+    /// The peer closed the stream: an orderly end, not a failure.
     case closedByPeer
     /// The owner stopped the engine.
     case stopped
@@ -35,14 +36,14 @@ extension StreamEngineDelegate {
     public func engineFoundPipeClosed(_ engine: StreamEngine) {}
 }
 
-/// Drives one ZMTP ``Connection`` over a connected, non-blocking stream descriptor on a
+/// Drives one ZMTP ``/ZMTP/Connection`` over a connected, non-blocking stream descriptor on a
 /// ``Reactor``, moving messages between the byte stream and a ``PipeEnd`` (libzmq's
 /// `stream_engine_base_t`).
 ///
 /// Reads go into one 64 KiB buffer per engine and are handed to the core; the messages the core
 /// decodes are written to the pipe and published once per read, not per message. Messages the
 /// pipe delivers are framed by the core into one batch and written with one `send` call (large
-/// bodies by reference, with `sendmsg`, never copied: ``OutputBuffer``). When the
+/// bodies by reference, with `sendmsg`, never copied). When the
 /// pipe toward the socket is full, the engine stops taking events from the core and stops reading
 /// the descriptor until the socket makes room: back-pressure reaches the TCP window, as in libzmq.
 ///
@@ -119,11 +120,16 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// - Parameters:
     ///   - fd: a connected stream socket; the engine makes it non-blocking and closes it when it
     ///     stops.
+    ///   - reactor: the I/O thread the engine runs on; every later call comes from its thread.
+    ///   - connection: the ZMTP core, configured for this side and not yet fed any bytes: the
+    ///     engine sends its greeting first.
     ///   - pipe: the session's end of the pipe to the socket, or nil to attach one with
     ///     ``attach(_:)`` when the handshake completes.
     ///   - sendsSubscriptions: the local socket is SUB or XSUB.
     ///   - budget: the socket's budget for unfinished messages, shared by its connections; nil
     ///     leaves them unbounded.
+    ///   - delegate: told of the handshake, authentication requests and the engine stopping;
+    ///     held weakly, so the session that owns the engine is usually its delegate.
     public init(fd: Int32, reactor: Reactor, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
                 budget: ReceiveBudget? = nil, delegate: StreamEngineDelegate) {
         self.fd = fd

@@ -50,7 +50,7 @@ public final class Reactor: @unchecked Sendable {
     /// The mailbox's second buffer (see ``drainMailbox()``).
     private var drainedTasks: [@Sendable () -> Void] = []
 
-    /// The size of ``readBuffer`` (libzmq reads 8 KiB batches; a larger read means fewer calls
+    /// The size of the reactor's shared read buffer (libzmq reads 8 KiB batches; a larger read means fewer calls
     /// when a peer streams).
     public static let readBufferSize = 65_536
 

@@ -15,20 +15,24 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         case invalidEndpoint
     }
 
+    /// What kind of failure.
     public var kind: Kind
     /// The operation that failed.
     public var operation: String
     /// The `errno` value for ``Kind/system``.
     public var code: Int32
 
+    /// A failed system call: `operation` names it, `code` is its `errno`.
     public static func system(_ operation: String, _ code: Int32) -> TransportError {
         TransportError(kind: .system, operation: operation, code: code)
     }
 
+    /// `operation` could not run because its reactor or object was stopped.
     public static func terminated(_ operation: String) -> TransportError {
         TransportError(kind: .terminated, operation: operation, code: 0)
     }
 
+    /// `endpoint` could not be parsed or resolved, for the reason `why`.
     public static func invalidEndpoint(_ endpoint: String, _ why: String) -> TransportError {
         TransportError(kind: .invalidEndpoint, operation: "\(endpoint): \(why)", code: 0)
     }

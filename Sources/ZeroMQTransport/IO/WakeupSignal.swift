@@ -9,6 +9,8 @@ public final class WakeupSignal: @unchecked Sendable {
     /// The descriptor to register for ``IOEvents/readable``.
     public let fd: Int32
 
+    /// Creates the eventfd, non-blocking and close-on-exec.
+    /// - Throws: the `eventfd` failure, out of descriptors for instance.
     public init() throws(TransportError) {
         fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard fd >= 0 else { throw TransportError.system("eventfd", errno) }

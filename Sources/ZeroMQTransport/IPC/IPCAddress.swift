@@ -11,6 +11,9 @@ public struct IPCAddress: Hashable, Sendable, CustomStringConvertible {
     /// The longest path `sockaddr_un` holds (107 bytes and a NUL on Linux).
     public static let maxPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
 
+    /// Parses `text`, with or without its `ipc://` prefix.
+    /// - Throws: ``TransportError/Kind/invalidEndpoint`` for an empty path, a NUL in it, or one longer than
+    ///   ``maxPathLength``.
     public init(_ text: String) throws(TransportError) {
         var rest = Substring(text)
         if rest.hasPrefix("ipc://") { rest = rest.dropFirst(6) }

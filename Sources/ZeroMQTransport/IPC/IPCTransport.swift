@@ -4,6 +4,7 @@ import Glibc
 
 /// `ipc://`: Unix domain stream sockets, with filesystem paths or Linux abstract names.
 public struct IPCTransport: Transport {
+    /// The ipc transport; it holds no state, so one instance serves every socket.
     public init() {}
 
     public var scheme: String { "ipc" }
@@ -47,6 +48,13 @@ public final class IPCListener: TransportListener, @unchecked Sendable {
     /// The temporary directory made for `ipc://*`, removed on close.
     private let temporaryDirectory: String?
 
+    /// Binds and listens on `text` (`*` for a fresh path), accepting on `reactor`'s thread.
+    /// - Parameters:
+    ///   - text: the `ipc://` address, with or without its prefix.
+    ///   - reactor: the I/O thread that accepts.
+    ///   - backlog: pending connections the kernel queues (ZMQ_BACKLOG).
+    ///   - onAccept: each accepted connection, on the reactor's thread.
+    /// - Throws: an invalid address, or the failing `socket`, `bind` or `listen`.
     public init(address text: String, reactor: Reactor, backlog: Int32 = 100,
                 onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) {
         var temporary: String?
@@ -115,6 +123,8 @@ public final class IPCConnecter: TransportConnecter, @unchecked Sendable {
     private let text: String
     private let attempt: StreamConnectAttempt
 
+    /// Starts connecting to `address` on `reactor`; `completion` runs once, on the reactor's thread,
+    /// with the connected stream or the error.
     public init(address: String, reactor: Reactor, completion: @escaping (Result<StreamConnection, TransportError>) -> Void) {
         self.text = address
         let path = (try? IPCAddress(address))?.path ?? address

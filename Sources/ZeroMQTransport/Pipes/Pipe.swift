@@ -38,6 +38,7 @@ extension PipeEventSink {
 
 /// What a read finds (``PipeEnd/readState()``).
 public enum PipeRead: Sendable {
+    /// The next message part.
     case message(Message)
     /// Nothing published yet; the reader is asleep until the peer's next flush wakes it.
     case empty
@@ -48,7 +49,7 @@ public enum PipeRead: Sendable {
 /// One end of a bidirectional message pipe between a socket and a session (or, for inproc,
 /// between two sockets): libzmq's `pipe_t`.
 ///
-/// Each direction is an ``SPSCQueue`` of ``Message`` parts. A multipart message is published
+/// Each direction is an ``SPSCQueue`` of ``/ZMTP/Message`` parts. A multipart message is published
 /// with its last part, so a reader never sees part of one. The high-water mark counts whole
 /// messages, as libzmq does: an end may start a message while `written - peer's read < hwm`, and
 /// the reader reports its progress every low-water mark, `(hwm + 1) / 2` messages, waking a

@@ -71,6 +71,7 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
     /// A drained chunk the reader hands back for the writer to reuse.
     private let spare = Mutex<Chunk?>(nil)
 
+    /// An empty queue; the reader starts awake.
     public init() {
         let first = Chunk()
         writer = Unchecked(WriterState(chunk: first))

@@ -18,6 +18,7 @@ public final class Unchecked<Value>: @unchecked Sendable {
     @usableFromInline
     let storage: UnsafeMutablePointer<Value>
 
+    /// Moves `value` into new storage that lives as long as the box.
     public init(_ value: Value) {
         let size = (MemoryLayout<Value>.stride + 127) / 128 * 128
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(size, 128), alignment: 128)

@@ -10,6 +10,8 @@ public final class TCPConnecter: @unchecked Sendable {
     private let options: TransportOptions
     private let attempt: StreamConnectAttempt
 
+    /// Starts connecting to `endpoint` on `reactor`; `completion` runs once, on the reactor's
+    /// thread, with the connected descriptor or the error.
     public init(endpoint: String, reactor: Reactor, options: TransportOptions = TransportOptions(), completion: @escaping (Result<Int32, TransportError>) -> Void) {
         self.endpoint = endpoint
         self.options = options

@@ -46,14 +46,16 @@ public struct MessageTransportOptions: Sendable, Equatable {
     public var multicastHops = 1
     /// The largest packet, in bytes (ZMQ_MULTICAST_MAXTPDU, default 1500).
     public var multicastMaxTPDU = 1500
-    /// The kernel's send and receive buffers (ZMQ_SNDBUF, ZMQ_RCVBUF; nil: the system's).
+    /// The kernel's send buffer, in bytes (ZMQ_SNDBUF; nil: the system's).
     public var sendBufferSize: Int? = nil
+    /// The kernel's receive buffer, in bytes (ZMQ_RCVBUF; nil: the system's).
     public var receiveBufferSize: Int? = nil
     /// The largest message part a receiver accepts from the network, refused from its header:
     /// the socket's ZMQ_MAXMSGSIZE within its receive memory limit (16 MiB by default), since
     /// any host on a group can send.
     public var maxFrameSize = 16 << 20
 
+    /// libzmq's defaults.
     public init() {}
 }
 
@@ -76,12 +78,14 @@ public struct MessageTransportError: Error, Hashable, Sendable, CustomStringConv
         public static let system = Code(rawValue: 3)
     }
 
+    /// What kind of failure.
     public var code: Code
     /// What happened, for people.
     public var detail: String
     /// The `errno` behind a ``Code/system`` failure (0 when unknown).
     public var systemCode: Int32
 
+    /// A failure of kind `code`, described by `detail`, with the `errno` behind it if any.
     public init(_ code: Code, _ detail: String, systemCode: Int32 = 0) {
         self.code = code
         self.detail = detail

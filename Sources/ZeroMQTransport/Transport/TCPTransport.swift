@@ -1,6 +1,7 @@
 /// `tcp://`: IPv4 and IPv6, `*` and interface binds, ephemeral ports, host names, and libzmq's
 /// `source;destination` connect form (`zmq_tcp(7)`).
 public struct TCPTransport: Transport {
+    /// The tcp transport; it holds no state, so one instance serves every socket.
     public init() {}
 
     public var scheme: String { "tcp" }

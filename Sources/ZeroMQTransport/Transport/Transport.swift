@@ -6,6 +6,7 @@ public struct StreamConnection: Sendable {
     /// `Peer-Address` message property and ZAP's address.
     public var peerAddress: String
 
+    /// A connection over `fd`, from the peer at `peerAddress`.
     public init(fd: Int32, peerAddress: String) {
         self.fd = fd
         self.peerAddress = peerAddress
@@ -19,11 +20,16 @@ public struct TransportOptions: Sendable, Equatable {
     public var backlog: Int32 = 100
     /// SO_KEEPALIVE: nil leaves the system default (libzmq's -1), true/false sets it.
     public var tcpKeepalive: Bool? = nil
-    /// TCP_KEEPCNT, TCP_KEEPIDLE (s), TCP_KEEPINTVL (s): nil leaves the system default.
+    /// Unanswered keepalive probes before the connection is dropped (TCP_KEEPCNT; nil: the
+    /// system default).
     public var tcpKeepaliveCount: Int32? = nil
+    /// Seconds a connection is idle before the first probe (TCP_KEEPIDLE; nil: the system
+    /// default). Whole seconds because that is the unit the kernel takes.
     public var tcpKeepaliveIdle: Int32? = nil
+    /// Seconds between probes (TCP_KEEPINTVL; nil: the system default).
     public var tcpKeepaliveInterval: Int32? = nil
 
+    /// The system defaults, and a backlog of 100 as libzmq.
     public init() {}
 }
 

@@ -1,7 +1,7 @@
 /// The NaCl primitives CURVE needs (RFC 26), supplied by a provider outside the core.
 ///
 /// The core stays free of C dependencies: `ZMTPSodium.SodiumCurveCrypto` implements this over
-/// libsodium. ``InsecureFuzzingCurveCrypto`` implements it without any security so that fuzzers
+/// libsodium. `InsecureFuzzingCurveCrypto` implements it without any security so that fuzzers
 /// can reach the later handshake commands.
 ///
 /// Boxes use the "easy" layout: a 16-byte Poly1305 MAC followed by the ciphertext
