@@ -8,7 +8,7 @@ import ZeroMQTransport
 /// PGM has no upstream.
 ///
 /// Loss is never silent: a sequence gap or libpgm's RESET drops the cut message (never a
-/// partial one) and is reported through ``/ZeroMQTransport/MessageTransportHost/reportDataLoss(_:)``
+/// partial one) and is reported through ``ZeroMQTransport/MessageTransportHost/reportDataLoss(_:)``
 /// (the sockets' `dataLost` event). When the socket's pipe is full, reading stops until the application catches up (libpgm's window then absorbs
 /// the difference, or reports the loss).
 final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @unchecked Sendable {

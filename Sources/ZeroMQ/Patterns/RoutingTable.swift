@@ -3,8 +3,8 @@ import ZMTP
 /// The routing ids of ROUTER and STREAM (libzmq's `routing_socket_base_t` out-pipe map): each
 /// routable pipe has one id, unique within the socket, and sends name their pipe by it.
 ///
-/// Keys are ``/ZMTP/Message`` values with MORE cleared, so a lookup with a received or sent routing-id
-/// part costs no allocation for ids up to ``/ZMTP/Message/inlineCapacity`` bytes (libzmq's automatic ids
+/// Keys are ``Message`` values with MORE cleared, so a lookup with a received or sent routing-id
+/// part costs no allocation for ids up to ``Message/inlineCapacity`` bytes (libzmq's automatic ids
 /// are 5).
 struct RoutingTable {
     private var pipes: [Message: PeerPipe] = [:]

@@ -2,7 +2,7 @@ import ZMTP
 import ZeroMQTransport
 
 // The routing state below lives in small final classes that their pattern holds with `let`, each
-// with its state in one struct reached through a pointer (``/ZeroMQTransport/Unchecked``): as stored properties,
+// with its state in one struct reached through a pointer (``Unchecked``): as stored properties,
 // every access costs a run-time exclusivity check that the compiler does not prove away (measured
 // with callgrind: about 76 instructions each, several per message).
 

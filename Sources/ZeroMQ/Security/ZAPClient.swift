@@ -7,7 +7,7 @@ import ZeroMQTransport
 ///
 /// The request goes out as a REQ would send it (an empty delimiter, then the fields), so a
 /// handler written for libzmq, a REP or a ROUTER, works unchanged. The reply is read on the
-/// session's reactor thread as it arrives and validated by ``/ZMTP/ZAPFrames/parseReply(_:id:)``;
+/// session's reactor thread as it arrives and validated by ``ZAPFrames/parseReply(_:id:)``;
 /// nothing here blocks the I/O thread.
 final class ZAPClient: PipeEventSink, @unchecked Sendable {
     /// The inproc name ZAP handlers bind (RFC 27 §Transport).

@@ -45,7 +45,7 @@ final class SessionRegistry: Sendable {
     }
 }
 
-/// A session's transport engine: ZMTP (``/ZeroMQTransport/StreamEngine``) or raw bytes (``RawEngine``, STREAM).
+/// A session's transport engine: ZMTP (``StreamEngine``) or raw bytes (``RawEngine``, STREAM).
 protocol SessionEngine: AnyObject {
     func start()
     func stop()

@@ -1,7 +1,7 @@
 import ZMTP
 import ZeroMQTransport
 
-/// An endpoint served by a ``/ZeroMQTransport/MessageTransport``: its link and the I/O thread that drives it.
+/// An endpoint served by a ``MessageTransport``: its link and the I/O thread that drives it.
 struct MessageLinkRecord {
     let endpoint: String
     let link: any MessageTransportLink

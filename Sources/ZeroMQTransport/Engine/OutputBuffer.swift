@@ -4,7 +4,7 @@ import Glibc
 import ZMTP
 
 /// An engine's outgoing bytes: a batch buffer the core frames into, plus large message bodies
-/// held by reference at their offsets in it (``/ZMTP/Connection/pollTransmit(into:bodies:)``). Small
+/// held by reference at their offsets in it (``Connection/pollTransmit(into:bodies:)``). Small
 /// frames go out with the batch in one `send`; a large body goes out by `sendmsg` with an iovec
 /// pointing at the message's own storage, so it is never copied.
 struct OutputBuffer {
