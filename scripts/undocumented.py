@@ -4,11 +4,10 @@
 Usage: undocumented.py GRAPHS_DIR MODULE...   (GRAPHS_DIR/<Module>/*.symbols.json, as
 scripts/docs.sh lays them out from `swift package dump-symbol-graph`).
 
-A symbol counts as documented when it has a doc comment of its own, or when it implements a
-protocol requirement: DocC shows the requirement's documentation on it (`description`, `==`,
-`hash(into:)`, `makeIterator()`, ...), and repeating it would say nothing new. DocC's own
-coverage report (`docc convert --experimental-documentation-coverage`) counts those as missing,
-which is why this script exists.
+A symbol counts as documented when it has a doc comment: its own, or the one the compiler
+copies from the requirement it implements of another module's protocol (`description`, `==`,
+`hash(into:)`, ...), which DocC shows on its page. Requirements of this package's own protocols
+need their own, like any other symbol.
 """
 import json
 import os
@@ -16,8 +15,8 @@ import sys
 
 
 def symbols_of(directory):
-    """The module's symbols and relationships from every graph file in `directory`."""
-    symbols, relationships = {}, []
+    """The module's symbols from every graph file in `directory`, by precise identifier."""
+    symbols = {}
     for name in sorted(os.listdir(directory)):
         if not name.endswith(".symbols.json"):
             continue
@@ -25,8 +24,7 @@ def symbols_of(directory):
             graph = json.load(f)
         for symbol in graph["symbols"]:
             symbols[symbol["identifier"]["precise"]] = symbol
-        relationships += graph.get("relationships", [])
-    return symbols, relationships
+    return symbols
 
 
 def has_doc_comment(symbol):
@@ -38,19 +36,11 @@ def main():
     graphs, modules = sys.argv[1], sys.argv[2:]
     missing_total = 0
     for module in modules:
-        symbols, relationships = symbols_of(os.path.join(graphs, module))
-        implementations = {
-            r["source"] for r in relationships if r["kind"] in ("requirementOf", "defaultImplementationOf", "overrides")
-        }
-        # Members of a conformance to another module's protocol: the graph has no requirement
-        # relationship for them, but a `sourceOrigin` naming the requirement.
-        for r in relationships:
-            if r["kind"] == "memberOf" and "sourceOrigin" in r:
-                implementations.add(r["source"])
+        symbols = symbols_of(os.path.join(graphs, module))
         missing = []
-        for precise, symbol in symbols.items():
+        for symbol in symbols.values():
             kind = symbol["kind"]["identifier"]
-            if kind == "swift.extension" or has_doc_comment(symbol) or precise in implementations:
+            if kind == "swift.extension" or has_doc_comment(symbol):
                 continue
             location = symbol.get("location", {})
             path = location.get("uri", "").replace("file://", "")

@@ -45,6 +45,7 @@ public protocol TransportListener: AnyObject {
 
 /// One connection attempt (on its reactor's thread). Retrying belongs to the session.
 public protocol TransportConnecter: AnyObject {
+    /// Starts the attempt; its completion runs once, on the reactor's thread.
     func start()
     /// Abandons the attempt; the completion is not called afterwards.
     func cancel()
