@@ -57,8 +57,8 @@ final class CatSession {
     enum SubscriberGate {
         /// Not a PUB, or --no-wait: nothing to wait for.
         case notWatched
-        /// No subscription yet, since `since`.
-        case waiting(since: ContinuousClock.Instant)
+        /// No subscription yet.
+        case waiting
         /// A subscriber is (or was) there.
         case open
     }
@@ -85,7 +85,7 @@ final class CatSession {
         let now = clock.now
         notBefore = now + (arguments.delay.map(seconds) ?? .zero)
         nextSend = now
-        subscribers = Self.watchesSubscribers(command) ? .waiting(since: now) : .notWatched
+        subscribers = Self.watchesSubscribers(command) ? .waiting : .notWatched
         lastActivity = now
         let printing = !arguments.quiet && role != .send
         let showProgress = !arguments.noProgress && console.errors.isTerminal
@@ -200,7 +200,7 @@ final class CatSession {
     private func timeoutFailure() -> ZmqcatFailure? {
         let limit = "\(fixed(activeTimeout?.seconds ?? 0, 3)) s"
         let reason: String
-        if case .waiting = subscribers {
+        if isWaitingForSubscriber {
             reason = "no subscriber within \(limit): nothing sent (--no-wait sends without waiting)"
         } else if pending != nil {
             reason = role == .reply ? "the reply could not be sent within \(limit)" : "no peer took the message within \(limit)"
@@ -298,14 +298,18 @@ final class CatSession {
     }
 
     /// Whether the run is waiting for a peer (where --timeout applies) rather than for input.
-    private var waitingForNetwork: Bool {
+    private var waitingForNetwork: Bool { isWaitingForSubscriber || pending != nil || wantsToReceive }
+
+    /// A PUB that has seen no subscription yet: it sends nothing, and reads no input (which
+    /// would pile up in memory meanwhile).
+    private var isWaitingForSubscriber: Bool {
         if case .waiting = subscribers { return true }
-        return pending != nil || wantsToReceive
+        return false
     }
 
     /// --timeout, or a PUB's bound on waiting for a first subscriber.
     private var activeTimeout: Duration? {
-        if case .waiting = subscribers { return timeout ?? Self.defaultSubscriberWait }
+        if isWaitingForSubscriber { return timeout ?? Self.defaultSubscriberWait }
         return timeout
     }
 
@@ -351,7 +355,7 @@ final class CatSession {
 
     /// Sends the pending message, or the next one from the input, if the socket takes it now.
     private func sendOne() throws(ZmqcatFailure) -> Bool {
-        if case .waiting = subscribers { return false }
+        if isWaitingForSubscriber { return false }
         switch role {
         case .receive: return false
         case .request where awaitingReply: return false
@@ -394,7 +398,7 @@ final class CatSession {
         if let timeout = activeTimeout, waitingForNetwork { limit = min(limit, max(.zero, lastActivity + timeout - now)) }
         var descriptors = [pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0)]
         let readInput = pending == nil && outgoing.readsInput && !outgoing.atEndOfInput && role != .reply && role != .echo
-            && !(role == .request && awaitingReply)
+            && !(role == .request && awaitingReply) && !isWaitingForSubscriber
         if readInput, let reader = outgoing.reader {
             descriptors.append(pollfd(fd: reader.fileDescriptor, events: Int16(POLLIN), revents: 0))
         }
