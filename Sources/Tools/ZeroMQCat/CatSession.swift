@@ -12,32 +12,56 @@ import ZMTPSodium
 /// events).
 final class CatSession {
     let socket: Socket
-    let role: Role
-    let arguments: MessageArguments
-    let codec: MessageCodec
+    let type: SocketKind
     let console: Console
     let output: Writer
     let errors: Writer
     let progress: ProgressLine
-    let outgoing: OutgoingSource
-    let timeout: Duration?
     let clock = ContinuousClock()
-    let notBefore: ContinuousClock.Instant
+
+    // The step being run (the command line's first part, then each `--then` part).
+    var role: Role
+    var arguments: MessageArguments
+    var codec: MessageCodec
+    var outgoing: OutgoingSource
+    var timeout: Duration?
+    var notBefore: ContinuousClock.Instant
+    /// The steps still to run after this one.
+    var laterSteps: [MessageArguments]
+    /// Messages sent and received before this step (its -n counts from there).
+    var sentBefore = 0
+    var receivedBefore = 0
 
     var watch = ConnectionWatch()
     var sent = Meter()
     var received = Meter()
-    /// The message being sent (a REP's reply, a line waiting for room at the HWM).
+    /// The message being sent (a REP's reply, an echo, a line waiting for room at the HWM).
     var pending: [[UInt8]]?
     /// REQ: a request went out and its reply has not come.
     var awaitingReply = false
-    /// REP: replies sent (what -n counts for it).
+    /// REP: replies sent; --echo: messages sent back (what -n counts for them).
     var replies = 0
+    /// --interval: the next send waits until then.
+    var nextSend: ContinuousClock.Instant
+    /// A PUB's wait for its first subscriber.
+    var subscribers: SubscriberGate
     /// The last time a message moved, or we were not waiting for the network.
     var lastActivity: ContinuousClock.Instant
 
     /// The longest wait before the loop looks at signals and events again.
     static let slice = Duration.milliseconds(100)
+    /// How long a PUB waits for a first subscriber without --timeout.
+    static let defaultSubscriberWait = Duration.seconds(10)
+
+    /// A PUB runs as an XPUB so that it sees subscriptions, and sends nothing before the first.
+    enum SubscriberGate {
+        /// Not a PUB, or --no-wait: nothing to wait for.
+        case notWatched
+        /// No subscription yet.
+        case waiting
+        /// A subscriber is (or was) there.
+        case open
+    }
 
     /// How a loop ended.
     enum Outcome {
@@ -46,11 +70,13 @@ final class CatSession {
         case interrupted
     }
 
-    init(socket: Socket, command: ZmqcatCommand, console: Console, outgoing: OutgoingSource) {
+    init(socket: Socket, command: ZmqcatCommand, steps: [MessageArguments], console: Console, outgoing: OutgoingSource) {
         self.socket = socket
+        type = command.type
         role = command.role
         arguments = command.messages
         codec = command.messages.codec
+        laterSteps = steps
         self.console = console
         self.outgoing = outgoing
         output = Writer(console.output)
@@ -58,6 +84,8 @@ final class CatSession {
         timeout = arguments.timeout.map(seconds)
         let now = clock.now
         notBefore = now + (arguments.delay.map(seconds) ?? .zero)
+        nextSend = now
+        subscribers = Self.watchesSubscribers(command) ? .waiting : .notWatched
         lastActivity = now
         let printing = !arguments.quiet && role != .send
         let showProgress = !arguments.noProgress && console.errors.isTerminal
@@ -68,20 +96,21 @@ final class CatSession {
     // MARK: The whole run
 
     /// Sets up the socket, runs the loop, closes, and reports.
-    static func run(_ command: ZmqcatCommand, console: Console) -> ExitStatus {
+    static func run(_ command: ZmqcatCommand, steps: [MessageArguments], console: Console) -> ExitStatus {
         let errors = Writer(console.errors)
         let context: Context
         let socket: Socket
         do {
             (context, socket) = try makeSocket(command.type, command.socket, command.security,
-                                               timeout: command.messages.timeout.map(seconds), errors: errors)
+                                               timeout: command.messages.timeout.map(seconds), errors: errors,
+                                               seeingSubscriptions: watchesSubscribers(command))
         } catch {
             Zmqcat.complain(error.message, errors)
             return error.status
         }
         let outgoing: OutgoingSource
         do {
-            outgoing = try OutgoingSource(command: command, role: command.role, console: console)
+            outgoing = try OutgoingSource(arguments: command.messages, role: command.role, console: console)
         } catch {
             Zmqcat.complain(error.message, errors)
             return error.status
@@ -95,8 +124,31 @@ final class CatSession {
             Zmqcat.complain(error.message, errors)
             return error.status
         }
-        let session = CatSession(socket: socket, command: command, console: console, outgoing: outgoing)
+        let session = CatSession(socket: socket, command: command, steps: steps, console: console, outgoing: outgoing)
         return session.finish(session.loop(), context: context)
+    }
+
+    /// Whether the run is a PUB that waits for a subscriber (an XPUB underneath).
+    static func watchesSubscribers(_ command: ZmqcatCommand) -> Bool {
+        command.type == .pub && !command.messages.noWait
+    }
+
+    /// Moves on to the next `--then` step, if there is one.
+    private func startNextStep() throws(ZmqcatFailure) -> Bool {
+        guard !laterSteps.isEmpty else { return false }
+        arguments = laterSteps.removeFirst()
+        role = ZmqcatCommand.role(type, arguments)
+        codec = arguments.codec
+        outgoing = try OutgoingSource(arguments: arguments, role: role, console: console)
+        timeout = arguments.timeout.map(seconds)
+        sentBefore = sent.messages
+        receivedBefore = received.messages
+        replies = 0
+        let now = clock.now
+        notBefore = now + (arguments.delay.map(seconds) ?? .zero)
+        nextSend = now
+        lastActivity = now
+        return true
     }
 
     /// Closes the socket (waiting up to LINGER for queued messages), ends the context, and
@@ -114,6 +166,11 @@ final class CatSession {
         if arguments.rate {
             if sent.messages > 0 || role == .send { errors.write("zmqcat: " + sent.summary("sent") + "\n") }
             if received.messages > 0 || role != .send { errors.write("zmqcat: " + received.summary("received") + "\n") }
+        }
+        if type == .pub && sent.messages > 0 && watch.handshakes == 0 {
+            // --no-wait: the user chose not to wait, but a script should still see that every
+            // message went to nobody.
+            errors.write("zmqcat: no subscriber was connected: \(sent.messages) message(s) went to nobody\n")
         }
         if dropped > 0 && (arguments.rate || arguments.verbose) {
             errors.write("zmqcat: the socket dropped \(dropped) message(s): no subscriber with room, or no route\n")
@@ -141,9 +198,11 @@ final class CatSession {
 
     /// Why waiting ran out, if that is a failure: something was still expected.
     private func timeoutFailure() -> ZmqcatFailure? {
-        let limit = "\(fixed(timeout?.seconds ?? 0, 3)) s"
+        let limit = "\(fixed(activeTimeout?.seconds ?? 0, 3)) s"
         let reason: String
-        if pending != nil {
+        if isWaitingForSubscriber {
+            reason = "no subscriber within \(limit): nothing sent (--no-wait sends without waiting)"
+        } else if pending != nil {
             reason = role == .reply ? "the reply could not be sent within \(limit)" : "no peer took the message within \(limit)"
         } else if awaitingReply {
             reason = "no reply within \(limit)"
@@ -168,12 +227,21 @@ final class CatSession {
             while true {
                 if console.interrupted() { return .success(.interrupted) }
                 var moved = false
+                if case .notWatched = subscribers {} else {
+                    while let subscription = try receiveOne() {
+                        noteSubscription(subscription)
+                        moved = true
+                    }
+                }
                 while wantsToReceive && !isComplete, let message = try receiveOne() {
                     handle(message)
                     moved = true
                 }
                 if !isComplete, try sendOne() { moved = true }
-                if isComplete { return .success(.completed) }
+                if isComplete {
+                    guard try startNextStep() else { return .success(.completed) }
+                    continue
+                }
                 iterations &+= 1
                 if moved {
                     lastActivity = clock.now
@@ -183,8 +251,8 @@ final class CatSession {
                 }
                 let now = clock.now
                 housekeeping(now: now)
-                if !waitingForNetwork || now < notBefore { lastActivity = now }
-                if let timeout, now - lastActivity >= timeout { return .success(.timedOut) }
+                if !waitingForNetwork || now < notBefore || (now < nextSend && !wantsToReceive) { lastActivity = now }
+                if let timeout = activeTimeout, now - lastActivity >= timeout { return .success(.timedOut) }
                 try wait(now: now)
             }
         } catch {
@@ -192,18 +260,31 @@ final class CatSession {
         }
     }
 
-    /// What -n counts: replies sent by a REP, messages received by the others (that receive).
-    private var countedMessages: Int { role == .reply ? replies : received.messages }
+    /// What -n counts in this step: replies sent by a REP and by --echo, messages received by
+    /// the others (that receive).
+    private var countedMessages: Int {
+        switch role {
+        case .reply, .echo: return replies
+        case .send, .receive, .both, .request: return received.messages - receivedBefore
+        }
+    }
+
+    /// Messages sent in this step.
+    private var stepSent: Int { sent.messages - sentBefore }
 
     private var isComplete: Bool {
         let countReached = arguments.count.map { count in
-            role == .send ? sent.messages >= count : countedMessages >= count
+            role == .send ? stepSent >= count : countedMessages >= count
         } ?? false
-        if countReached && pending == nil { return true }
+        // -n ends receiving, not sending: the -m values still waiting on --delay or --interval
+        // go out first.
+        if countReached && pending == nil && (role != .both || !outgoing.sendsEachValueOnce || outgoing.isExhausted) {
+            return true
+        }
         switch role {
         case .send: return pending == nil && outgoing.isExhausted
         case .request: return pending == nil && !awaitingReply && outgoing.isExhausted
-        case .receive, .both, .reply: return false
+        case .receive, .both, .reply, .echo: return false
         }
     }
 
@@ -212,12 +293,37 @@ final class CatSession {
         case .send: return false
         case .receive, .both: return true
         case .request: return awaitingReply
-        case .reply: return pending == nil
+        case .reply, .echo: return pending == nil
         }
     }
 
     /// Whether the run is waiting for a peer (where --timeout applies) rather than for input.
-    private var waitingForNetwork: Bool { pending != nil || wantsToReceive }
+    private var waitingForNetwork: Bool { isWaitingForSubscriber || pending != nil || wantsToReceive }
+
+    /// A PUB that has seen no subscription yet: it sends nothing, and reads no input (which
+    /// would pile up in memory meanwhile).
+    private var isWaitingForSubscriber: Bool {
+        if case .waiting = subscribers { return true }
+        return false
+    }
+
+    /// --timeout, or a PUB's bound on waiting for a first subscriber.
+    private var activeTimeout: Duration? {
+        if isWaitingForSubscriber { return timeout ?? Self.defaultSubscriberWait }
+        return timeout
+    }
+
+    /// An XPUB's subscription message (`1` or `0`, then the topic): the first subscribe lets
+    /// a PUB send.
+    private func noteSubscription(_ message: Multipart) {
+        guard let frame = message.parts.first?.bytes, let kind = frame.first else { return }
+        if kind == 1 { subscribers = .open }
+        if arguments.verbose {
+            progress.clear()
+            let topic = String(decoding: frame.dropFirst(), as: UTF8.self)
+            errors.write("zmqcat: \(kind == 1 ? "subscribe" : "unsubscribe") '\(topic)'\n")
+        }
+    }
 
     private func receiveOne() throws(ZmqcatFailure) -> Multipart? {
         do throws(ZeroMQError) {
@@ -237,6 +343,11 @@ final class CatSession {
             awaitingReply = false
         case .reply:
             pending = outgoing.reply(to: message)
+        case .echo:
+            // A STREAM's connect and disconnect notices ([id][]) are not data: sending one back
+            // would close the connection.
+            let frames = message.parts.map(\.bytes)
+            if !(type == .stream && frames.count == 2 && frames[1].isEmpty) { pending = frames }
         case .send, .receive, .both:
             break
         }
@@ -244,12 +355,14 @@ final class CatSession {
 
     /// Sends the pending message, or the next one from the input, if the socket takes it now.
     private func sendOne() throws(ZmqcatFailure) -> Bool {
+        if isWaitingForSubscriber { return false }
         switch role {
         case .receive: return false
         case .request where awaitingReply: return false
-        case .reply: break
+        case .reply, .echo: break
         case .send, .both, .request:
-            guard clock.now >= notBefore else { return false }
+            let now = clock.now
+            guard now >= notBefore, now >= nextSend else { return false }
             if pending == nil { pending = try outgoing.next() }
         }
         guard let frames = pending else { return false }
@@ -263,10 +376,12 @@ final class CatSession {
             throw ZmqcatFailure(error, while: "send")
         }
         pending = nil
-        sent.record(bytes: frames.reduce(0) { $0 + $1.count }, at: clock.now)
+        let now = clock.now
+        sent.record(bytes: frames.reduce(0) { $0 + $1.count }, at: now)
+        if let interval = arguments.interval?.duration { nextSend = now + interval }
         switch role {
         case .request: awaitingReply = true
-        case .reply: replies += 1
+        case .reply, .echo: replies += 1
         case .send, .receive, .both: break
         }
         return true
@@ -279,10 +394,11 @@ final class CatSession {
         errors.flush()
         var limit = Self.slice
         if now < notBefore { limit = min(limit, notBefore - now) }
-        if let timeout, waitingForNetwork { limit = min(limit, max(.zero, lastActivity + timeout - now)) }
+        if now < nextSend { limit = min(limit, nextSend - now) }
+        if let timeout = activeTimeout, waitingForNetwork { limit = min(limit, max(.zero, lastActivity + timeout - now)) }
         var descriptors = [pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0)]
-        let readInput = pending == nil && outgoing.readsInput && !outgoing.atEndOfInput && role != .reply
-            && !(role == .request && awaitingReply)
+        let readInput = pending == nil && outgoing.readsInput && !outgoing.atEndOfInput && role != .reply && role != .echo
+            && !(role == .request && awaitingReply) && !isWaitingForSubscriber
         if readInput, let reader = outgoing.reader {
             descriptors.append(pollfd(fd: reader.fileDescriptor, events: Int16(POLLIN), revents: 0))
         }
@@ -293,7 +409,7 @@ final class CatSession {
         }
         // The socket's readiness is consumed by the next send or receive; reading `events`
         // here consumes it when this role does neither now, so the next poll does not spin.
-        if !wantsToReceive && pending == nil { _ = socket.events }
+        if !wantsToReceive && pending == nil, case .notWatched = subscribers { _ = socket.events }
     }
 
     /// Prints new connection events (with --verbose) and redraws the progress line.
@@ -318,8 +434,10 @@ final class CatSession {
 
 /// Makes the context and the socket with its options and security (not yet bound or
 /// connected, so that a monitor made now sees everything).
+/// `seeingSubscriptions` makes a PUB an XPUB, which sends as a PUB does and also tells the
+/// application of its subscriptions.
 func makeSocket(_ type: SocketKind, _ socketArguments: SocketArguments, _ securityArguments: SecurityArguments,
-                timeout: Duration?, errors: Writer) throws(ZmqcatFailure) -> (Context, Socket) {
+                timeout: Duration?, errors: Writer, seeingSubscriptions: Bool = false) throws(ZmqcatFailure) -> (Context, Socket) {
     let (security, decide, generated) = try securityArguments.security()
     let context: Context
     let socket: Socket
@@ -328,7 +446,7 @@ func makeSocket(_ type: SocketKind, _ socketArguments: SocketArguments, _ securi
         // Multicast, as any libzmq peer has it: epgm:// and pgm:// (PUB/XPUB, SUB/XSUB).
         context.register(PGMTransport.epgm)
         context.register(PGMTransport.pgm)
-        socket = try context.socket(type.socketType)
+        socket = try context.socket(seeingSubscriptions ? .xpub : type.socketType)
     } catch {
         throw ZmqcatFailure(error, while: "create the socket")
     }

@@ -8,7 +8,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Bad command line: an unknown option, a bad value, a malformed endpoint or CURVE key.
     case usage = 1
     /// --timeout ran out: nothing (or fewer than COUNT messages) received, a send found no
-    /// peer with room, or a REQ got no reply.
+    /// peer with room, a REQ got no reply, or a PUB no subscriber (10 s without --timeout).
     case timeout = 2
     /// The connection failed: a bind was refused (address in use), or connects or handshakes
     /// failed (refused, authentication denied, wrong CURVE key) and no peer ever completed one.
@@ -25,7 +25,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
                least one message received before --timeout of silence
           1    usage: bad option or value, malformed endpoint, invalid CURVE key
           2    timeout: nothing (or fewer than COUNT) received, no peer took a
-               send, or a REQ got no reply, within --timeout
+               send, a REQ got no reply, or a PUB no subscriber, within
+               --timeout (a PUB without it: 10 s)
           3    connection failure: a bind was refused, or connects or handshakes
                failed (refused, authentication denied, wrong CURVE key) and no
                peer ever completed a handshake

@@ -5,7 +5,8 @@ import ZeroMQ
 public enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
     /// The frames' bytes as they are, joined by the separator.
     case text
-    /// Each frame in lowercase hex, joined by the separator.
+    /// Each frame in lowercase hex, joined by the separator; an empty frame is
+    /// ``MessageCodec/emptyHexFrame`` (`-`).
     case hex
     /// A JSON object per line: `{"encoding":"utf-8"|"hex","parts":[…],"properties":{…}}`.
     case json
@@ -15,7 +16,8 @@ public enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument 
 public enum InputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
     /// Each line (or -m) is a message; --separator splits it into frames.
     case text
-    /// Each line (or -m) is hex frames, split at --separator or else at spaces and tabs.
+    /// Each line (or -m) is hex frames, split at --separator or else at spaces and tabs; `-`
+    /// is an empty frame.
     case hex
     /// All of standard input is one single-frame message.
     case raw
@@ -29,6 +31,10 @@ struct MessageCodec {
     var separator: [UInt8]?
 
     static let defaultOutputSeparator: [UInt8] = [UInt8(ascii: "\t")]
+    /// An empty frame in hex output and input: never a hex digit, so a line of frames reads
+    /// back without guessing where an empty one was (a lone empty frame would otherwise be an
+    /// empty line).
+    static let emptyHexFrame = UInt8(ascii: "-")
 
     // MARK: Printing
 
@@ -45,7 +51,11 @@ struct MessageCodec {
         case .hex:
             for (index, part) in message.parts.enumerated() {
                 if index > 0 { out += join }
-                part.withUnsafeBytes { appendHex($0, to: &out) }
+                if part.count == 0 {
+                    out.append(Self.emptyHexFrame)
+                } else {
+                    part.withUnsafeBytes { appendHex($0, to: &out) }
+                }
             }
         case .json:
             out = jsonLine(message)
@@ -115,6 +125,10 @@ struct MessageCodec {
             if fields.isEmpty { return [[]] }
             var frames: [[UInt8]] = []
             for field in fields {
+                if field.count == 1 && field.first == Self.emptyHexFrame {
+                    frames.append([])
+                    continue
+                }
                 guard let frame = decodeHex(field) else {
                     throw ZmqcatFailure(.failure, "not hex: \(String(decoding: field.prefix(40), as: UTF8.self))")
                 }

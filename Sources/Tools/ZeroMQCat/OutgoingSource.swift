@@ -22,8 +22,7 @@ final class OutgoingSource {
     private var frames: [[UInt8]] = []
     private var rawTaken = false
 
-    init(command: ZmqcatCommand, role: Role, console: Console) throws(ZmqcatFailure) {
-        let arguments = command.messages
+    init(arguments: MessageArguments, role: Role, console: Console) throws(ZmqcatFailure) {
         codec = arguments.codec
         var fixed: [[[UInt8]]] = []
         if arguments.multipart && !arguments.messages.isEmpty {
@@ -34,7 +33,7 @@ final class OutgoingSource {
             for value in arguments.messages { fixed.append(try codec.frames(Array(value.utf8)[...])) }
         }
         switch role {
-        case .receive:
+        case .receive, .echo:
             source = .none
         case .reply:
             // Replies go round the -m values; without any, each request is echoed.
@@ -56,6 +55,14 @@ final class OutgoingSource {
         switch source {
         case .lines(let reader, _), .raw(let reader): return reader
         case .fixed, .none: return nil
+        }
+    }
+
+    /// Whether the messages are the -m values, sent once each (not repeated to make -n).
+    var sendsEachValueOnce: Bool {
+        switch source {
+        case .fixed(let messages, let repeating): return !messages.isEmpty && !repeating
+        case .lines, .raw, .none: return false
         }
     }
 

@@ -60,6 +60,11 @@ public struct SocketArguments: ParsableArguments {
         valueName: "seconds"))
     public var linger: Double?
 
+    @Option(name: .customLong("sockopt"), help: ArgumentHelp(
+        "Set any socket option by libzmq's name: heartbeat_ivl=100ms, maxmsgsize=1024, router_mandatory=1, xpub_verbose=1, … Repeatable; applied after the options above. 'zmqcat options' lists the names and values.",
+        valueName: "name=value"))
+    public var socketOptions: [String] = []
+
     public init() {}
 
     public func validate() throws {
@@ -78,6 +83,7 @@ public struct SocketArguments: ParsableArguments {
         if let linger, linger < 0, linger != -1 {
             throw ValidationError("--linger is a number of seconds, or -1 for no limit.")
         }
+        for assignment in socketOptions { _ = try SocketOptionAssignment(parsing: assignment) }
     }
 
     /// Applies the options to `socket` (before its binds and connects), with `timeout`, when
@@ -91,6 +97,10 @@ public struct SocketArguments: ParsableArguments {
             options.linger = linger < 0 ? nil : seconds(linger)
         } else if let timeout {
             options.linger = timeout
+        }
+        // Checked by validate(): parsing again cannot fail.
+        for assignment in socketOptions {
+            (try? SocketOptionAssignment(parsing: assignment))?.apply(to: &options)
         }
         // The loops never block inside the socket: they poll its descriptor.
         options.receiveTimeout = .zero

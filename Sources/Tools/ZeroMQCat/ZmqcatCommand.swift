@@ -5,7 +5,7 @@ import ZeroMQ
 /// ended. The executable passes its arguments and the standard streams; tests pass memory.
 public enum Zmqcat {
     /// The subcommands: the first argument names them (else it is a socket type).
-    static let subcommands = ["keygen", "monitor", "shim"]
+    static let subcommands = ["keygen", "monitor", "options", "shim"]
 
     /// Runs `zmqcat` with `arguments` (without the program name).
     public static func main(_ arguments: [String], console: Console) async -> ExitStatus {
@@ -15,6 +15,10 @@ public enum Zmqcat {
         if arguments.first == "help" {
             arguments = Array(arguments.dropFirst()) + ["--help"]
         }
+        // `--then` starts a further step: its message options run on the same socket once the
+        // step before has ended.
+        var steps = arguments.split(separator: "--then", omittingEmptySubsequences: false).map(Array.init)
+        arguments = steps.removeFirst()
         let command: any ParsableCommand
         let root: any ParsableCommand.Type
         if let first = arguments.first, subcommands.contains(first) {
@@ -27,13 +31,26 @@ public enum Zmqcat {
         } catch {
             return report(error, root, console)
         }
+        if !steps.isEmpty && !(command is ZmqcatCommand) {
+            return report(ValidationError("--then is for zmqcat <type>, not its subcommands."), root, console)
+        }
         switch command {
         case let cat as ZmqcatCommand:
-            return cat.execute(console)
+            var parsedSteps: [MessageArguments] = []
+            for step in steps {
+                do {
+                    parsedSteps.append(try cat.step(step))
+                } catch {
+                    return report(error, ZmqcatCommand.self, console)
+                }
+            }
+            return CatSession.run(cat, steps: parsedSteps, console: console)
         case let keygen as KeygenCommand:
             return keygen.execute(console)
         case let monitor as MonitorCommand:
             return await monitor.execute(console)
+        case let options as OptionsCommand:
+            return options.execute(console)
         case let shim as ShimCommand:
             return shim.execute(console)
         default:
@@ -69,7 +86,7 @@ public enum Zmqcat {
 /// `zmqcat keygen …`).
 struct SubcommandRoot: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "zmqcat", subcommands: [KeygenCommand.self, MonitorCommand.self, ShimCommand.self])
+        commandName: "zmqcat", subcommands: [KeygenCommand.self, MonitorCommand.self, OptionsCommand.self, ShimCommand.self])
 }
 
 /// `zmqcat <type> …`: one socket, bound or connected, sending and receiving from a shell.
@@ -79,7 +96,9 @@ public struct ZmqcatCommand: ParsableCommand {
         abstract: "Talk to any ZeroMQ peer (libzmq, pyzmq, JeroMQ, swift-zeromq) from a shell.",
         usage: """
             zmqcat <type> (--bind <endpoint> | --connect <endpoint>)... [<options>]
+            zmqcat <type> … [--then <message options>]...
             zmqcat keygen [--secret <z85>] [--format <format>]
+            zmqcat options
             zmqcat monitor <type> (--bind <endpoint> | --connect <endpoint>)... [<options>]
             """,
         discussion: """
@@ -94,7 +113,13 @@ public struct ZmqcatCommand: ParsableCommand {
               rep            print each request; reply with the next -m, or echo it
               dealer, pair,  both: send stdin lines (or -m) and print what arrives;
               router, xpub,  a router's first frame is the routing id; --send or
-              xsub, stream   --recv for one way only
+              xsub, stream   --recv for one way only; --echo (router, stream,
+                             dealer, pair): send each message back as it came
+
+            PUB waits for its first subscriber before sending (it runs as an XPUB to \
+            see subscriptions): up to --timeout, else 10 s, then exits 2 with the \
+            messages unsent. --no-wait sends at once to whoever is subscribed (as a \
+            plain PUB; a message nobody is subscribed to is gone).
 
             MESSAGES: a line (or -m) is one message; --separator splits it into frames and \
             joins printed frames (TAB by default). --multipart makes the -m values, or the \
@@ -102,7 +127,22 @@ public struct ZmqcatCommand: ParsableCommand {
             frames in hex; --input raw sends all of stdin as one message. -n stops after COUNT \
             messages (sent by push and pub, received otherwise; -m values are repeated to make \
             COUNT). --timeout gives up after that much silence while waiting for the network, \
-            and bounds LINGER at exit.
+            and bounds LINGER at exit. --interval paces the sends. In hex output an empty \
+            frame is '-' (and '-' reads as one in hex input).
+
+            STEPS: '--then' starts another step on the same socket, once the one before \
+            has ended (sent its -m values, or received its -n messages): \
+            'zmqcat dealer --connect EP --recv -n 1 --then --send -m answer'. A step \
+            takes the message options (--send/--recv, --echo, -m, -n, --multipart, \
+            --delay, --interval, --timeout); formats, -q and -v are the first part's.
+
+            SOCKET OPTIONS: --sockopt NAME=VALUE sets any option by libzmq's name \
+            (heartbeat_ivl=100ms, maxmsgsize=1024, router_mandatory=1, xpub_verbose=1); \
+            'zmqcat options' lists them.
+
+            JSON: -f json prints one object per message: {"encoding": "utf-8" or "hex", \
+            "parts": [string, ...], "properties": {name: text}, and "hex_properties" \
+            when a property value is not UTF-8}.
 
             EXAMPLES:
               zmqcat pull --bind 'tcp://*:5555'
@@ -110,6 +150,8 @@ public struct ZmqcatCommand: ParsableCommand {
               zmqcat req --connect tcp://localhost:5555 -m ping --timeout 5
               zmqcat sub --connect tcp://localhost:5556 --subscribe x -n 10 -f json
               zmqcat push --connect tcp://localhost:5555 -m x -n 100000 --rate
+              zmqcat router --bind 'tcp://*:5555' --echo --sockopt heartbeat_ivl=1s
+              zmqcat pub --bind 'tcp://*:5556' -m tick -n 10 --interval 100ms --timeout 30
               zmqcat keygen > server.key
               zmqcat rep --bind 'tcp://*:5555' --curve-server --curve-secret @server.key
               zmqcat monitor dealer --connect tcp://localhost:5555 --until-handshake
@@ -132,6 +174,11 @@ public struct ZmqcatCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        try Self.check(type, messages)
+    }
+
+    /// The checks of a step's message options against the socket type.
+    static func check(_ type: SocketKind, _ messages: MessageArguments) throws {
         switch (type, messages.direction) {
         case (.req, .some), (.rep, .some):
             throw ValidationError("req and rep alternate send and receive: --send and --recv are for the other types.")
@@ -145,10 +192,41 @@ public struct ZmqcatCommand: ParsableCommand {
         if !messages.messages.isEmpty && messages.input == .raw {
             throw ValidationError("--input raw reads standard input: give no -m.")
         }
+        if messages.echo {
+            guard [.router, .stream, .dealer, .pair].contains(type) else {
+                throw ValidationError("--echo is for router, stream, dealer and pair (rep echoes without -m).")
+            }
+            if messages.direction != nil || !messages.messages.isEmpty {
+                throw ValidationError("--echo sends back what arrives: give no --send, --recv or -m.")
+            }
+        }
+        if messages.noWait && type != .pub {
+            throw ValidationError("--no-wait is for pub.")
+        }
+    }
+
+    /// The message options of a `--then` step: its own, with the output and input formats, -q
+    /// and -v of the first part, and its --timeout unless it has one.
+    func step(_ arguments: [String]) throws -> MessageArguments {
+        var step = try MessageArguments.parse(arguments)
+        step.format = messages.format
+        step.input = messages.input
+        step.separator = messages.separator
+        step.quiet = messages.quiet
+        step.verbose = messages.verbose
+        step.noProgress = messages.noProgress
+        step.rate = messages.rate
+        if step.timeout == nil { step.timeout = messages.timeout }
+        try Self.check(type, step)
+        return step
     }
 
     /// What this run does with its socket.
-    var role: Role {
+    var role: Role { Self.role(type, messages) }
+
+    /// What a step does with a socket of `type`.
+    static func role(_ type: SocketKind, _ messages: MessageArguments) -> Role {
+        if messages.echo { return .echo }
         switch messages.direction {
         case .send: return .send
         case .recv: return .receive
@@ -164,7 +242,7 @@ public struct ZmqcatCommand: ParsableCommand {
     }
 
     func execute(_ console: Console) -> ExitStatus {
-        CatSession.run(self, console: console)
+        CatSession.run(self, steps: [], console: console)
     }
 }
 
@@ -180,6 +258,9 @@ enum Role {
     case request
     /// REP: print a request, send the reply.
     case reply
+    /// --echo: send each message back as it came (a ROUTER's or STREAM's routing id first, so
+    /// it goes back to its sender).
+    case echo
 }
 
 /// Send only or receive only.
@@ -218,8 +299,19 @@ public struct MessageArguments: ParsableArguments {
     @Flag(help: "Send only, or receive only.")
     public var direction: Direction?
 
+    @Flag(help: "router, stream, dealer, pair: send each message back as it came (with its routing id); -n counts them.")
+    public var echo = false
+
+    @Option(help: ArgumentHelp(
+        "Wait this long between sends: seconds, or with a unit (100ms, 2s).", valueName: "duration"))
+    public var interval: DurationArgument?
+
+    @Flag(name: .customLong("no-wait"), help: "pub: send at once, without waiting for a first subscriber.")
+    public var noWait = false
+
     @Option(name: [.customShort("n"), .customLong("count")], help: ArgumentHelp(
-        "Stop after COUNT messages: sent by push and pub (--send), received otherwise.", valueName: "count"))
+        "Stop after COUNT messages: sent by push and pub (--send), echoed by --echo, received otherwise; -m values still waiting (on --delay or --interval) are sent first.",
+        valueName: "count"))
     public var count: Int?
 
     @Option(name: [.customShort("t"), .customLong("timeout")], help: ArgumentHelp(
