@@ -32,11 +32,14 @@ struct Player {
         self.timing = timing
     }
 
-    /// Runs the plan; the link is closed afterwards.
-    static func play(_ plan: LiveCase.Plan, command: [String], timing: Timing) -> Outcome {
+    /// Runs the plan against a shim, or a running endpoint; the link is closed afterwards.
+    static func play(_ plan: LiveCase.Plan, target: ConformanceRunner.Target, timing: Timing) -> Outcome {
         let link: LiveLink
         do throws(FormatError) {
-            link = try LiveLink.start(command: command, setup: plan.setup)
+            switch target {
+            case .command(let command): link = try LiveLink.start(command: command, setup: plan.setup)
+            case .endpoint(let endpoint): link = try LiveLink.connect(to: endpoint)
+            }
         } catch {
             return .fail(error.message)
         }
@@ -130,8 +133,15 @@ struct Player {
             guard reportsEvents else { return nil }
             if link.wait(milliseconds: timing.patience, until: { $0.handshakeSucceeded }) { return nil }
             return "the target reported no completed handshake" + failureSummary
-        case .expectAuthenticationRequest(let mechanism, let credentials):
-            return expectAuthenticationRequest(mechanism, credentials)
+        case .expectAuthenticationRequest(let mechanism, let credentials, let domain, let identity):
+            return expectAuthenticationRequest(mechanism, credentials, domain: domain, identity: identity)
+        case .expectAuthenticationFailure(let status):
+            // Wait for the report itself: the first event line may still be on its way.
+            _ = link.wait(milliseconds: timing.patience) { !$0.failures.isEmpty }
+            if link.failures.contains(.handshakeFailedAuthentication(status)) { return nil }
+            // A shim that reports no events at all is judged on the wire alone.
+            if link.failures.isEmpty && !reportsEvents { return nil }
+            return "the target reported no authentication failure \(status)" + failureSummary
         case .expectClosed(let code):
             // A connection that fails may leave the rest of a staged greeting unsent.
             if !owed.isEmpty {
@@ -271,7 +281,7 @@ struct Player {
         return got == frames ? nil : "the application received \(show(got)) where the vector delivers \(show(frames))"
     }
 
-    mutating func expectAuthenticationRequest(_ mechanism: String, _ credentials: [[UInt8]]?) -> String? {
+    mutating func expectAuthenticationRequest(_ mechanism: String, _ credentials: [[UInt8]]?, domain: [UInt8]?, identity: [UInt8]?) -> String? {
         func nextRequest(_ link: LiveLink, skipping: Int) -> ShimLine? {
             var seen = 0
             for line in link.lines {
@@ -284,12 +294,18 @@ struct Player {
         }
         let skipping = authenticationRequests
         guard link.wait(milliseconds: timing.patience, until: { nextRequest($0, skipping: skipping) != nil }),
-              case .authenticationRequest(let gotMechanism, _, _, let gotCredentials) = nextRequest(link, skipping: skipping)
+              case .authenticationRequest(let gotMechanism, let gotDomain, let gotIdentity, let gotCredentials) = nextRequest(link, skipping: skipping)
         else {
             return "the target's ZAP handler was not asked (\(mechanism) request expected)" + failureSummary
         }
         authenticationRequests += 1
         if gotMechanism != mechanism { return "the ZAP request names mechanism \(gotMechanism), not \(mechanism)" }
+        if let domain, gotDomain != domain {
+            return "the ZAP request names domain \(ShimLine.word(gotDomain)), not \(ShimLine.word(domain))"
+        }
+        if let identity, gotIdentity != identity {
+            return "the ZAP request names identity \(ShimLine.word(gotIdentity)), not \(ShimLine.word(identity))"
+        }
         if let credentials, gotCredentials != credentials {
             return "the ZAP request carries credentials \(show(gotCredentials)), not \(show(credentials))"
         }

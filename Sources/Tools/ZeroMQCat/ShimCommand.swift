@@ -21,7 +21,9 @@ public struct ShimCommand: ParsableCommand {
             """)
 
     @Option(name: .customLong("type")) public var type: String
-    @Option(name: .customLong("connect")) public var endpoint: String
+    @Option(name: .customLong("connect")) public var endpoint: String?
+    /// Binds instead: a running endpoint for `zmtp-conformance --endpoint`.
+    @Option(name: .customLong("bind")) public var bindEndpoint: String?
     @Option(name: .customLong("identity")) public var identity: String?
     @Option(name: .customLong("mechanism")) public var mechanism = "null"
     @Option(name: .customLong("plain-username")) public var plainUsername = "-"
@@ -71,7 +73,11 @@ public struct ShimCommand: ParsableCommand {
         }
         do {
             try configure(socket, context: context, say: say)
-            try socket.connect(endpoint)
+            switch (endpoint, bindEndpoint) {
+            case (let endpoint?, nil): try socket.connect(endpoint)
+            case (nil, let bindEndpoint?): try socket.bind(bindEndpoint)
+            default: throw ZmqcatFailure(.usage, "give one of --connect and --bind")
+            }
         } catch {
             say("unsupported cannot set the socket up: \(error)")
             return .success
