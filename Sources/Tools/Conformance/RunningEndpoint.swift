@@ -58,7 +58,9 @@ public struct RunningEndpoint: Equatable, Sendable {
             case .expectNoDelivery, .expectNothingDelivered, .expectAuthenticationRequest, .expectHandshake:
                 // Unobservable without a shim; what follows on the wire still tells.
                 continue
-            case .peerSends, .expectBytes, .expectQuiet, .discardBytes, .expectClosed, .wait, .horizon:
+            case .expectClosed(let code):
+                out.steps.append(.expectClosedOrUnknown(code))
+            case .peerSends, .expectBytes, .expectQuiet, .discardBytes, .expectClosedOrUnknown, .wait, .horizon:
                 out.steps.append(step)
             }
             out.labels.append(label)
