@@ -132,7 +132,10 @@ struct Player {
             }
             return nil
         case .expectHandshake:
-            // Without events from the shim, only the bytes that follow can tell.
+            // The report may trail the bytes that complete the handshake: give it the quiet
+            // period before deciding whether this shim reports events at all. Without events,
+            // only the bytes that follow can tell.
+            _ = link.wait(milliseconds: timing.quiet) { $0.handshakeSucceeded || !$0.failures.isEmpty }
             guard reportsEvents else { return nil }
             if link.wait(milliseconds: timing.patience, until: { $0.handshakeSucceeded }) { return nil }
             return "the target reported no completed handshake" + failureSummary

@@ -17,7 +17,8 @@ public struct ShimCommand: ParsableCommand {
             stdin: 'send <frame> ...', 'subscribe <prefix>', 'unsubscribe <prefix>'; end of input closes. \
             stdout: 'recv <frame> ...', 'event handshake-succeeded', 'event handshake-failed-auth <status>', \
             'event handshake-failed-protocol <name>', 'event handshake-failed-no-detail', 'event disconnected', \
-            'zap <mechanism> <domain> <identity> <credential> ...', 'send-failed <reason>', 'unsupported <reason>'.
+            'zap <mechanism> <domain> <identity> <credential> ...', 'send-failed <reason>', 'unsupported <reason>'. \
+            With --bind instead of --connect, the socket is a running endpoint for 'zmtp-conformance --endpoint'.
             """)
 
     @Option(name: .customLong("type")) public var type: String
