@@ -76,7 +76,7 @@ struct RunnerParsingTests {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    @Test("a vector file edited at random is reported, never a trap", arguments: ["connection-null.json", "connection-plain.json", "connection-curve.json", "handshakes.json"])
+    @Test("a vector file edited at random is reported, never a trap", arguments: ["connection-null.json", "connection-plain.json", "connection-curve.json", "handshakes.json", "socket-layer.json"])
     func mutatedVectorText(_ name: String) throws {
         let text = Self.vectorFile(name)
         try #require(!text.isEmpty)
@@ -96,7 +96,7 @@ struct RunnerParsingTests {
         #expect(invalid > 0, "no mutation was reported: the edits did not reach the parser")
     }
 
-    @Test("a vector whose values change shape is reported, never a trap", arguments: ["connection-null.json", "connection-legacy.json", "handshakes.json"])
+    @Test("a vector whose values change shape is reported, never a trap", arguments: ["connection-null.json", "connection-legacy.json", "handshakes.json", "socket-layer.json"])
     func reshapedVector(_ name: String) throws {
         let json = try JSON.parse(Self.vectorFile(name))
         var random = Random(state: 0xC0FF_EE00 &+ UInt64(name.utf8.count))
@@ -151,6 +151,94 @@ struct RunnerParsingTests {
                 #expect(!error.message.isEmpty)
             }
         }
+    }
+
+    /// A random set-up of the kind a vector or a running endpoint describes.
+    static func randomSetup(_ random: inout Random) -> TargetSetup {
+        func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+        let types = ["PAIR", "DEALER", "ROUTER", "SUB", "XPUB", "REQ", "REP"]
+        var setup = TargetSetup(socketType: types[random.below(types.count)])
+        if random.below(2) == 0 { setup.identity = bytes(1 + random.below(8)) }
+        switch random.below(5) {
+        case 0: setup.mechanism = .null
+        case 1: setup.mechanism = .plainClient(username: bytes(random.below(6)), password: bytes(random.below(6)))
+        case 2: setup.mechanism = .plainServer
+        case 3: setup.mechanism = .curveClient(serverKey: bytes(32), publicKey: bytes(32), secretKey: bytes(32))
+        default: setup.mechanism = .curveServer(publicKey: bytes(32), secretKey: bytes(32))
+        }
+        if random.below(2) == 0 { setup.zapDomain = ["", "global", "test"][random.below(3)] }
+        switch random.below(3) {
+        case 0: setup.zapReply = nil
+        case 1: setup.zapReply = .hold
+        default: setup.zapReply = .answer(status: ["200", "300", "400"][random.below(3)], userId: ["", "admin"][random.below(2)])
+        }
+        if random.below(2) == 0 { setup.heartbeatIntervalMs = random.below(10_000) }
+        if random.below(2) == 0 { setup.heartbeatTTLMs = random.below(10_000) }
+        if random.below(2) == 0 { setup.maxMessageSize = random.below(1 << 20) }
+        return setup
+    }
+
+    @Test("a running endpoint's set-up words are the shim's arguments: what a setup writes, it reads back")
+    func setupWordsRoundTrip() throws {
+        var random = Random(state: 0xE1D)
+        for _ in 0..<500 {
+            let setup = Self.randomSetup(&random)
+            var words = setup.arguments(endpoint: "tcp://127.0.0.1:1")
+            words.removeSubrange(2..<4)  // --connect ENDPOINT
+            let read = try TargetSetup(parsingArguments: words)
+            #expect(read == setup, "\(words)")
+            #expect(read.difference(setup) == nil)
+        }
+        let a = TargetSetup(socketType: "ROUTER")
+        var b = a
+        b.socketType = "SUB"
+        #expect(a.difference(b) == "it is a ROUTER socket, the case needs SUB")
+    }
+
+    @Test("set-up words and endpoints edited at random parse or are refused with a reason")
+    func randomSetupWords() {
+        let words = ["--type", "--identity", "--mechanism", "--plain-username", "--plain-password", "--curve-serverkey", "--curve-public",
+                     "--curve-secret", "--zap-domain", "--zap-reply", "--zap-user-id", "--heartbeat-ivl", "--heartbeat-ttl",
+                     "--maxmsgsize", "--connect", "ROUTER", "router", "null", "plain-server", "curve-client", "hold", "200", "2000",
+                     "-", "zz", "0a", "-1", "99999999999999999999", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "é", ""]
+        var random = Random(state: 0xB0B)
+        var parsed = 0
+        var refused = 0
+        for _ in 0..<5_000 {
+            let line = (0..<random.below(9)).map { _ in words[random.below(words.count)] }
+            do {
+                let setup = try TargetSetup(parsingArguments: line)
+                #expect(!setup.socketType.isEmpty)
+                parsed += 1
+            } catch {
+                #expect(!error.message.isEmpty)
+                refused += 1
+            }
+        }
+        #expect(parsed > 0 && refused > 0)
+        let endpoints: [(String, Bool)] = [
+            ("tcp://127.0.0.1:5555", true), ("tcp://localhost:1", true), ("tcp://01.2.3.4:80", true), ("tcp://1.2.3:4", false),
+            ("tcp://1.2.3.4:0", false), ("tcp://1.2.3.4:65536", false), ("tcp://256.1.1.1:5", false), ("tcp://::1:5", false),
+            ("ipc://x", false), ("tcp://", false), ("tcp://:", false), ("", false), ("tcp://1.2.3.4:99999999999999999999", false),
+        ]
+        for (endpoint, valid) in endpoints {
+            let target = try? ConformanceRunner.Options(parsing: ["--endpoint", endpoint, "--", "--type", "ROUTER"]).target()
+            #expect((target != nil) == valid, "\(endpoint)")
+        }
+        #expect(throws: FormatError.self) { try ConformanceRunner.Options(parsing: ["--endpoint", "tcp://127.0.0.1:5"]) }
+    }
+
+    @Test("Z85 of random text decodes or is refused; of a key, it round-trips")
+    func z85Decoding() {
+        var random = Random(state: 85)
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#\"~ é".unicodeScalars)
+        for _ in 0..<2_000 {
+            let text = String(String.UnicodeScalarView((0..<random.below(45)).map { _ in alphabet[random.below(alphabet.count)] }))
+            if let bytes = VectorValues.z85Decode(text) { #expect(bytes.count == text.utf8.count / 5 * 4) }
+            let key = (0..<32).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            #expect(VectorValues.z85(key).flatMap(VectorValues.z85Decode) == key)
+        }
+        #expect(VectorValues.z85Decode("%%%%%") == nil, "over 2^32")
     }
 
     @Test("a repeat part cannot spell out more than the named limit")

@@ -39,7 +39,7 @@ struct VectorTests {
 enum VectorRunner {
     static let kinds: Set<String> = [
         "greeting", "frame", "frame-error", "command", "metadata", "z85", "curve-key", "connection", "handshake",
-        "fuzz-regression", "curve-hello",
+        "fuzz-regression", "curve-hello", "socket",
     ]
 
     static func run(_ vector: VectorCase) throws {
@@ -55,6 +55,7 @@ enum VectorRunner {
         case "handshake": try HandshakeVectors.run(vector)
         case "fuzz-regression": try FuzzRegressionVectors.run(vector)
         case "curve-hello": try CurveHelloVectors.run(vector)
+        case "socket": try SocketVectors.run(vector)
         default:
             Issue.record(Comment(rawValue: "\(vector.file): unknown kind \"\(vector.kind)\" (see Vectors/README.md)"))
         }

@@ -50,7 +50,11 @@ def frame(word):
 def arguments():
     parser = argparse.ArgumentParser(description="zmtp-conformance shim for libzmq (pyzmq)")
     parser.add_argument("--type", required=True)
-    parser.add_argument("--connect", required=True)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--connect")
+    # --bind: not used by the runner's shim mode; it makes the shim a running endpoint for
+    # `zmtp-conformance --endpoint` (the runner connects to it).
+    where.add_argument("--bind")
     parser.add_argument("--identity")
     parser.add_argument("--mechanism", default="null",
                         choices=["null", "plain-client", "plain-server", "curve-client", "curve-server"])
@@ -139,7 +143,10 @@ def main():
     monitor = socket.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
                                         | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
                                         | zmq.EVENT_DISCONNECTED)
-    socket.connect(args.connect)
+    if args.bind:
+        socket.bind(args.bind)
+    else:
+        socket.connect(args.connect)
     poller = zmq.Poller()
     poller.register(socket, zmq.POLLIN)
     poller.register(monitor, zmq.POLLIN)

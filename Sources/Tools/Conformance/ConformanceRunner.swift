@@ -9,6 +9,7 @@ import Synchronization
 public enum ConformanceRunner {
     public static let usage = """
         usage: zmtp-conformance [options] -- <shim command> [<shim arguments>...]
+               zmtp-conformance [options] --endpoint tcp://HOST:PORT -- --type T [<set-up>...]
 
         Plays the connection and handshake vectors of Vectors/ over real TCP against a live
         ZeroMQ implementation. The runner listens on 127.0.0.1 and, for each case, starts the
@@ -16,9 +17,15 @@ public enum ConformanceRunner {
         the shim's socket connects, and the runner plays the peer the vector describes, byte
         for byte. The shim contract is in Vectors/README.md ("Live runs").
 
+        With --endpoint, the runner connects to a peer that is already running (bound there)
+        instead; the words after -- describe that peer's socket in the shim contract's
+        arguments (--type, --mechanism, --zap-reply, ...). Only the cases that need that very
+        set-up are played, judged on the wire alone; the others are skipped with the difference.
+
         options:
           --vectors <dir>          the vector folder (default: ./Vectors)
           --filter <text>          only cases whose file or name contains <text> (repeatable)
+          --endpoint <tcp://host:port>  play against a running peer (see above)
           --implementation <name>  apply the vectors' notes for <name> ("differs": {"<name>": ...}):
                                    a noted case that fails is skipped with the note, one that
                                    passes fails (the note is stale)
@@ -39,6 +46,8 @@ public enum ConformanceRunner {
         public var jobs = 1
         public var timing = TimingValues()
         public var command: [String] = []
+        /// `--endpoint`: `command` then describes the running peer's set-up.
+        public var endpoint: String?
 
         /// `Timing`, comparable.
         public struct TimingValues: Equatable, Sendable {
@@ -68,6 +77,7 @@ public enum ConformanceRunner {
                 case "--vectors": vectors = try value(argument)
                 case "--filter": filters.append(try value(argument))
                 case "--implementation": implementation = try value(argument)
+                case "--endpoint": endpoint = try value(argument)
                 case "--json": json = true
                 case "--jobs": jobs = try number(argument, 1...64)
                 case "--patience": timing.patience = try number(argument, 100...600_000)
@@ -76,8 +86,24 @@ public enum ConformanceRunner {
                 }
                 index += 1
             }
-            guard !command.isEmpty else { throw FormatError("give the shim command after --") }
+            guard !command.isEmpty else {
+                throw FormatError(endpoint == nil ? "give the shim command after --" : "describe the running endpoint after -- (--type T ...)")
+            }
         }
+
+        /// What the cases are played against.
+        public func target() throws(FormatError) -> Target {
+            guard let endpoint else { return .command(command) }
+            return .endpoint(try RunningEndpoint(endpoint: endpoint, describedBy: command))
+        }
+    }
+
+    /// What the cases are played against.
+    public enum Target: Sendable {
+        /// A shim command: started once per case, with the case's set-up appended.
+        case command([String])
+        /// A peer already running, with a fixed set-up.
+        case endpoint(RunningEndpoint)
     }
 
     /// One case's result line.
@@ -112,6 +138,7 @@ public enum ConformanceRunner {
         let options: Options
         do throws(FormatError) {
             options = try Options(parsing: arguments)
+            _ = try options.target()
         } catch {
             write("zmtp-conformance: \(error.message)\n\n\(usage)")
             return 2
@@ -169,13 +196,20 @@ public enum ConformanceRunner {
         let slots = Mutex<[Result?]>(Array(repeating: nil, count: cases.count))
         let next = Atomic<Int>(0)
         let reported = Mutex<Int>(0)
-        let command = options.command
+        let target: Target
+        do throws(FormatError) {
+            target = try options.target()
+        } catch {
+            let failed = cases.map { Result(file: $0.file, name: $0.name, outcome: .fail(error.message)) }
+            failed.forEach(report)
+            return failed
+        }
         let implementation = options.implementation
         DispatchQueue.concurrentPerform(iterations: min(options.jobs, max(cases.count, 1))) { _ in
             while true {
                 let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard index < cases.count else { return }
-                let result = judge(cases[index], command: command, implementation: implementation, timing: timing)
+                let result = judge(cases[index], target: target, implementation: implementation, timing: timing)
                 slots.withLock { $0[index] = result }
                 // Report in case order: whoever completes the next pending case reports the run.
                 reported.withLock { count in
@@ -190,18 +224,28 @@ public enum ConformanceRunner {
     }
 
     /// Plays one case and applies the vector's note for `implementation`.
-    static func judge(_ live: LiveCase, command: [String], implementation: String?, timing: Timing) -> Result {
+    static func judge(_ live: LiveCase, target: Target, implementation: String?, timing: Timing) -> Result {
         var outcome: Outcome
-        switch live.content {
-        case .invalid(let error): outcome = .fail("invalid vector: \(error.message)")
-        case .skip(let reason): outcome = .skip(reason)
-        case .live(let plan): outcome = Player.play(plan, command: command, timing: timing)
+        switch (live.content, target) {
+        case (.invalid(let error), _): outcome = .fail("invalid vector: \(error.message)")
+        case (.skip(let reason), _): outcome = .skip(reason)
+        case (.live(let plan), .command): outcome = Player.play(plan, target: target, timing: timing)
+        case (.live(let plan), .endpoint(let endpoint)):
+            if let mismatch = endpoint.mismatch(plan.setup) {
+                outcome = .skip(mismatch)
+            } else {
+                outcome = Player.play(RunningEndpoint.adapt(plan), target: target, timing: timing)
+            }
         }
         if let implementation, let note = live.differences[implementation] {
-            switch outcome {
-            case .fail(let observed): outcome = .skip("\(implementation) differs (noted in the vector): \(note) Observed: \(observed)")
-            case .pass: outcome = .fail("the vector notes that \(implementation) differs, but the case passed: the note is stale")
-            case .skip: break
+            switch (outcome, target) {
+            case (.fail(let observed), _): outcome = .skip("\(implementation) differs (noted in the vector): \(note) Observed: \(observed)")
+            case (.pass, .command): outcome = .fail("the vector notes that \(implementation) differs, but the case passed: the note is stale")
+            case (.pass, .endpoint):
+                // Judged on the wire alone, a case may pass while the noted difference lies in
+                // what the target reports: that says nothing about the note.
+                outcome = .skip("\(implementation) differs (noted in the vector): \(note) Against a running endpoint the wire part passed; the rest cannot be seen")
+            case (.skip, _): break
             }
         }
         return Result(file: live.file, name: live.name, outcome: outcome)

@@ -19,6 +19,8 @@ struct LiveLink {
     enum Shim {
         case running(pid: pid_t)
         case exited(status: Int32)
+        /// A running endpoint: the runner connected to it, no process of its own.
+        case none
     }
 
     /// The most a target may send in one case before the runner stops reading (a vector's
@@ -62,6 +64,34 @@ struct LiveLink {
             Glibc.close(listener)
             throw error
         }
+    }
+
+    /// Connects to a running endpoint (no shim: no lines, no events).
+    static func connect(to endpoint: RunningEndpoint) throws(FormatError) -> LiveLink {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw FormatError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = endpoint.port.bigEndian
+        withUnsafeMutableBytes(of: &address.sin_addr) { raw in
+            for (index, octet) in endpoint.host.prefix(4).enumerated() { raw[index] = octet }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else {
+            let message = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw FormatError("cannot connect to the running endpoint: \(message)")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var link = LiveLink(listener: -1, port: endpoint.port, shim: .none, shimInput: -1, shimOutput: -1, shimErrors: -1)
+        link.peer = .open(fd)
+        link.shimOutputOpen = false
+        link.shimErrorsOpen = false
+        return link
     }
 
     private static func listen() throws(FormatError) -> (Int32, UInt16) {
@@ -283,6 +313,7 @@ struct LiveLink {
 
     /// Writes one line to the shim's standard input.
     mutating func tell(_ line: String) -> Bool {
+        guard shimInput >= 0 else { return false }
         let bytes = Array((line + "\n").utf8)
         var offset = 0
         while offset < bytes.count {
@@ -314,9 +345,7 @@ struct LiveLink {
         }
         if case .open(let fd) = peer { Glibc.close(fd) }
         peer = .closed
-        Glibc.close(listener)
-        Glibc.close(shimOutput)
-        Glibc.close(shimErrors)
+        for fd in [listener, shimOutput, shimErrors] where fd >= 0 { Glibc.close(fd) }
     }
 
     /// Whether the shim process is gone (checked without blocking).

@@ -88,10 +88,18 @@ public enum LiveStep: Equatable, Sendable {
     case expectNoDelivery
     /// The target reports a completed handshake (when its shim reports events at all).
     case expectHandshake
-    /// The target's ZAP handler was asked about this peer.
-    case expectAuthenticationRequest(mechanism: String, credentials: [[UInt8]]?)
+    /// The target's ZAP handler was asked about this peer (domain and identity: checked when
+    /// given, in socket cases).
+    case expectAuthenticationRequest(mechanism: String, credentials: [[UInt8]]?, domain: [UInt8]? = nil, identity: [UInt8]? = nil)
+    /// The target reports that the peer refused it with this ZAP/PLAIN status (its
+    /// `handshake-failed-auth` event; a shim without events is not judged on it).
+    case expectAuthenticationFailure(Int)
     /// The target closes the connection (the vector's error, for the report).
     case expectClosed(String)
+    /// A running endpoint closes the connection; if it stays open, the case ends here, skipped:
+    /// without its events the runner cannot tell a failure it reported (libzmq reports some
+    /// and waits for the peer to close) from one it missed.
+    case expectClosedOrUnknown(String)
     /// The target's application has seen neither a message nor a handshake.
     case expectNothingDelivered
     /// Real time passes (the vector's advanceMs).
@@ -139,7 +147,7 @@ public enum LivePlanner {
 
     /// The live cases of one parsed vector file (none for kinds that are not played live).
     public static func cases(file: String, json: JSON) -> [LiveCase] {
-        guard let kind = json["kind"]?.stringValue, kind == "connection" || kind == "handshake" else { return [] }
+        guard let kind = json["kind"]?.stringValue, ["connection", "handshake", "socket"].contains(kind) else { return [] }
         guard let cases = json["cases"]?.arrayValue else {
             return [LiveCase(file: file, name: "(file)", differences: [:], content: .invalid(FormatError("\(file): \"cases\" must be an array")))]
         }
@@ -153,8 +161,9 @@ public enum LivePlanner {
                 out.append(LiveCase(file: file, name: name, differences: [:], content: .invalid(error)))
                 continue
             }
-            if kind == "connection" {
-                out.append(LiveCase(file: file, name: name, differences: differences, content: connection(item, "\(file): \(name)")))
+            if kind == "connection" || kind == "socket" {
+                let content = connection(item, "\(file): \(name)", messages: kind == "socket" ? .asTheApplicationSeesThem : .asOnTheWire)
+                out.append(LiveCase(file: file, name: name, differences: differences, content: content))
             } else {
                 for side in ["client", "server"] {
                     // A note keyed "<implementation> as <side>" holds for that side only.
@@ -243,15 +252,15 @@ public enum LivePlanner {
 
     // MARK: Connection cases
 
-    static func connection(_ item: JSON, _ context: String) -> LiveCase.Content {
+    static func connection(_ item: JSON, _ context: String, messages: StepBuilder.Messages) -> LiveCase.Content {
         do throws(FormatError) {
-            return try connectionPlan(item, context)
+            return try connectionPlan(item, context, messages: messages)
         } catch {
             return .invalid(error)
         }
     }
 
-    static func connectionPlan(_ item: JSON, _ context: String) throws(FormatError) -> LiveCase.Content {
+    static func connectionPlan(_ item: JSON, _ context: String, messages: StepBuilder.Messages) throws(FormatError) -> LiveCase.Content {
         var fields = try Members(item, context)
         for key in ["name", "description", "source", "knownFailure", "differs", "random"] { _ = fields.optional(key) }
         let configured = try setup(try fields.required("configuration"), "\(context).configuration")
@@ -261,11 +270,11 @@ public enum LivePlanner {
         switch configured {
         case .failure(let skip):
             // The steps are still read, so that a malformed file is reported even when skipped.
-            builder = StepBuilder(setup: TargetSetup(socketType: "PAIR"))
+            builder = StepBuilder(setup: TargetSetup(socketType: "PAIR"), messages: messages)
             for (index, step) in steps.enumerated() { try builder.add(step, "\(context) step \(index + 1)") }
             return .skip(skip.reason)
         case .success(let (setup, needsAuthentication, acceptsLegacy)):
-            builder = StepBuilder(setup: setup)
+            builder = StepBuilder(setup: setup, messages: messages)
             for (index, step) in steps.enumerated() { try builder.add(step, "\(context) step \(index + 1)") }
             if needsAuthentication {
                 builder.setup.zapReply = builder.zapReply ?? .hold

@@ -31,7 +31,21 @@ struct StepBuilder {
     /// A SUB target's subscriptions.
     private var subscriptions: Set<[UInt8]> = []
 
-    init(setup: TargetSetup) { self.setup = setup }
+    /// How a vector's application messages relate to the socket's.
+    enum Messages {
+        /// `connection` cases: the frames a connection carries; the builder adds or takes off
+        /// what the socket type puts around them (a ROUTER's routing id, a REQ's delimiter).
+        case asOnTheWire
+        /// `socket` cases: the frames exactly as the socket's application sends and receives
+        /// them (a ROUTER's routing id included, a REQ's delimiter left out).
+        case asTheApplicationSeesThem
+    }
+    let messages: Messages
+
+    init(setup: TargetSetup, messages: Messages = .asOnTheWire) {
+        self.setup = setup
+        self.messages = messages
+    }
 
     var plan: LiveCase.Plan { LiveCase.Plan(setup: setup, steps: steps, labels: labels) }
 
@@ -166,6 +180,10 @@ struct StepBuilder {
     }
 
     private mutating func appSend(_ message: [[UInt8]], _ label: String) {
+        if case .asTheApplicationSeesThem = messages {
+            emit(.appSends(message, .none), label)
+            return
+        }
         switch setup.socketType {
         case "ROUTER" where !routingIdKnown:
             emit(.horizon("a ROUTER's application can only address a peer whose message it has received"), label)
@@ -245,12 +263,24 @@ struct StepBuilder {
                     credentials?.append(try VectorValues.bytes(credential, "\(label).credentials[\(index)]"))
                 }
             }
-            for key in ["domain", "address", "identity"] { _ = event.optional(key) }
+            _ = event.optional("address")
+            var domain: [UInt8]?
+            var identity: [UInt8]?
+            if case .asTheApplicationSeesThem = messages {
+                domain = try event.optionalString("domain").map { Array($0.utf8) }
+                identity = try event.optionalBytes("identity")
+            } else {
+                for key in ["domain", "identity"] { _ = event.optional(key) }
+            }
             authenticationPending = true
-            emit(.expectAuthenticationRequest(mechanism: mechanism, credentials: credentials), label)
+            emit(.expectAuthenticationRequest(mechanism: mechanism, credentials: credentials, domain: domain, identity: identity), label)
         case "failed":
             let code = try event.string("error")
             _ = event.optional("blame")
+            if let status = try event.optionalInt("status") {
+                guard (100...599).contains(status) else { throw FormatError("\(label).status must be a ZAP status code (100 to 599)") }
+                emit(.expectAuthenticationFailure(status), label)
+            }
             emit(.expectClosed(code), label)
         case "join", "leave", "command":
             // A socket's application does not see these (libzmq drops unknown commands).
@@ -262,6 +292,10 @@ struct StepBuilder {
     }
 
     private mutating func deliver(_ message: [[UInt8]], _ label: String) {
+        if case .asTheApplicationSeesThem = messages {
+            emit(.expectDelivery(message, .none), label)
+            return
+        }
         switch setup.socketType {
         case "ROUTER":
             routingIdKnown = true

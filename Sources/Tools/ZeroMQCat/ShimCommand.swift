@@ -17,11 +17,14 @@ public struct ShimCommand: ParsableCommand {
             stdin: 'send <frame> ...', 'subscribe <prefix>', 'unsubscribe <prefix>'; end of input closes. \
             stdout: 'recv <frame> ...', 'event handshake-succeeded', 'event handshake-failed-auth <status>', \
             'event handshake-failed-protocol <name>', 'event handshake-failed-no-detail', 'event disconnected', \
-            'zap <mechanism> <domain> <identity> <credential> ...', 'send-failed <reason>', 'unsupported <reason>'.
+            'zap <mechanism> <domain> <identity> <credential> ...', 'send-failed <reason>', 'unsupported <reason>'. \
+            With --bind instead of --connect, the socket is a running endpoint for 'zmtp-conformance --endpoint'.
             """)
 
     @Option(name: .customLong("type")) public var type: String
-    @Option(name: .customLong("connect")) public var endpoint: String
+    @Option(name: .customLong("connect")) public var endpoint: String?
+    /// Binds instead: a running endpoint for `zmtp-conformance --endpoint`.
+    @Option(name: .customLong("bind")) public var bindEndpoint: String?
     @Option(name: .customLong("identity")) public var identity: String?
     @Option(name: .customLong("mechanism")) public var mechanism = "null"
     @Option(name: .customLong("plain-username")) public var plainUsername = "-"
@@ -71,7 +74,11 @@ public struct ShimCommand: ParsableCommand {
         }
         do {
             try configure(socket, context: context, say: say)
-            try socket.connect(endpoint)
+            switch (endpoint, bindEndpoint) {
+            case (let endpoint?, nil): try socket.connect(endpoint)
+            case (nil, let bindEndpoint?): try socket.bind(bindEndpoint)
+            default: throw ZmqcatFailure(.usage, "give one of --connect and --bind")
+            }
         } catch {
             say("unsupported cannot set the socket up: \(error)")
             return .success
