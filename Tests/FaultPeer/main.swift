@@ -208,7 +208,7 @@ struct Tally {
         }
     }
 
-    mutating func take(_ events: (events: [SocketEvent], dropped: Int)) {
+    mutating func take(_ events: (events: [MonitorEvent], dropped: Int)) {
         eventsDropped += events.dropped
         for event in events.events {
             switch event {

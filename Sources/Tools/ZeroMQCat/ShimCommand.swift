@@ -98,7 +98,7 @@ public struct ShimCommand: ParsableCommand {
         func key(_ text: String?) throws -> [UInt8] { try CurveKeys.key(z85: text ?? "") }
         switch mechanism {
         case "null":
-            options.security = .none
+            options.security = .null(zapDomain: nil)
             options.zapDomain = domain
         case "plain-client":
             options.security = .plainClient(username: try Self.bytes(plainUsername), password: try Self.bytes(plainPassword))
@@ -186,7 +186,7 @@ public struct ShimCommand: ParsableCommand {
         }
     }
 
-    private func report(_ event: SocketEvent, _ say: (String) -> Void) {
+    private func report(_ event: MonitorEvent, _ say: (String) -> Void) {
         switch event {
         case .handshakeSucceeded:
             say("event handshake-succeeded")

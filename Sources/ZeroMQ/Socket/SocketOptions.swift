@@ -1,4 +1,4 @@
-import ZMTP
+@_spi(Draft) import ZMTP
 
 /// A socket's options, typed, with libzmq's defaults (`zmq_setsockopt(3)`). Set them through
 /// ``Socket/options`` (most take effect for later binds and connects, as in libzmq; the HWMs,
@@ -87,10 +87,15 @@ public struct SocketOptions: Sendable {
     public var backlog = 100
     /// ZMQ_TCP_KEEPALIVE (nil = system default).
     public var tcpKeepalive: Bool? = nil
-    /// ZMQ_TCP_KEEPALIVE_CNT / _IDLE (s) / _INTVL (s) (nil = system default).
+    /// ZMQ_TCP_KEEPALIVE_CNT: unanswered probes before the connection is dropped (nil = system
+    /// default).
     public var tcpKeepaliveCount: Int? = nil
-    public var tcpKeepaliveIdle: Int? = nil
-    public var tcpKeepaliveInterval: Int? = nil
+    /// ZMQ_TCP_KEEPALIVE_IDLE: silence before the first probe, in whole seconds as TCP counts it,
+    /// rounded up (nil = system default).
+    public var tcpKeepaliveIdleTime: Duration? = nil
+    /// ZMQ_TCP_KEEPALIVE_INTVL: time between probes, in whole seconds as TCP counts it, rounded
+    /// up (nil = system default).
+    public var tcpKeepaliveProbeInterval: Duration? = nil
     /// ZMQ_HEARTBEAT_IVL: send a ZMTP PING this often (nil = off).
     public var heartbeatInterval: Duration? = nil
     /// ZMQ_HEARTBEAT_TTL: ask the peer to drop us after this much silence (≤ 6553.599 s).

@@ -15,7 +15,7 @@ struct AuthenticatorTests {
         let (server, bad) = try ZAPTests.pair(context, .plain, password: "wrong")
         let error = try #require(ZAPTests.outcome(server) ?? nil)
         #expect(error.code == .authenticationFailed)
-        #expect(SocketEvent.handshakeFailed(endpoint: "", error: error).libzmqEvent.value == 400)
+        #expect(MonitorEvent.handshakeFailed(endpoint: "", error: error).libzmqEvent.value == 400)
         try ZAPTests.expectNothingDelivered(server, bad)
 
         // A good client on the same server afterwards.
