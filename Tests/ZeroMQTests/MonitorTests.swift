@@ -136,7 +136,7 @@ struct MonitorTests {
         var first: Message?
         for _ in 0..<100 where first == nil {
             try watched.bind("tcp://127.0.0.1:*")
-            first = try? reader.receive(timeout: .milliseconds(100)).message
+            first = try? reader.receive(timeout: .milliseconds(100))
         }
         guard let head = first else {
             Issue.record("no monitor message arrived")

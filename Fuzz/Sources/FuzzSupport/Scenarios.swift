@@ -1,4 +1,4 @@
-@_spi(Testing) import ZMTP
+@_spi(Testing) @_spi(Draft) import ZMTP
 
 // The connection harnesses' set-ups, shared by the targets (what to fuzz) and their seed writers
 // (what a valid peer would send).

@@ -176,7 +176,7 @@ public struct ShimCommand: ParsableCommand {
         do {
             let arguments = try words.dropFirst().map(Self.bytes)
             switch verb {
-            case "send": try socket.send(multipart: arguments.isEmpty ? [[]] : arguments)
+            case "send": try socket.send(arguments.isEmpty ? [[]] : arguments)
             case "subscribe": try socket.subscribe(arguments.first ?? [])
             case "unsubscribe": try socket.unsubscribe(arguments.first ?? [])
             default: say("send-failed unknown command \(verb)")

@@ -242,7 +242,7 @@ struct AuthenticatorTests {
         let directory = NSTemporaryDirectory() + "swift-zeromq-certs-\(getpid())-\(Fixture.unique("d"))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let client = try CurveCertificate.from(secretKey: CurveKey(z85: SecuredPair.clientSecret).bytes)
+        let client = try CurveCertificate(secretKey: CurveKey(z85: SecuredPair.clientSecret).bytes)
         try client.save(publicTo: directory + "/client.key", secretTo: directory + "/client.key_secret")
 
         let context = try Context()

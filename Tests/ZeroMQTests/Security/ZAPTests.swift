@@ -47,9 +47,9 @@ struct ZAPTests {
         _ = try client.trySend(Message(string: "hello"))
         do throws(ZeroMQError) {
             let received = try server.receive(timeout: .milliseconds(300))
-            Issue.record("delivered despite a failed handshake: \(received.message)")
+            Issue.record("delivered despite a failed handshake: \(received)")
         } catch {
-            #expect(error.code == .wouldBlock)
+            #expect(error.code == .timedOut)
         }
     }
 
