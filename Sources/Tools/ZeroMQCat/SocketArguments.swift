@@ -228,7 +228,7 @@ public struct SecurityArguments: ParsableArguments {
             let pair = try curveSecret.map { secret throws(ZmqcatFailure) in try keyPair(secret: secret) } ?? CurveKeys.generate()
             return (.curveClient(serverPublicKey: server, keyPair: pair), nil, nil)
         }
-        return (.none, nil, nil)
+        return (.null(zapDomain: nil), nil, nil)
     }
 
     /// The pair of `--curve-secret`, checked against `--curve-public` when given.
