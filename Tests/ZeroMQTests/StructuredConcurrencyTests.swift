@@ -6,11 +6,16 @@ import ZeroMQ
 /// of them needs an `@unchecked Sendable` box: sockets move between tasks as `sending` values.
 @Suite("Sockets in structured concurrency")
 struct StructuredConcurrencyTests {
+    /// How long a wait for a peer or another task may take on a busy machine before the test
+    /// fails (a bound, never an expectation).
+    static let patience: Duration = .seconds(120)
+
     /// A REP socket made and bound in a function and returned `sending`, as a server's set-up
     /// would be, so that its caller can hand it to a child task.
     static func makeServer(_ context: Context) throws -> sending Socket {
         let server = try context.socket(.rep)
         server.options.linger = .zero
+        server.options.receiveTimeout = patience
         try server.bind("tcp://127.0.0.1:*")
         return server
     }
@@ -52,7 +57,7 @@ struct StructuredConcurrencyTests {
         let server = try Self.makeServer(context)
         let endpoint = server.lastEndpoint
         let serving = Task { try await Self.serve(server, requests: 1) }
-        let client = try Fixture.socket(context, .req)
+        let client = try Fixture.socket(context, .req, timeout: Self.patience)
         try client.connect(endpoint)
         try await client.send("ping")
         #expect(try await client.receiveString() == "echo ping")
@@ -85,7 +90,7 @@ struct StructuredConcurrencyTests {
 
     static func makeSink(_ context: Context) throws -> sending Socket {
         let sink = try context.socket(.pull)
-        sink.options.receiveTimeout = .seconds(30)
+        sink.options.receiveTimeout = Self.patience
         try sink.bind("tcp://127.0.0.1:*")
         return sink
     }

@@ -53,9 +53,11 @@ public struct SocketOptions: Sendable {
     /// The type of the socket holding these options (nil until a socket holds them), which
     /// resolves an unset LINGER.
     var socketType: SocketType?
-    /// ZMQ_SNDTIMEO: how long a blocking send waits (nil = forever).
+    /// ZMQ_SNDTIMEO: how long a blocking send waits (nil = forever), then throws
+    /// ``ZeroMQError/Code/timedOut`` (``ZeroMQError/Code/wouldBlock`` when zero).
     public var sendTimeout: Duration? = nil
-    /// ZMQ_RCVTIMEO: how long a blocking receive waits (nil = forever).
+    /// ZMQ_RCVTIMEO: how long a blocking receive waits (nil = forever), then throws
+    /// ``ZeroMQError/Code/timedOut`` (``ZeroMQError/Code/wouldBlock`` when zero).
     public var receiveTimeout: Duration? = nil
     /// ZMQ_MAXMSGSIZE: a larger inbound frame drops the connection (nil = no limit).
     public var maxMessageSize: Int? = nil
@@ -149,7 +151,8 @@ public struct SocketOptions: Sendable {
     public var xpubVerboser = false
     /// ZMQ_XPUB_MANUAL: the application decides subscriptions with ``Socket/subscribe(_:)``.
     public var xpubManual = false
-    /// ZMQ_XPUB_NODROP: block (or fail with wouldBlock) at the HWM instead of dropping.
+    /// ZMQ_XPUB_NODROP: block at the HWM instead of dropping (a send then fails with
+    /// ``ZeroMQError/Code/timedOut`` after SNDTIMEO, or ``ZeroMQError/Code/wouldBlock`` when it is zero).
     public var xpubNoDrop = false
     /// ZMQ_XPUB_WELCOME_MSG: sent to each new subscriber.
     public var xpubWelcomeMessage: [UInt8]? = nil

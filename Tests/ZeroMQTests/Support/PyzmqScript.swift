@@ -10,7 +10,7 @@ import Glibc
 final class PyzmqScript: @unchecked Sendable {
     static let python = "/usr/bin/python3"
     /// The script's own alarm, in seconds.
-    static let alarmSeconds = 60
+    static let alarmSeconds = 150
 
     fileprivate let process = Process()
     private let output = Pipe()
@@ -28,7 +28,7 @@ final class PyzmqScript: @unchecked Sendable {
     }
 
     /// Waits for the script to end (killing it after `bound`); its exit status and output.
-    func finish(within bound: Duration = .seconds(90)) async -> (status: Int32, output: String) {
+    func finish(within bound: Duration = .seconds(180)) async -> (status: Int32, output: String) {
         let deadline = ContinuousClock.now + bound
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
