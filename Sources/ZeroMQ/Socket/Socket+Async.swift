@@ -12,6 +12,7 @@ extension Socket {
     /// Sends one part, suspending while no peer has room (up to ``SocketOptions/sendTimeout``).
     nonisolated(nonsending)
     public func send(_ message: Message) async throws {
+        if try trySend(message) { return }
         try await send(message, timeout: options.sendTimeout)
     }
 
@@ -67,7 +68,8 @@ extension Socket {
     /// Receives one part, suspending until one arrives (up to ``SocketOptions/receiveTimeout``).
     nonisolated(nonsending)
     public func receive() async throws -> Message {
-        try await receive(timeout: options.receiveTimeout)
+        if let message = try receiveMessageNow() { return message }
+        return try await receive(timeout: options.receiveTimeout)
     }
 
     /// Receives one part, suspending at most `timeout` (nil: forever; `.zero`: not at all).

@@ -11,6 +11,8 @@ extension Socket {
     ///   when it is zero); ``ZeroMQError/Code/wrongState``,
     ///   ``ZeroMQError/Code/hostUnreachable``, ``ZeroMQError/Code/notSupported`` as the pattern says.
     public func send(_ message: Message) throws(ZeroMQError) {
+        // The fast path reads no option: each access to `options` costs an exclusivity check.
+        if try trySend(message) { return }
         try send(message, timeout: options.sendTimeout)
     }
 
@@ -79,7 +81,9 @@ extension Socket {
     /// ``hasMore`` tells whether parts of the same message follow.
     /// - Throws: ``ZeroMQError/Code/timedOut`` when the receive timeout passes.
     public func receive() throws(ZeroMQError) -> Message {
-        try receive(timeout: options.receiveTimeout)
+        // The fast path reads no option: each access to `options` costs an exclusivity check.
+        if let message = try receiveMessageNow() { return message }
+        return try receive(timeout: options.receiveTimeout)
     }
 
     /// Receives one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
