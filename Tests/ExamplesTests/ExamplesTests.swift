@@ -148,7 +148,7 @@ final class Background<T: Sendable>: Sendable {
     func boundEndpoint(timeout: Duration = .seconds(30)) throws -> String {
         guard Self.wait(boundSignal, timeout), let endpoint = bound.withLock({ $0 }) else {
             if case .failure(let error)? = result.withLock({ $0 }) { throw error }
-            throw ZeroMQError(.wouldBlock, "the role did not bind in \(timeout)")
+            throw ZeroMQError(.timedOut, "the role did not bind in \(timeout)")
         }
         return endpoint
     }
@@ -156,7 +156,7 @@ final class Background<T: Sendable>: Sendable {
     /// The role's result, waiting at most `timeout` for it.
     func value(timeout: Duration = .seconds(60)) throws -> T {
         guard Self.wait(finished, timeout) else {
-            throw ZeroMQError(.wouldBlock, "the role did not finish in \(timeout)")
+            throw ZeroMQError(.timedOut, "the role did not finish in \(timeout)")
         }
         finished.signal()  // for a later call
         return try result.withLock { $0! }.get()

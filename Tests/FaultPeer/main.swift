@@ -208,7 +208,7 @@ struct Tally {
         }
     }
 
-    mutating func take(_ events: (events: [SocketEvent], dropped: Int)) {
+    mutating func take(_ events: (events: [MonitorEvent], dropped: Int)) {
         eventsDropped += events.dropped
         for event in events.events {
             switch event {
@@ -260,7 +260,7 @@ func receive(_ arguments: Arguments, _ context: Context) throws {
     var sinceCheck = 0
     while true {
         if let received = try? socket.receive(timeout: .milliseconds(20)) {
-            tally.check(received.message)
+            tally.check(received)
             if arguments.delayMicroseconds > 0 { usleep(arguments.delayMicroseconds) }
             sinceCheck += 1
             if sinceCheck < 512 { continue }

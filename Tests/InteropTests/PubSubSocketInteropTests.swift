@@ -54,8 +54,8 @@ extension LibzmqInterop {
             defer { link.close() }
 
             try link.expectSwiftReceives([[1] + Self.topic], from: "SUB")
-            try link.socket.send(multipart: [utf8("other")])
-            try link.socket.send(multipart: [utf8("topic-1"), [], Sample.big])
+            try link.socket.send([utf8("other")])
+            try link.socket.send([utf8("topic-1"), [], Sample.big])
             try link.expectPeerReceives([utf8("topic-1"), [], Sample.big])
             #expect(link.peerSawProperty("Socket-Type") == "XPUB")
 
@@ -80,14 +80,14 @@ extension LibzmqInterop {
             var round = 0
             let arrived = try repeatUntil {
                 round += 1
-                try link.socket.send(multipart: [utf8("other \(round)")])
-                try link.socket.send(multipart: [utf8("topic \(round)"), [], utf8("tail")])
+                try link.socket.send([utf8("other \(round)")])
+                try link.socket.send([utf8("topic \(round)"), [], utf8("tail")])
                 while let message = try link.peerMessageIfAny() { received.append(message) }
                 return !received.isEmpty
             }
             try #require(arrived, "no published message reached libzmq\n\(link.peer.transcript)", sourceLocation: sourceLocation)
-            try link.socket.send(multipart: [utf8("other last")])
-            try link.socket.send(multipart: [utf8("topic last"), [], Sample.big])
+            try link.socket.send([utf8("other last")])
+            try link.socket.send([utf8("topic last"), [], Sample.big])
             while received.last?.first != utf8("topic last") {
                 received.append(try link.peerMessage())
             }
@@ -116,7 +116,7 @@ extension LibzmqInterop {
         func libzmqPubToSwiftXSub(_ placement: Placement, minor: UInt8) throws {
             let link = try SocketLink(.xsub, peer: ["--type", "PUB"], placement, configure: Self.zmtp(minor))
             defer { link.close() }
-            try link.socket.send(multipart: [[1] + Self.topic])
+            try link.socket.send([[1] + Self.topic])
             try receiveFromPeerPublisher(link)
         }
 

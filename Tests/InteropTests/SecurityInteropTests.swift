@@ -121,7 +121,7 @@ struct SecurityInteropTests {
 
         /// How the failing side's monitor reports it in libzmq terms: (event, value), value nil
         /// when not checked.
-        var libzmqFailure: (event: String, mask: SocketEventMask, value: UInt32?)? {
+        var libzmqFailure: (event: String, mask: MonitorEventMask, value: UInt32?)? {
             switch self {
             case .plainSwiftServerWrongPassword, .curveSwiftServerUnlistedKey, .plainLibzmqServerWrongPassword:
                 return ("HANDSHAKE_FAILED_AUTH", .handshakeFailedAuth, 400)
@@ -208,8 +208,8 @@ struct SecurityInteropTests {
     }
 
     /// The first handshake failure the Swift socket reported (waiting for it).
-    static func firstFailure(_ socket: Socket) -> SocketEvent? {
-        var seen: [SocketEvent] = []
+    static func firstFailure(_ socket: Socket) -> MonitorEvent? {
+        var seen: [MonitorEvent] = []
         _ = repeatUntil(1000, pauseMs: 10) {
             seen += socket.takeEvents().events
             return seen.contains { if case .handshakeFailed = $0 { return true }; return false }
@@ -219,7 +219,7 @@ struct SecurityInteropTests {
 
     /// Whether the Swift socket saw its connection end (a failure or a disconnect).
     static func sawEnd(_ socket: Socket) -> Bool {
-        var seen: [SocketEvent] = []
+        var seen: [MonitorEvent] = []
         return repeatUntil(1000, pauseMs: 10) {
             seen += socket.takeEvents().events
             return seen.contains {

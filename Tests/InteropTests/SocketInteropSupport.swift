@@ -150,7 +150,7 @@ final class SocketLink {
         defer { socket.options.receiveTimeout = saved }
         do {
             return try socket.receiveMultipart()
-        } catch where error.code == .wouldBlock {
+        } catch where error.code == .timedOut {
             return nil
         }
     }

@@ -25,13 +25,13 @@ extension LibzmqInterop {
             let link = try SocketLink(type, peer: ["--type", type.name], placement)
             defer { link.close() }
 
-            try link.socket.send(multipart: Sample.multipart)
+            try link.socket.send(Sample.multipart)
             try link.expectPeerReceives(Sample.multipart)
             #expect(link.peerSawProperty("Socket-Type") == type.name)
             link.peerSend(Sample.reply)
             try link.expectSwiftReceives(Sample.reply, from: type.name)
 
-            try link.socket.send(multipart: [Sample.big])
+            try link.socket.send([Sample.big])
             try link.expectPeerReceives([Sample.big])
             link.peerSend([utf8("big"), Sample.big])
             try link.expectSwiftReceives([utf8("big"), Sample.big], from: type.name)
@@ -44,9 +44,9 @@ extension LibzmqInterop {
             let link = try SocketLink(.push, peer: ["--type", "PULL"], placement)
             defer { link.close() }
 
-            try link.socket.send(multipart: Sample.multipart)
-            try link.socket.send(multipart: [Sample.big])
-            try link.socket.send(multipart: [[]])
+            try link.socket.send(Sample.multipart)
+            try link.socket.send([Sample.big])
+            try link.socket.send([[]])
             try link.expectPeerReceives(Sample.multipart)
             try link.expectPeerReceives([Sample.big])
             try link.expectPeerReceives([[]])
@@ -74,12 +74,12 @@ extension LibzmqInterop {
             let link = try SocketLink(.req, peer: ["--type", "REP", "--echo"], placement)
             defer { link.close() }
 
-            try link.socket.send(multipart: Sample.multipart)
+            try link.socket.send(Sample.multipart)
             try link.expectSwiftReceives(Sample.multipart, from: "REP")
             try link.expectPeerReceives(Sample.multipart)
             #expect(link.peerSawProperty("Socket-Type") == "REQ")
 
-            try link.socket.send(multipart: [utf8("big"), Sample.big])
+            try link.socket.send([utf8("big"), Sample.big])
             try link.expectSwiftReceives([utf8("big"), Sample.big], from: "REP")
             try link.expectPeerReceives([utf8("big"), Sample.big])
         }
@@ -91,13 +91,13 @@ extension LibzmqInterop {
 
             link.peerSend(Sample.multipart)
             try link.expectSwiftReceives(Sample.multipart, from: "REQ")
-            try link.socket.send(multipart: Sample.reply)
+            try link.socket.send(Sample.reply)
             try link.expectPeerReceives(Sample.reply)
             #expect(link.peerSawProperty("Socket-Type") == "REP")
 
             link.peerSend([utf8("big"), Sample.big])
             try link.expectSwiftReceives([utf8("big"), Sample.big], from: "REQ")
-            try link.socket.send(multipart: [Sample.big])
+            try link.socket.send([Sample.big])
             try link.expectPeerReceives([Sample.big])
         }
 
@@ -111,13 +111,13 @@ extension LibzmqInterop {
             let link = try SocketLink(.req, peer: ["--type", "ROUTER", "--echo"], placement) { $0.routingId = id }
             defer { link.close() }
 
-            try link.socket.send(multipart: Sample.multipart)
+            try link.socket.send(Sample.multipart)
             try link.expectSwiftReceives(Sample.multipart, from: "ROUTER")
             try link.expectPeerReceives([id, []] + Sample.multipart)
             #expect(link.peerSawProperty("Socket-Type") == "REQ")
             #expect(link.peerSawProperty("Identity") == "swift-req")
 
-            try link.socket.send(multipart: [Sample.big])
+            try link.socket.send([Sample.big])
             try link.expectSwiftReceives([Sample.big], from: "ROUTER")
             try link.expectPeerReceives([id, [], Sample.big])
         }
@@ -132,13 +132,13 @@ extension LibzmqInterop {
 
             link.peerSend(Sample.multipart)
             try link.expectSwiftReceives([id, []] + Sample.multipart, from: "REQ")
-            try link.socket.send(multipart: [id, []] + Sample.reply)
+            try link.socket.send([id, []] + Sample.reply)
             try link.expectPeerReceives(Sample.reply)
             #expect(link.peerSawProperty("Socket-Type") == "ROUTER")
 
             link.peerSend([Sample.big])
             try link.expectSwiftReceives([id, [], Sample.big], from: "REQ")
-            try link.socket.send(multipart: [id, [], Sample.big])
+            try link.socket.send([id, [], Sample.big])
             try link.expectPeerReceives([Sample.big])
         }
 
@@ -150,13 +150,13 @@ extension LibzmqInterop {
             let link = try SocketLink(.dealer, peer: ["--type", "REP", "--echo"], placement)
             defer { link.close() }
 
-            try link.socket.send(multipart: [[]] + Sample.multipart)
+            try link.socket.send([[]] + Sample.multipart)
             try link.expectSwiftReceives([[]] + Sample.multipart, from: "REP")
             try link.expectPeerReceives(Sample.multipart)
             #expect(link.peerSawProperty("Socket-Type") == "DEALER")
 
             // A two-hop envelope comes back whole.
-            try link.socket.send(multipart: [utf8("hop"), [], Sample.big])
+            try link.socket.send([utf8("hop"), [], Sample.big])
             try link.expectSwiftReceives([utf8("hop"), [], Sample.big], from: "REP")
             try link.expectPeerReceives([Sample.big])
         }
@@ -170,13 +170,13 @@ extension LibzmqInterop {
 
             link.peerSend([[]] + Sample.multipart)
             try link.expectSwiftReceives(Sample.multipart, from: "DEALER")
-            try link.socket.send(multipart: Sample.reply)
+            try link.socket.send(Sample.reply)
             try link.expectPeerReceives([[]] + Sample.reply)
             #expect(link.peerSawProperty("Socket-Type") == "REP")
 
             link.peerSend([utf8("hop 1"), utf8("hop 2"), [], Sample.big])
             try link.expectSwiftReceives([Sample.big], from: "DEALER")
-            try link.socket.send(multipart: [Sample.big])
+            try link.socket.send([Sample.big])
             try link.expectPeerReceives([utf8("hop 1"), utf8("hop 2"), [], Sample.big])
         }
 
@@ -189,7 +189,7 @@ extension LibzmqInterop {
             let link = try SocketLink(.dealer, peer: ["--type", "ROUTER", "--echo"], placement)
             defer { link.close() }
 
-            try link.socket.send(multipart: Sample.multipart)
+            try link.socket.send(Sample.multipart)
             try link.expectSwiftReceives(Sample.multipart, from: "ROUTER")
             let seen = try link.peerMessage()
             let id = try #require(seen.first)
@@ -197,7 +197,7 @@ extension LibzmqInterop {
             #expect(summary(Array(seen.dropFirst())) == summary(Sample.multipart))
             #expect(link.peerSawProperty("Socket-Type") == "DEALER")
 
-            try link.socket.send(multipart: [Sample.big, []])
+            try link.socket.send([Sample.big, []])
             try link.expectSwiftReceives([Sample.big, []], from: "ROUTER")
             try link.expectPeerReceives([id, Sample.big, []])
         }
@@ -217,13 +217,13 @@ extension LibzmqInterop {
             #expect(summary(Array(frames.dropFirst())) == summary(Sample.multipart))
             #expect(request.property("Socket-Type") == "DEALER")
 
-            try link.socket.send(multipart: [id] + Sample.reply)
+            try link.socket.send([id] + Sample.reply)
             try link.expectPeerReceives(Sample.reply)
             #expect(link.peerSawProperty("Socket-Type") == "ROUTER")
 
             link.peerSend([Sample.big])
             try link.expectSwiftReceives([id, Sample.big], from: "DEALER")
-            try link.socket.send(multipart: [id, Sample.big])
+            try link.socket.send([id, Sample.big])
             try link.expectPeerReceives([Sample.big])
         }
 
@@ -242,7 +242,7 @@ extension LibzmqInterop {
                 defer { link.close() }
                 link.peerSend([binderAlias] + Sample.multipart)
                 try link.expectSwiftReceives([connectorId] + Sample.multipart, from: "ROUTER")
-                try link.socket.send(multipart: [connectorId, Sample.big, []])
+                try link.socket.send([connectorId, Sample.big, []])
                 try link.expectPeerReceives([binderAlias, Sample.big, []])
             } else {
                 let link = try SocketLink(.router, peer: ["--type", "ROUTER"], placement) {
@@ -254,7 +254,7 @@ extension LibzmqInterop {
                 var lastError: (any Error)?
                 let sent = repeatUntil {
                     do {
-                        try link.socket.send(multipart: [binderAlias] + Sample.multipart)
+                        try link.socket.send([binderAlias] + Sample.multipart)
                         return true
                     } catch {
                         lastError = error
@@ -289,8 +289,8 @@ extension LibzmqInterop {
 
             // Swift to libzmq: a short greeting, then 1 MiB.
             let outbound = utf8("hello from Swift") + Sample.big
-            try link.socket.send(multipart: [swiftId, utf8("hello from Swift")])
-            try link.socket.send(multipart: [swiftId, Sample.big])
+            try link.socket.send([swiftId, utf8("hello from Swift")])
+            try link.socket.send([swiftId, Sample.big])
             var arrived: [UInt8] = []
             while arrived.count < outbound.count {
                 let message = try link.peerMessage()
@@ -312,7 +312,7 @@ extension LibzmqInterop {
             #expect(summary([arrived]) == summary([inbound]))
 
             // The Swift side closes the connection; libzmq announces it.
-            try link.socket.send(multipart: [swiftId, []])
+            try link.socket.send([swiftId, []])
             #expect(summary(try link.peerMessage()) == summary([peerId, []]))
         }
     }

@@ -1,5 +1,5 @@
 import Testing
-@testable import ZMTP
+@_spi(Draft) @testable import ZMTP
 
 /// A READY frame exactly as libzmq 4.3.4 sends it (libzmq.md §2.4; RFC 37 §Worked Example;
 /// libzmq `tests/testutil.hpp` `zmtp_ready_*`).

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Connection: NULL and PLAIN handshakes, messages, heartbeats")
 struct ConnectionTests {
-    static func config(_ type: SocketType, _ security: Security = .none, identity: String = "") -> Connection.Configuration {
+    static func config(_ type: SocketType, _ security: Security = .null(zapDomain: nil), identity: String = "") -> Connection.Configuration {
         var c = Connection.Configuration(socketType: type, security: security)
         c.identity = Array(identity.utf8)
         return c

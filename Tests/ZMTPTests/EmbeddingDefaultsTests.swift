@@ -17,7 +17,7 @@ struct EmbeddingDefaultsTests {
     @Test("NULL and PLAIN handshakes complete with SystemRandom, named or by default: no hand-made source")
     func handshakesWithSystemRandom() {
         let cases: [(Security, Security)] = [
-            (.none, .none),
+            (.null(zapDomain: nil), .null(zapDomain: nil)),
             (.plainClient(username: Array("admin".utf8), password: Array("secret".utf8)), .plainServer(zapDomain: "global")),
         ]
         for (client, server) in cases {

@@ -129,7 +129,7 @@ struct AcceptExhaustionTests {
 
         let statistics = pull.statistics
         pull.close()
-        var acceptFailedEvents: [SocketEvent] = []
+        var acceptFailedEvents: [MonitorEvent] = []
         for await event in monitor {
             if case .acceptFailed = event { acceptFailedEvents.append(event) }
         }
@@ -143,7 +143,7 @@ struct AcceptExhaustionTests {
         #expect(acceptFailedEvents.count == 1, "\(acceptFailedEvents.count) accept-failed events for one episode")
         if case .acceptFailed(_, let error) = acceptFailedEvents.first {
             #expect(error.code == EMFILE)
-            #expect(SocketEvent.acceptFailed(endpoint: "", error: error).libzmqEvent == (.acceptFailed, UInt32(EMFILE)))
+            #expect(MonitorEvent.acceptFailed(endpoint: "", error: error).libzmqEvent == (.acceptFailed, UInt32(EMFILE)))
         }
         #expect(statistics.acceptFailures >= 1 && statistics.acceptFailures < failedAcceptBound,
                 "\(statistics.acceptFailures) failed accepts")

@@ -61,12 +61,13 @@ struct AsyncTests {
         #expect(try await pull.value.receiveString() == "kept")
     }
 
-    @Test("An async receive with RCVTIMEO ends with wouldBlock")
+    @Test("An async receive with RCVTIMEO ends with timedOut")
     func asyncTimeout() async throws {
         let context = try Context()
         let pull = try Fixture.socket(context, .pull, timeout: .milliseconds(50))
         try pull.bind("inproc://\(Fixture.unique("timeout"))")
-        await #expect(throws: ZeroMQError.self) { _ = try await pull.receive() }
+        let error = await #expect(throws: ZeroMQError.self) { _ = try await pull.receive() }
+        #expect(error?.code == .timedOut)
     }
 
     @Test("A socket moves to another task whole: region-based isolation checks the handoff")

@@ -5,8 +5,8 @@ import ZeroMQ
 @Suite("Connection events")
 struct EventTests {
     /// Collects events until one matches or the attempts run out.
-    static func waitFor(_ socket: Socket, _ match: (SocketEvent) -> Bool) -> [SocketEvent] {
-        var seen: [SocketEvent] = []
+    static func waitFor(_ socket: Socket, _ match: (MonitorEvent) -> Bool) -> [MonitorEvent] {
+        var seen: [MonitorEvent] = []
         _ = Fixture.eventually {
             seen += socket.takeEvents().events
             return seen.contains(where: match)
@@ -74,7 +74,7 @@ struct EventTests {
         try await client.send("hi")
         #expect(try await server.receiveString() == "hi")
         client.close()
-        var seen: [SocketEvent] = []
+        var seen: [MonitorEvent] = []
         for await event in monitor {
             seen.append(event)
             if case .disconnected = event { server.close() }

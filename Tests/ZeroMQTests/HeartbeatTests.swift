@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import ZMTP
 import ZeroMQ
 
 /// libzmq's test_heartbeats: a peer that completes the handshake and then never answers a PING

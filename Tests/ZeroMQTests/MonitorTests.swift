@@ -6,8 +6,8 @@ import Testing
 @Suite("Monitor and statistics")
 struct MonitorTests {
     /// Reads events until `last` matches (or the monitor ends); a bounded wait for each.
-    static func events(_ monitor: SocketMonitor, until last: (SocketEvent) -> Bool) async -> [SocketEvent] {
-        var seen: [SocketEvent] = []
+    static func events(_ monitor: SocketMonitor, until last: (MonitorEvent) -> Bool) async -> [MonitorEvent] {
+        var seen: [MonitorEvent] = []
         for await event in monitor {
             seen.append(event)
             if last(event) { break }
@@ -15,7 +15,7 @@ struct MonitorTests {
         return seen
     }
 
-    static func kind(_ event: SocketEvent) -> String {
+    static func kind(_ event: MonitorEvent) -> String {
         String(describing: event).split(separator: " ").prefix(2).joined(separator: " ")
     }
 
@@ -136,7 +136,7 @@ struct MonitorTests {
         var first: Message?
         for _ in 0..<100 where first == nil {
             try watched.bind("tcp://127.0.0.1:*")
-            first = try? reader.receive(timeout: .milliseconds(100)).message
+            first = try? reader.receive(timeout: .milliseconds(100))
         }
         guard let head = first else {
             Issue.record("no monitor message arrived")
@@ -144,7 +144,7 @@ struct MonitorTests {
         }
         #expect(head.count == 6)
         #expect(head.more)
-        #expect(head.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) } == SocketEventMask.listening.rawValue)
+        #expect(head.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) } == MonitorEventMask.listening.rawValue)
         let rest = try reader.receive()
         #expect(rest.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }.hasPrefix("tcp://127.0.0.1:"))
         watched.close()
@@ -153,8 +153,8 @@ struct MonitorTests {
             let head = try reader.receive()
             let tail = try reader.receive()
             let event = head.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
-            #expect(event == SocketEventMask.listening.rawValue || event == SocketEventMask.monitorStopped.rawValue)
-            if event == SocketEventMask.monitorStopped.rawValue {
+            #expect(event == MonitorEventMask.listening.rawValue || event == MonitorEventMask.monitorStopped.rawValue)
+            if event == MonitorEventMask.monitorStopped.rawValue {
                 #expect(tail.count == 0)
                 break
             }

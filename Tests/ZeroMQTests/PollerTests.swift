@@ -98,7 +98,7 @@ struct PollerTests {
     static func synchronise(_ publisher: Socket, _ subscriber: Socket) throws -> Bool {
         for _ in 0..<500 {
             try publisher.send("sync")
-            if let received = try? subscriber.receive(timeout: .milliseconds(20)), received.message.string == "sync" { return true }
+            if let received = try? subscriber.receive(timeout: .milliseconds(20)), received.string == "sync" { return true }
         }
         return false
     }

@@ -92,7 +92,7 @@ struct ProxyTests {
     static func publish(_ marker: String, on publisher: Socket, until subscriber: Socket) throws -> Bool {
         for _ in 0..<500 {
             try publisher.send(marker)
-            if let received = try? subscriber.receive(timeout: .milliseconds(20)), received.message.string == marker { return true }
+            if let received = try? subscriber.receive(timeout: .milliseconds(20)), received.string == marker { return true }
         }
         return false
     }
@@ -120,7 +120,7 @@ struct ProxyTests {
         defer { runner.stop(context) }
 
         let count = 100
-        for index in 0..<count { try producer.send(multipart: [Array("task \(index)".utf8), [UInt8(index)], []]) }
+        for index in 0..<count { try producer.send([Array("task \(index)".utf8), [UInt8(index)], []]) }
         var received: [String] = []
         let all = try Fixture.eventually {
             for consumer in consumers {
@@ -286,7 +286,7 @@ struct ProxyTests {
         defer { runner.stop(context) }
         try steering.send("HELLO")
         #expect(try steering.receiveMultipart().parts.map(\.count) == [0])
-        try steering.send(multipart: [Array("TERMINATE".utf8), []])
+        try steering.send([Array("TERMINATE".utf8), []])
         #expect(try steering.receiveMultipart().parts.map(\.count) == [0], "a multipart message is no command")
         #expect(try Self.steer(steering, .terminate).map(\.count) == [0])
         let outcome = runner.finish()

@@ -30,7 +30,7 @@ struct PubSubTests {
             try publisher.send(marker)
             waiting.removeAll { index in
                 guard let received = try? subscribers[index].receive(timeout: .milliseconds(20)) else { return false }
-                return received.message.string == marker
+                return received.string == marker
             }
             if waiting.isEmpty { return true }
         }

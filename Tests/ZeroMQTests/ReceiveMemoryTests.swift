@@ -68,12 +68,12 @@ struct ReceiveMemoryTests {
         let size = 6 << 20
         let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let sender = try Fixture.connected(context, .push, to: server)
-        try sender.send(body)
+        try await sender.send(body)
         let error = try await Self.waitForTooLarge(monitor)
         #expect(error.code == .messageTooLarge, "\(error)")
 
         server.options.receiveMemoryLimit = 8 << 20
-        try sender.send(body)
+        try await sender.send(body)
         let received = try await server.receive()
         #expect(received.count == size)
         #expect(received.bytes == body)
@@ -91,7 +91,7 @@ struct ReceiveMemoryTests {
         let sender = try Fixture.connected(context, .push, to: server)
         try sender.send(Message(body))
         body = []
-        let message = try server.receive(timeout: .seconds(120)).message
+        let message = try server.receive(timeout: .seconds(120))
         #expect(message.count == size)
         message.withUnsafeBytes { raw in
             var intact = raw[size - 1] == 0xEE
@@ -162,7 +162,7 @@ struct ReceiveMemoryTests {
         #expect(ended.match != nil, "the cut connection was not reported: \(ended.seen)")
         // Had the 10 MiB stayed reserved, this 12 MiB message would wait forever.
         let sender = try Fixture.connected(context, .push, to: server)
-        try sender.send([UInt8](repeating: 0x33, count: 12 << 20))
+        try await sender.send([UInt8](repeating: 0x33, count: 12 << 20))
         #expect(try await server.receive().count == 12 << 20)
         sender.close()
     }

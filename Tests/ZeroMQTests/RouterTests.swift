@@ -135,7 +135,7 @@ struct RouterTests {
 
         try Routing.send(router, to: Array("X".utf8), ["to X"])
         #expect(try first.receiveString() == "to X")
-        #expect(Routing.errorCode { _ = try second.receive(timeout: .milliseconds(100)) } == .wouldBlock)
+        #expect(Routing.errorCode { _ = try second.receive(timeout: .milliseconds(100)) } == .timedOut)
     }
 
     @Test("test_router_handover: with HANDOVER the second DEALER with the same id takes it over",

@@ -73,7 +73,7 @@ struct TamperingRelayTests {
         // relay accepts no second connection yet, so nothing else can be mixed in (PULL queues
         // fairly across connections: only the order within one connection is promised).
         var early: [Int] = []
-        while let message = try? server.receive(timeout: .milliseconds(200)).message {
+        while let message = try? await server.receive(timeout: .milliseconds(200)) {
             early.append(Int(message.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }) ?? -1)
         }
 

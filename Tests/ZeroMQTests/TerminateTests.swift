@@ -10,6 +10,9 @@ import ZeroMQ
 /// durations are printed for the record, never asserted.
 @Suite("Context termination and LINGER defaults")
 struct TerminateTests {
+    /// A draft socket type by its libzmq number: the public API does not offer them by name.
+    static func draft(_ number: UInt8) -> SocketType { SocketType(rawValue: number)! }
+
     /// How long a terminate may take before the test calls it a hang: far beyond any LINGER
     /// used here, so only a hang (or a machine stalled for that long) trips it.
     static let hangBound: Duration = .seconds(25)
@@ -60,8 +63,8 @@ struct TerminateTests {
             socket.close()
         }
         // The draft DISH, which this version cannot make yet, has libzmq's 0 as well.
-        #expect(SocketOptions.defaultLinger(for: .dish) == .zero)
-        #expect(SocketOptions.defaultLinger(for: .radio) == nil)
+        #expect(SocketOptions.defaultLinger(for: Self.draft(15)) == .zero)
+        #expect(SocketOptions.defaultLinger(for: Self.draft(14)) == nil)
         context.terminate()
     }
 

@@ -12,12 +12,12 @@ enum CurveKeys {
 
     static var requested: Bool { ProcessInfo.processInfo.environment["BENCH_CURVE"] == "1" }
 
-    static func server() throws -> Security {
+    static func server() throws -> SecurityMechanism {
         let pair = try CurveKeyPair(publicKey: Z85.decode(serverPublic), secretKey: Z85.decode(serverSecret))
         return .curveServer(keyPair: pair, zapDomain: "", authenticate: false)
     }
 
-    static func client() throws -> Security {
+    static func client() throws -> SecurityMechanism {
         let pair = try CurveKeyPair(publicKey: Z85.decode(clientPublic), secretKey: Z85.decode(clientSecret))
         return .curveClient(serverPublicKey: try Z85.decode(serverPublic), keyPair: pair)
     }

@@ -1,4 +1,4 @@
-@_spi(Testing) import ZMTP
+@_spi(Testing) @_spi(Draft) import ZMTP
 
 // The connection harnesses' set-ups, shared by the targets (what to fuzz) and their seed writers
 // (what a valid peer would send).
@@ -258,7 +258,7 @@ public enum ConnectionHarness {
         let type = types[Int(b0) % types.count]
         let security: Security
         switch (Int(b0) / types.count) % mechanisms {
-        case 0: security = .none
+        case 0: security = .null(zapDomain: nil)
         case 1: security = .null(zapDomain: "fuzz")
         case 2: security = .plainServer(zapDomain: "fuzz")
         case 3: security = .plainClient(username: Array(utf8: "user"), password: Array(utf8: "password"))
@@ -299,7 +299,7 @@ public enum ConnectionHarness {
         guard let peerType = configuration.socketType.compatiblePeers.min(by: { $0.rawValue < $1.rawValue }) else { return nil }
         let security: Security
         switch configuration.security {
-        case .null: security = .none
+        case .null: security = .null(zapDomain: nil)
         case .plainServer: security = .plainClient(username: Array(utf8: "user"), password: Array(utf8: "password"))
         case .plainClient: security = .plainServer(zapDomain: "peer")
         case .curveServer: security = .curveClient(serverPublicKey: FuzzKeys.server.publicKey, keyPair: FuzzKeys.client)

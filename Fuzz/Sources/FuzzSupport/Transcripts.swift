@@ -1,4 +1,4 @@
-@_spi(Testing) import ZMTP
+@_spi(Testing) @_spi(Draft) import ZMTP
 
 // Valid byte streams, built by running two real connections against each other. They are the
 // prefixes the handshake harnesses splice fuzz input into, and the seeds of every corpus.

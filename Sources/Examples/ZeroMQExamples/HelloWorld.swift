@@ -37,7 +37,7 @@ public func helloWorldServer(
             try responder.send("World")
             answered += 1
         }
-    } catch where error.code == .wouldBlock || error.code == .terminated {
+    } catch where error.code == .timedOut || error.code == .terminated {
         // Idle for `idleTimeout`, or the context is shutting down: the server is done.
     }
     return answered
@@ -46,7 +46,7 @@ public func helloWorldServer(
 /// The Hello World client: connects a REQ socket to `endpoint`, sends "Hello" `requests` times
 /// and waits for each reply.
 ///
-/// - Parameter timeout: give up (throwing ``ZeroMQError/Code/wouldBlock``) when a reply takes
+/// - Parameter timeout: give up (throwing ``ZeroMQError/Code/timedOut``) when a reply takes
 ///   longer than this (nil: wait forever).
 /// - Returns: the replies, in order.
 public func helloWorldClient(

@@ -51,7 +51,7 @@ public func taskSink(
                 report.expected = Int(message.string)  // the ventilator's signal: the batch size
             }
         }
-    } catch where error.code == .wouldBlock {
+    } catch where error.code == .timedOut {
         log("Timed out with \(report.collected) result(s)")
     }
     report.elapsed = started.map { clock.now - $0 } ?? .zero

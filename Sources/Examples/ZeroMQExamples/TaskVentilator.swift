@@ -21,7 +21,7 @@ import ZeroMQ
 ///   - workers: how many workers to wait for before sending. PUSH deals tasks only to the workers
 ///     connected so far, so the first one to connect would otherwise get the whole batch.
 ///   - timeout: how long to wait for them (nil: forever); then it throws
-///     ``ZeroMQError/Code/wouldBlock``.
+///     ``ZeroMQError/Code/timedOut``.
 ///   - ready: called once bound, with the endpoint to connect to (``Socket/lastEndpoint``: a
 ///     `*` port resolved).
 /// - Returns: the total workload: how long one worker alone would take.
@@ -66,7 +66,7 @@ func waitForPeers(_ count: Int, on socket: Socket, timeout: Duration?) throws(Ze
         _ = socket.events  // polling the socket takes in the connections made meanwhile
         if socket.peerCount >= count { return }
         if let deadline, clock.now >= deadline {
-            throw ZeroMQError(.wouldBlock, "\(socket.peerCount) of \(count) peers connected")
+            throw ZeroMQError(.timedOut, "\(socket.peerCount) of \(count) peers connected")
         }
         sleep(for: .milliseconds(10))
     }

@@ -32,7 +32,7 @@ public func taskWorker(
             try sender.send(Message.empty)
             done += 1
         }
-    } catch where error.code == .wouldBlock || error.code == .terminated {
+    } catch where error.code == .timedOut || error.code == .terminated {
         // Idle for `idleTimeout`, or the context is shutting down: the worker is done.
     }
     return done

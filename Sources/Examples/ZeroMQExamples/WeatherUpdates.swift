@@ -97,7 +97,7 @@ public struct WeatherReport: Sendable {
 /// The weather client: subscribes to `zipcode`'s updates at `endpoint` and collects `updates`
 /// of them, iterating over the socket's messages with `for try await`.
 ///
-/// - Parameter timeout: give up (throwing ``ZeroMQError/Code/wouldBlock``) when no update comes
+/// - Parameter timeout: give up (throwing ``ZeroMQError/Code/timedOut``) when no update comes
 ///   for this long (nil: wait forever).
 public func weatherClient(
     context: Context,

@@ -328,7 +328,7 @@ final class CatSession {
     private func receiveOne() throws(ZmqcatFailure) -> Multipart? {
         do throws(ZeroMQError) {
             return try socket.receiveMultipart()
-        } catch where error.code == .wouldBlock {
+        } catch where error.code == .wouldBlock || error.code == .timedOut {
             return nil
         } catch {
             throw ZmqcatFailure(error, while: "receive")

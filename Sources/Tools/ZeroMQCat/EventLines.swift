@@ -8,7 +8,7 @@ struct EventLine {
     var peer: String?
     var detail: String?
 
-    init(_ event: SocketEvent) {
+    init(_ event: MonitorEvent) {
         switch event {
         case .listening(let endpoint):
             self.init("LISTENING", endpoint)
@@ -79,7 +79,7 @@ struct ConnectionWatch {
     private(set) var handshakes = 0
     private(set) var lastFailure: String?
 
-    mutating func observe(_ event: SocketEvent) {
+    mutating func observe(_ event: MonitorEvent) {
         switch event {
         case .handshakeSucceeded:
             handshakes += 1

@@ -55,7 +55,7 @@ public struct ZmqcatFailure: Error, Sendable, CustomStringConvertible {
             self.init(.usage, "\(doing): \(error.message)")
         case .addressInUse, .addressNotAvailable, .system, .hostUnreachable:
             self.init(.connectionFailed, "\(doing): \(error.message)")
-        case .wouldBlock:
+        case .wouldBlock, .timedOut:
             self.init(.timeout, "\(doing): timed out")
         case .wrongState, .terminated, .closed, .endpointNotFound, .cancelled:
             self.init(.failure, "\(doing): \(error.message)")

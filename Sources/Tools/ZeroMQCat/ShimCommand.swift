@@ -105,7 +105,7 @@ public struct ShimCommand: ParsableCommand {
         func key(_ text: String?) throws -> [UInt8] { try CurveKeys.key(z85: text ?? "") }
         switch mechanism {
         case "null":
-            options.security = .none
+            options.security = .null(zapDomain: nil)
             options.zapDomain = domain
         case "plain-client":
             options.security = .plainClient(username: try Self.bytes(plainUsername), password: try Self.bytes(plainPassword))
@@ -183,7 +183,7 @@ public struct ShimCommand: ParsableCommand {
         do {
             let arguments = try words.dropFirst().map(Self.bytes)
             switch verb {
-            case "send": try socket.send(multipart: arguments.isEmpty ? [[]] : arguments)
+            case "send": try socket.send(arguments.isEmpty ? [[]] : arguments)
             case "subscribe": try socket.subscribe(arguments.first ?? [])
             case "unsubscribe": try socket.unsubscribe(arguments.first ?? [])
             default: say("send-failed unknown command \(verb)")
@@ -193,7 +193,7 @@ public struct ShimCommand: ParsableCommand {
         }
     }
 
-    private func report(_ event: SocketEvent, _ say: (String) -> Void) {
+    private func report(_ event: MonitorEvent, _ say: (String) -> Void) {
         switch event {
         case .handshakeSucceeded:
             say("event handshake-succeeded")

@@ -198,7 +198,7 @@ public struct SecurityArguments: ParsableArguments {
     /// The security to set on the socket, the decision of the ZAP handler to run in its
     /// context (nil: none, libzmq's rules apply), and a generated server key pair to tell the
     /// user about.
-    func security() throws(ZmqcatFailure) -> (security: Security, decide: Authenticator.Decision?, generated: CurveKeyPair?) {
+    func security() throws(ZmqcatFailure) -> (security: SecurityMechanism, decide: Authenticator.Decision?, generated: CurveKeyPair?) {
         if plainServer {
             // With --plain-user, only that user; without, any user (zmqcat is a test tool).
             let expected: [[UInt8]]? = plainUser.map { [Array($0.utf8), Array((plainPassword ?? "").utf8)] }
@@ -238,7 +238,7 @@ public struct SecurityArguments: ParsableArguments {
             let pair = try curveSecret.map { secret throws(ZmqcatFailure) in try keyPair(secret: secret) } ?? CurveKeys.generate()
             return (.curveClient(serverPublicKey: server, keyPair: pair), nil, nil)
         }
-        return (.none, nil, nil)
+        return (.null(zapDomain: nil), nil, nil)
     }
 
     /// The pair of `--curve-secret`, checked against `--curve-public` when given.

@@ -13,8 +13,10 @@
 /// | Exclusive pair | ``pair`` with ``pair`` | one peer each way, usually over inproc |
 /// | Raw TCP | ``stream`` | talks to non-ZeroMQ TCP peers |
 ///
-/// The draft types (``server`` to ``channel``) are understood on the wire, so a greeting from a
-/// libzmq peer that uses them is parsed and checked; the socket layer does not offer them yet.
+/// The draft types (`server` to `channel`, RFCs 41/48/49/51/52) are understood on the wire, so a
+/// greeting from a libzmq peer that uses them is parsed and checked; the socket layer does not
+/// offer them yet, so they are out of sight (and of autocompletion) unless a file says
+/// `@_spi(Draft) import ZMTP`. They come into the public API as their sockets arrive.
 public enum SocketType: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     /// Exclusive pair: one connection, both ways (ZMQ_PAIR).
     case pair = 0
@@ -45,24 +47,24 @@ public enum SocketType: UInt8, CaseIterable, Hashable, Sendable, CustomStringCon
     /// Raw TCP to peers that do not speak ZMTP, framed by connection (ZMQ_STREAM); it has no
     /// `Socket-Type` on the wire, and no ZMTP peer is compatible.
     case stream = 11
-    /// Draft (RFC 41): replies to ``client``s by routing id, one part per message (ZMQ_SERVER).
-    case server = 12
-    /// Draft (RFC 41): talks to ``server``s, one part per message (ZMQ_CLIENT).
-    case client = 13
+    /// Draft (RFC 41): replies to `client`s by routing id, one part per message (ZMQ_SERVER).
+    @_spi(Draft) case server = 12
+    /// Draft (RFC 41): talks to `server`s, one part per message (ZMQ_CLIENT).
+    @_spi(Draft) case client = 13
     /// Draft (RFC 48): publishes to groups over unreliable transports too (ZMQ_RADIO).
-    case radio = 14
-    /// Draft (RFC 48): receives the groups it joined from ``radio``s (ZMQ_DISH).
-    case dish = 15
+    @_spi(Draft) case radio = 14
+    /// Draft (RFC 48): receives the groups it joined from `radio`s (ZMQ_DISH).
+    @_spi(Draft) case dish = 15
     /// Draft (RFC 49): the fan-in end of a thread-safe pipeline (ZMQ_GATHER).
-    case gather = 16
+    @_spi(Draft) case gather = 16
     /// Draft (RFC 49): the fan-out end of a thread-safe pipeline (ZMQ_SCATTER).
-    case scatter = 17
+    @_spi(Draft) case scatter = 17
     /// Draft: datagrams over UDP, each to and from an address (ZMQ_DGRAM).
-    case dgram = 18
+    @_spi(Draft) case dgram = 18
     /// Draft (RFC 51): a peer-to-peer socket that connects and routes by routing id (ZMQ_PEER).
-    case peer = 19
+    @_spi(Draft) case peer = 19
     /// Draft (RFC 52): a thread-safe exclusive pair (ZMQ_CHANNEL).
-    case channel = 20
+    @_spi(Draft) case channel = 20
 
     /// The name used in the `Socket-Type` metadata property.
     public var name: String {

@@ -9,7 +9,7 @@ extension Connection {
         /// Application properties for READY/INITIATE (libzmq's ZMQ_METADATA; names `X-*`).
         public var properties: Metadata = Metadata()
         /// The mechanism and our role in it.
-        public var security: Security = .none
+        public var security: Security = .null(zapDomain: nil)
         /// Inbound frames larger than this fail the connection (ZMQ_MAXMSGSIZE; nil = unlimited).
         public var maxMessageSize: Int? = nil
         /// Greeting plus handshake must finish within this many ms (ZMQ_HANDSHAKE_IVL; 0 = never).
@@ -36,7 +36,7 @@ extension Connection {
 
         /// A configuration with every other option at libzmq's default: no identity, no heartbeats,
         /// a 30-second handshake timeout, no message size limit.
-        public init(socketType: SocketType, security: Security = .none) {
+        public init(socketType: SocketType, security: Security = .null(zapDomain: nil)) {
             self.socketType = socketType
             self.security = security
         }

@@ -79,6 +79,7 @@ public enum Security: Sendable {
     case curveServer(keyPair: CurveKeyPair, zapDomain: String, authenticate: Bool)
 
     /// The NULL mechanism without ZAP.
+    @available(*, deprecated, message: "use .null(zapDomain: nil): one name for the NULL mechanism")
     public static let none = Security.null(zapDomain: nil)
 
     /// The mechanism named in the greeting.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@_exported import ZMTP
+import ZMTP
 import ZMTPSodium
 import Synchronization
 import ZeroMQTransport
@@ -53,8 +53,38 @@ public final class Context: Sendable {
     }
 
     /// Creates a socket of `type`.
-    public func socket(_ type: SocketType) throws(ZeroMQError) -> Socket {
+    ///
+    /// The socket is returned `sending`: nothing else refers to it yet, so the caller may hand
+    /// it to another task (`group.addTask { ... }`, `Task { ... }`) or an actor, after which
+    /// the compiler rejects any use on the old side. See "Sockets and structured concurrency" in
+    /// the README.
+    public func socket(_ type: SocketType) throws(ZeroMQError) -> sending Socket {
         try Socket(context: self, type: type)
+    }
+
+    /// Runs `body` with a new socket of `type` and closes the socket when `body` returns or
+    /// throws, honouring its ``SocketOptions/linger`` (pyzmq's `with ctx.socket(...) as s:`).
+    ///
+    /// ```swift
+    /// let reply = try context.withSocket(.req) { socket in
+    ///     try socket.connect("tcp://localhost:5555")
+    ///     try socket.send("Hello")
+    ///     return try socket.receiveString()
+    /// }
+    /// ```
+    public func withSocket<Result>(_ type: SocketType, _ body: (Socket) throws -> Result) throws -> Result {
+        let socket = try socket(type)
+        defer { socket.close() }
+        return try body(socket)
+    }
+
+    /// Runs `body` with a new socket of `type` on the caller's executor and closes the socket
+    /// when `body` returns, throws or is cancelled, honouring its ``SocketOptions/linger``.
+    nonisolated(nonsending)
+    public func withSocket<Result>(_ type: SocketType, _ body: (Socket) async throws -> sending Result) async throws -> sending Result {
+        let socket = try socket(type)
+        defer { socket.close() }
+        return try await body(socket)
     }
 
     /// Registers (or replaces) a transport for its scheme.

@@ -6,9 +6,14 @@ import ZeroMQTransport
 public struct ZeroMQError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong, as the libzmq `errno` it stands for.
     public enum Code: Hashable, Sendable {
-        /// The operation would block (libzmq's EAGAIN): no message within the timeout, or no peer
-        /// with room at its high-water mark.
+        /// The operation would block (libzmq's EAGAIN) and was asked not to wait: a zero timeout,
+        /// or no peer with room at its high-water mark for a pattern that never waits.
         case wouldBlock
+        /// A blocking call's time ran out (``SocketOptions/receiveTimeout``,
+        /// ``SocketOptions/sendTimeout`` or the `timeout:` given) with nothing sent or received.
+        /// libzmq reports this as EAGAIN too, as ``wouldBlock``; here it has its own code, so a
+        /// timeout reads as one.
+        case timedOut
         /// Not valid in the socket's current state (EFSM): REQ sending twice, REP replying
         /// before receiving.
         case wrongState
@@ -57,6 +62,15 @@ public struct ZeroMQError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(code): \(message)" }
 
     static let wouldBlock = ZeroMQError(.wouldBlock, "the operation would block")
+
+    /// What a blocking call whose `timeout` passed throws: ``Code/wouldBlock`` for a zero timeout
+    /// (asked not to wait), ``Code/timedOut`` otherwise.
+    static func expired(_ timeout: Duration?, sending: Bool) -> ZeroMQError {
+        guard let timeout, timeout > .zero else { return .wouldBlock }
+        return ZeroMQError(.timedOut, sending
+            ? "no peer could take the message within the send timeout (\(timeout))"
+            : "no message arrived within the receive timeout (\(timeout))")
+    }
     static let terminated = ZeroMQError(.terminated, "the context was terminated")
     static let closed = ZeroMQError(.closed, "the socket is closed")
 

@@ -25,13 +25,13 @@ public struct SocketStatistics: Sendable, Hashable {
     public var handshakeFailures: UInt64 = 0
     /// Established connections that ended.
     public var disconnections: UInt64 = 0
-    /// Losses a message transport could not recover (``SocketEvent/dataLost(endpoint:detail:)``).
+    /// Losses a message transport could not recover (``MonitorEvent/dataLost(endpoint:detail:)``).
     public var dataLosses: UInt64 = 0
     /// Attempts to accept a pending connection that failed, whatever the reason; during an
     /// exhaustion episode they are counted here though only its first raises an event.
     public var acceptFailures: UInt64 = 0
     /// Episodes in which accepting ran out of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
-    /// ENOMEM), each reported by one ``SocketEvent/acceptFailed(endpoint:error:)``.
+    /// ENOMEM), each reported by one ``MonitorEvent/acceptFailed(endpoint:error:)``.
     public var acceptExhaustions: UInt64 = 0
 
     /// All counters at zero.
@@ -50,7 +50,7 @@ struct ConnectionCounters: Sendable, Hashable {
     var acceptFailures: UInt64 = 0
     var acceptExhaustions: UInt64 = 0
 
-    mutating func count(_ event: SocketEvent) {
+    mutating func count(_ event: MonitorEvent) {
         switch event {
         case .accepted: accepted += 1
         case .connected: connected += 1

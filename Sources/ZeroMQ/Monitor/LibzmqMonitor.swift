@@ -5,55 +5,55 @@ import ZMTP
 import ZeroMQTransport
 
 /// Which events a libzmq-format monitor sends (libzmq's `ZMQ_EVENT_*` bits).
-public struct SocketEventMask: OptionSet, Sendable, Hashable {
+public struct MonitorEventMask: OptionSet, Sendable, Hashable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// A connect completed its TCP or IPC connection (ZMQ_EVENT_CONNECTED).
-    public static let connected = SocketEventMask(rawValue: 0x0001)
+    public static let connected = MonitorEventMask(rawValue: 0x0001)
     /// A connect is in progress and will finish later (ZMQ_EVENT_CONNECT_DELAYED).
-    public static let connectDelayed = SocketEventMask(rawValue: 0x0002)
+    public static let connectDelayed = MonitorEventMask(rawValue: 0x0002)
     /// A connect failed and a retry is scheduled (ZMQ_EVENT_CONNECT_RETRIED).
-    public static let connectRetried = SocketEventMask(rawValue: 0x0004)
+    public static let connectRetried = MonitorEventMask(rawValue: 0x0004)
     /// A bind is listening (ZMQ_EVENT_LISTENING).
-    public static let listening = SocketEventMask(rawValue: 0x0008)
+    public static let listening = MonitorEventMask(rawValue: 0x0008)
     /// A bind failed (ZMQ_EVENT_BIND_FAILED).
-    public static let bindFailed = SocketEventMask(rawValue: 0x0010)
+    public static let bindFailed = MonitorEventMask(rawValue: 0x0010)
     /// A listener accepted a connection (ZMQ_EVENT_ACCEPTED).
-    public static let accepted = SocketEventMask(rawValue: 0x0020)
+    public static let accepted = MonitorEventMask(rawValue: 0x0020)
     /// A listener could not accept a connection (ZMQ_EVENT_ACCEPT_FAILED).
-    public static let acceptFailed = SocketEventMask(rawValue: 0x0040)
+    public static let acceptFailed = MonitorEventMask(rawValue: 0x0040)
     /// A connection's or listener's descriptor was closed (ZMQ_EVENT_CLOSED).
-    public static let closed = SocketEventMask(rawValue: 0x0080)
+    public static let closed = MonitorEventMask(rawValue: 0x0080)
     /// Closing a descriptor failed (ZMQ_EVENT_CLOSE_FAILED).
-    public static let closeFailed = SocketEventMask(rawValue: 0x0100)
+    public static let closeFailed = MonitorEventMask(rawValue: 0x0100)
     /// An established connection ended (ZMQ_EVENT_DISCONNECTED).
-    public static let disconnected = SocketEventMask(rawValue: 0x0200)
+    public static let disconnected = MonitorEventMask(rawValue: 0x0200)
     /// The monitor stopped; the last event it sends (ZMQ_EVENT_MONITOR_STOPPED).
-    public static let monitorStopped = SocketEventMask(rawValue: 0x0400)
+    public static let monitorStopped = MonitorEventMask(rawValue: 0x0400)
     /// A handshake failed for a reason that is neither a protocol error nor authentication:
     /// a timeout, a closed stream (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL).
-    public static let handshakeFailedNoDetail = SocketEventMask(rawValue: 0x0800)
+    public static let handshakeFailedNoDetail = MonitorEventMask(rawValue: 0x0800)
     /// A ZMTP handshake completed (ZMQ_EVENT_HANDSHAKE_SUCCEEDED).
-    public static let handshakeSucceeded = SocketEventMask(rawValue: 0x1000)
+    public static let handshakeSucceeded = MonitorEventMask(rawValue: 0x1000)
     /// A handshake failed with a protocol error; the value is its ZMTP or ZAP code
     /// (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL).
-    public static let handshakeFailedProtocol = SocketEventMask(rawValue: 0x2000)
+    public static let handshakeFailedProtocol = MonitorEventMask(rawValue: 0x2000)
     /// Authentication refused the peer; the value is the ZAP status code
     /// (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH).
-    public static let handshakeFailedAuth = SocketEventMask(rawValue: 0x4000)
-    /// ``SocketEvent/dataLost(endpoint:detail:)``: libzmq has no such event and leaves this bit
+    public static let handshakeFailedAuth = MonitorEventMask(rawValue: 0x4000)
+    /// ``MonitorEvent/dataLost(endpoint:detail:)``: libzmq has no such event and leaves this bit
     /// unused; readers of libzmq's format see event 0x8000 with value 0.
-    public static let dataLost = SocketEventMask(rawValue: 0x8000)
+    public static let dataLost = MonitorEventMask(rawValue: 0x8000)
     /// ZMQ_EVENT_ALL.
-    public static let all = SocketEventMask(rawValue: 0xFFFF)
+    public static let all = MonitorEventMask(rawValue: 0xFFFF)
 }
 
-extension SocketEvent {
+extension MonitorEvent {
     /// The event as libzmq numbers it, with its value: a descriptor for connection events (0
     /// here: descriptors stay inside the engine), the errno of a failure, the retry interval in
     /// ms, the ZMTP protocol error code (`ZMQ_PROTOCOL_ERROR_*`) or the ZAP status code.
-    public var libzmqEvent: (event: SocketEventMask, value: UInt32) {
+    public var libzmqEvent: (event: MonitorEventMask, value: UInt32) {
         switch self {
         case .connected: return (.connected, 0)
         case .connectDelayed: return (.connectDelayed, 115)  // EINPROGRESS
@@ -114,7 +114,7 @@ extension Socket {
     /// It never holds the socket up: events nobody is connected to read, or that find the reader's
     /// queue full, are dropped. The stream ends with MONITOR_STOPPED when the socket closes.
     @discardableResult
-    public func monitor(endpoint: String, events mask: SocketEventMask = .all) throws(ZeroMQError) -> String {
+    public func monitor(endpoint: String, events mask: MonitorEventMask = .all) throws(ZeroMQError) -> String {
         let publisher = try context.socket(.pair)
         publisher.options.linger = .milliseconds(500)
         try publisher.bind(endpoint)
@@ -132,9 +132,9 @@ private final class MonitorPublisher: @unchecked Sendable {
     let channel: MonitorChannel
     /// Used by the publisher thread only, from its start.
     let publisher: Socket
-    let mask: SocketEventMask
+    let mask: MonitorEventMask
 
-    init(channel: MonitorChannel, publisher: Socket, mask: SocketEventMask) {
+    init(channel: MonitorChannel, publisher: Socket, mask: MonitorEventMask) {
         self.channel = channel
         self.publisher = publisher
         self.mask = mask

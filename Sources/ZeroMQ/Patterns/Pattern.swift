@@ -1,4 +1,4 @@
-import ZMTP
+@_spi(Draft) import ZMTP
 
 /// A socket's routing logic, one case per concrete pattern class: the socket switches on the case
 /// and calls the class directly (statically dispatched, inlinable), where an `any SocketPattern`

@@ -47,7 +47,7 @@ public final class Poller {
         /// The ready descriptor; nil for a socket.
         public let fileDescriptor: Int32?
         /// What is ready: a subset of what the socket or descriptor was added for.
-        public let events: SocketEvents
+        public let events: PollEvents
     }
 
     /// A socket or a descriptor, and what it is watched for.
@@ -57,7 +57,7 @@ public final class Poller {
             case descriptor(Int32)
         }
         let target: Target
-        var events: SocketEvents
+        var events: PollEvents
 
         /// The descriptor `poll(2)` watches: the socket's mailbox, or the descriptor itself
         /// (-1, which `poll(2)` skips, when nothing is asked for).
@@ -88,7 +88,7 @@ public final class Poller {
     /// Watches `socket` for `events` (`zmq_poller_add`). A socket is in a poller once.
     /// - Throws: ``ZeroMQError/Code/invalidArgument`` if it is already in;
     ///   ``ZeroMQError/Code/closed`` if it is closed.
-    public func add(_ socket: Socket, for events: SocketEvents) throws(ZeroMQError) {
+    public func add(_ socket: Socket, for events: PollEvents) throws(ZeroMQError) {
         guard !socket.isClosed else { throw .closed }
         guard index(of: socket) == nil else { throw ZeroMQError(.invalidArgument, "the socket is already in the poller") }
         items.append(Item(target: .socket(socket), events: events))
@@ -98,7 +98,7 @@ public final class Poller {
     /// (`zmq_poller_add_fd`). A descriptor is in a poller once. For a socket, add the socket, not
     /// its ``Socket/fileDescriptor``: that one only says when to look again.
     /// - Throws: ``ZeroMQError/Code/invalidArgument`` if it is negative or already in.
-    public func add(fileDescriptor: Int32, for events: SocketEvents) throws(ZeroMQError) {
+    public func add(fileDescriptor: Int32, for events: PollEvents) throws(ZeroMQError) {
         guard fileDescriptor >= 0 else { throw ZeroMQError(.invalidArgument, "\(fileDescriptor) is not a file descriptor") }
         guard index(of: fileDescriptor) == nil else {
             throw ZeroMQError(.invalidArgument, "descriptor \(fileDescriptor) is already in the poller")
@@ -108,14 +108,14 @@ public final class Poller {
 
     /// Changes what `socket` is watched for (`zmq_poller_modify`).
     /// - Throws: ``ZeroMQError/Code/invalidArgument`` if it is not in the poller.
-    public func modify(_ socket: Socket, for events: SocketEvents) throws(ZeroMQError) {
+    public func modify(_ socket: Socket, for events: PollEvents) throws(ZeroMQError) {
         guard let index = index(of: socket) else { throw Self.notIn("the socket") }
         items[index].events = events
     }
 
     /// Changes what a plain descriptor is watched for (`zmq_poller_modify_fd`).
     /// - Throws: ``ZeroMQError/Code/invalidArgument`` if it is not in the poller.
-    public func modify(fileDescriptor: Int32, for events: SocketEvents) throws(ZeroMQError) {
+    public func modify(fileDescriptor: Int32, for events: PollEvents) throws(ZeroMQError) {
         guard let index = index(of: fileDescriptor) else { throw Self.notIn("descriptor \(fileDescriptor)") }
         items[index].events = events
     }
@@ -188,7 +188,7 @@ public final class Poller {
     func pass(_ descriptors: inout [pollfd], sleepingUpTo milliseconds: Int32) throws(ZeroMQError) -> [Event] {
         // Sockets first: asking for their events drains their mailboxes and arms the wake-ups
         // that poll(2) below sleeps on, so nothing that happens after this loop is missed.
-        var found = [SocketEvents](repeating: [], count: items.count)
+        var found = [PollEvents](repeating: [], count: items.count)
         var socketReady = false
         for (index, item) in items.enumerated() where !item.events.isEmpty {
             guard case .socket(let socket) = item.target else { continue }
@@ -222,14 +222,14 @@ public final class Poller {
     }
 
     /// What `poll(2)`'s `revents` mean for a plain descriptor added for `wanted`.
-    private static func events(_ revents: Int16, of fd: Int32, wanted: SocketEvents) throws(ZeroMQError) -> SocketEvents {
+    private static func events(_ revents: Int16, of fd: Int32, wanted: PollEvents) throws(ZeroMQError) -> PollEvents {
         if revents & Int16(POLLNVAL) != 0 {
             throw ZeroMQError(.invalidArgument, "descriptor \(fd) is not open: remove it from the poller before closing it")
         }
         // Hung up or failed: a read or write returns at once, so everything asked for is ready
         // (and reporting nothing would make every wait return at once, empty-handed).
         if revents & Int16(POLLHUP | POLLERR) != 0 { return wanted }
-        var ready: SocketEvents = []
+        var ready: PollEvents = []
         if revents & Int16(POLLIN) != 0 { ready.insert(.receive) }
         if revents & Int16(POLLOUT) != 0 { ready.insert(.send) }
         return ready.intersection(wanted)
@@ -263,9 +263,9 @@ public final class Poller {
 extension Socket {
     /// ``events`` for a poller: the same readiness, but a closed socket or a terminated context
     /// is an error rather than "nothing ready", so a wait cannot sleep through it.
-    func pollerEvents() throws(ZeroMQError) -> SocketEvents {
+    func pollerEvents() throws(ZeroMQError) -> PollEvents {
         try checkUsable()
-        var events: SocketEvents = []
+        var events: PollEvents = []
         if pattern.canReceive { events.insert(.receive) }
         if pattern.canSend { events.insert(.send) }
         return events

@@ -60,14 +60,14 @@ public struct CurveCertificate: Sendable, Equatable {
     }
 
     /// The certificate of `secretKey` (`zmq_curve_public`: the public key from the secret key).
-    public static func from(secretKey: [UInt8]) throws(ZeroMQError) -> CurveCertificate {
+    public init(secretKey: [UInt8], metadata: [(name: String, value: String)] = []) throws(ZeroMQError) {
         let pair: CurveKeyPair
         do throws(ZMTPError) {
             pair = try CurveKeyPair.from(secretKey: secretKey, crypto: SodiumCurveCrypto())
         } catch {
             throw ZeroMQError(.invalidArgument, error.description)
         }
-        return try CurveCertificate(publicKey: pair.publicKey, secretKey: pair.secretKey)
+        try self.init(publicKey: pair.publicKey, secretKey: pair.secretKey, metadata: metadata)
     }
 
     /// The public key in Z85 (40 characters).
@@ -93,7 +93,7 @@ public struct CurveCertificate: Sendable, Equatable {
     /// This certificate as a CURVE server's security (libzmq's CURVE_SERVER with
     /// CURVE_SECRETKEY). Clients' keys go to the context's ZAP handler (an ``Authenticator``)
     /// when one is bound, as in libzmq; without one any client is accepted.
-    public func serverSecurity(zapDomain: String = "") throws(ZeroMQError) -> Security {
+    public func serverSecurity(zapDomain: String = "") throws(ZeroMQError) -> SecurityMechanism {
         .curveServer(keyPair: try keyPair(), zapDomain: zapDomain, authenticate: true)
     }
 
@@ -103,7 +103,7 @@ public struct CurveCertificate: Sendable, Equatable {
     }
 
     /// This certificate as a CURVE client's security toward `server` (CURVE_SERVERKEY).
-    public func clientSecurity(server: CurveCertificate) throws(ZeroMQError) -> Security {
+    public func clientSecurity(server: CurveCertificate) throws(ZeroMQError) -> SecurityMechanism {
         .curveClient(serverPublicKey: server.publicKey, keyPair: try keyPair())
     }
 

@@ -42,8 +42,8 @@ struct SessionConfiguration: Sendable {
         transport.backlog = Int32(clamping: options.backlog)
         transport.tcpKeepalive = options.tcpKeepalive
         transport.tcpKeepaliveCount = options.tcpKeepaliveCount.map { Int32(clamping: $0) }
-        transport.tcpKeepaliveIdle = options.tcpKeepaliveIdle.map { Int32(clamping: $0) }
-        transport.tcpKeepaliveInterval = options.tcpKeepaliveInterval.map { Int32(clamping: $0) }
+        transport.tcpKeepaliveIdle = options.tcpKeepaliveIdleTime.map(Self.wholeSeconds)
+        transport.tcpKeepaliveInterval = options.tcpKeepaliveProbeInterval.map(Self.wholeSeconds)
         self.transport = transport
         // CONFLATE ignores the high-water marks: the receiving side keeps only the newest.
         sendHighWaterMark = options.conflate ? 0 : options.sendHighWaterMark
@@ -57,5 +57,13 @@ struct SessionConfiguration: Sendable {
     static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
         return Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// TCP's keepalive times are whole seconds: a fraction rounds up (1.5 s waits 2 s, never 1),
+    /// and anything positive is at least one second.
+    static func wholeSeconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        return Int32(clamping: attoseconds > 0 ? seconds + 1 : seconds)
     }
 }

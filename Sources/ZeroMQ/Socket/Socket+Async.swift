@@ -7,17 +7,28 @@ import ZeroMQTransport
 /// nothing: no message is lost. Everything else fails with a ``ZeroMQError``, so these calls throw
 /// untyped errors (`catch is CancellationError` and `catch let error as ZeroMQError` both work).
 extension Socket {
+    // MARK: Sending
+
     /// Sends one part, suspending while no peer has room (up to ``SocketOptions/sendTimeout``).
     nonisolated(nonsending)
     public func send(_ message: Message) async throws {
-        let deadline = options.sendTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        if try trySend(message) { return }
+        try await send(message, timeout: options.sendTimeout)
+    }
+
+    /// Sends one part, suspending at most `timeout` (nil: forever; `.zero`: not at all).
+    nonisolated(nonsending)
+    public func send(_ message: Message, timeout: Duration?) async throws {
+        // Nothing to compute while a message (or room) is there already.
+        if try trySend(message) { return }
+        let deadline = Self.deadline(after: timeout)
         while true {
+            try await waitAsync(deadline: deadline, timeout: timeout, sending: true)
             if try trySend(message) { return }
-            try await waitAsync(deadline: deadline)
         }
     }
 
-    /// Sends a multipart message.
+    /// Sends a multipart message: every part but the last gets MORE.
     nonisolated(nonsending)
     public func send(_ parts: [Message]) async throws {
         guard !parts.isEmpty else { throw ZeroMQError(.invalidArgument, "a message has at least one part") }
@@ -28,41 +39,93 @@ extension Socket {
         }
     }
 
+    /// Sends a multipart message: every part but the last gets MORE.
+    nonisolated(nonsending)
+    public func send(_ multipart: Multipart) async throws {
+        try await send(multipart.parts)
+    }
+
+    /// Sends a multipart message of byte arrays, one part each.
+    nonisolated(nonsending)
+    public func send(_ parts: [[UInt8]]) async throws {
+        try await send(parts.map { Message($0) })
+    }
+
+    /// Sends bytes as one part.
+    nonisolated(nonsending)
+    public func send(_ bytes: [UInt8], more: Bool = false) async throws {
+        try await send(Message(bytes, more: more))
+    }
+
     /// Sends UTF-8 text as one part.
     nonisolated(nonsending)
     public func send(_ string: String, more: Bool = false) async throws {
         try await send(Message(string: string, more: more))
     }
 
+    // MARK: Receiving
+
     /// Receives one part, suspending until one arrives (up to ``SocketOptions/receiveTimeout``).
     nonisolated(nonsending)
     public func receive() async throws -> Message {
-        let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        if let message = try receiveMessageNow() { return message }
+        return try await receive(timeout: options.receiveTimeout)
+    }
+
+    /// Receives one part, suspending at most `timeout` (nil: forever; `.zero`: not at all).
+    nonisolated(nonsending)
+    public func receive(timeout: Duration?) async throws -> Message {
+        // Nothing to compute while a message (or room) is there already.
+        if let message = try receiveMessageNow() { return message }
+        let deadline = Self.deadline(after: timeout)
         while true {
+            try await waitAsync(deadline: deadline, timeout: timeout, sending: false)
             if let message = try receiveMessageNow() { return message }
-            try await waitAsync(deadline: deadline)
         }
     }
 
-    /// Receives a whole multipart message with its peer's properties.
+    /// Receives a whole multipart message with its peer's properties (up to
+    /// ``SocketOptions/receiveTimeout``).
     nonisolated(nonsending)
     public func receiveMultipart() async throws -> Multipart {
-        let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        try await receiveMultipart(timeout: options.receiveTimeout)
+    }
+
+    /// Receives a whole multipart message with its peer's properties, suspending at most
+    /// `timeout` (nil: forever; `.zero`: not at all).
+    nonisolated(nonsending)
+    public func receiveMultipart(timeout: Duration?) async throws -> Multipart {
+        // Nothing to compute while a message (or room) is there already.
+        if let first = try receiveNow(wantsSource: true) { return try rest(of: first) }
+        let deadline = Self.deadline(after: timeout)
         while true {
-            if let first = try receiveNow(wantsSource: true) {
-                var parts = [first.message]
-                while parts[parts.count - 1].more, let next = try receiveNow() { parts.append(next.message) }
-                return Multipart(parts: parts, properties: first.from?.properties ?? Metadata())
-            }
-            try await waitAsync(deadline: deadline)
+            try await waitAsync(deadline: deadline, timeout: timeout, sending: false)
+            if let first = try receiveNow(wantsSource: true) { return try rest(of: first) }
         }
     }
 
     /// Receives one part as UTF-8 text.
     nonisolated(nonsending)
     public func receiveString() async throws -> String {
-        let message = try await receive()
-        return message.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        try await receive().string
+    }
+
+    /// Receives one part as UTF-8 text, suspending at most `timeout` (nil: forever).
+    nonisolated(nonsending)
+    public func receiveString(timeout: Duration?) async throws -> String {
+        try await receive(timeout: timeout).string
+    }
+
+    /// Receives one part as bytes.
+    nonisolated(nonsending)
+    public func receiveBytes() async throws -> [UInt8] {
+        try await receive().bytes
+    }
+
+    /// Receives one part as bytes, suspending at most `timeout` (nil: forever).
+    nonisolated(nonsending)
+    public func receiveBytes(timeout: Duration?) async throws -> [UInt8] {
+        try await receive(timeout: timeout).bytes
     }
 
     /// Every message the socket receives, as an `AsyncSequence` of ``Multipart``s. Iteration
@@ -75,9 +138,9 @@ extension Socket {
     public var messages: MessageSequence { MessageSequence(socket: self) }
 
     nonisolated(nonsending)
-    func waitAsync(deadline: ZMTPInstant?) async throws {
+    func waitAsync(deadline: ZMTPInstant?, timeout: Duration?, sending: Bool) async throws {
         if Task.isCancelled { throw CancellationError() }
-        if let deadline, Reactor.now() >= deadline { throw ZeroMQError.wouldBlock }
+        if let deadline, Reactor.now() >= deadline { throw ZeroMQError.expired(timeout, sending: sending) }
         await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
         if Task.isCancelled { throw CancellationError() }
     }

@@ -1,56 +1,29 @@
 import ZMTP
 import ZeroMQTransport
 
-/// A whole multipart message as received, with the properties of the peer it came from
-/// (`zmq_msg_gets`: `Socket-Type`, `Routing-Id` (alias `Identity`), `Peer-Address`,
-/// `User-Id`, the ZAP handler's metadata and the peer's `X-*`).
-public struct Multipart: Sendable, Hashable {
-    /// The parts, in order; every part but the last has ``/ZMTP/Message/more`` set.
-    public var parts: [Message]
-    /// The sending peer's properties; empty for a message built to be sent.
-    public var properties: Metadata
-
-    /// A message of `parts`, with `properties` when it stands for one received.
-    public init(parts: [Message], properties: Metadata = Metadata()) {
-        self.parts = parts
-        self.properties = properties
-    }
-
-    /// A property's value as text (`zmq_msg_gets`); names compare case-insensitively.
-    public func property(_ name: String) -> String? { properties.property(name) }
-}
-
-extension Metadata {
-    /// A message property by name, with libzmq's alias: the ZMTP `Identity` property reads
-    /// as `Routing-Id` too (its name since ZMTP 3.1 and libzmq 4.2).
-    func property(_ name: String) -> String? {
-        if let value = string(name) { return value }
-        switch name.lowercased() {
-        case "routing-id": return string(Metadata.Name.identity)
-        case "identity": return string("Routing-Id")
-        default: return nil
-        }
-    }
-}
-
 extension Socket {
     // MARK: Sending
 
     /// Sends one part, blocking up to ``SocketOptions/sendTimeout`` while no peer has room
     /// (`zmq_msg_send`). Set ``/ZMTP/Message/more`` on every part but the last of a multipart message;
     /// the message goes out whole, once its last part is sent.
-    /// - Throws: ``ZeroMQError/Code/wouldBlock`` on timeout; ``ZeroMQError/Code/wrongState``,
+    /// - Throws: ``ZeroMQError/Code/timedOut`` when the timeout passes (``ZeroMQError/Code/wouldBlock``
+    ///   when it is zero); ``ZeroMQError/Code/wrongState``,
     ///   ``ZeroMQError/Code/hostUnreachable``, ``ZeroMQError/Code/notSupported`` as the pattern says.
     public func send(_ message: Message) throws(ZeroMQError) {
+        // The fast path reads no option: each access to `options` costs an exclusivity check.
+        if try trySend(message) { return }
         try send(message, timeout: options.sendTimeout)
     }
 
     /// Sends one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
     public func send(_ message: Message, timeout: Duration?) throws(ZeroMQError) {
-        let deadline = timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        // Nothing to compute while a message (or room) is there already.
+        if try trySend(message) { return }
+        let deadline = Self.deadline(after: timeout)
         while true {
+            guard mailbox.wait(until: deadline) else { throw .expired(timeout, sending: true) }
             if try trySend(message) { return }
-            guard mailbox.wait(until: deadline) else { throw .wouldBlock }
         }
     }
 
@@ -65,6 +38,11 @@ extension Socket {
         messaging.value.traffic.bytesSent &+= UInt64(count)
         if !more { messaging.value.traffic.messagesSent &+= 1 }
         return true
+    }
+
+    /// Sends a multipart message: every part but the last gets MORE.
+    public func send(_ multipart: Multipart) throws(ZeroMQError) {
+        try send(multipart.parts)
     }
 
     /// Sends a multipart message: every part but the last gets MORE.
@@ -92,8 +70,8 @@ extension Socket {
         try send(Message(copying: buffer, more: more))
     }
 
-    /// Sends a multipart message of byte arrays.
-    public func send(multipart parts: [[UInt8]]) throws(ZeroMQError) {
+    /// Sends a multipart message of byte arrays, one part each.
+    public func send(_ parts: [[UInt8]]) throws(ZeroMQError) {
         try send(parts.map { Message($0) })
     }
 
@@ -101,20 +79,24 @@ extension Socket {
 
     /// Receives one part, blocking up to ``SocketOptions/receiveTimeout`` (`zmq_msg_recv`).
     /// ``hasMore`` tells whether parts of the same message follow.
+    /// - Throws: ``ZeroMQError/Code/timedOut`` when the receive timeout passes.
     public func receive() throws(ZeroMQError) -> Message {
-        // The fast path: no deadline to compute and no properties to copy when one waits.
+        // The fast path reads no option: each access to `options` costs an exclusivity check.
         if let message = try receiveMessageNow() { return message }
-        return try receive(timeout: options.receiveTimeout).message
+        return try receive(timeout: options.receiveTimeout)
     }
 
     /// Receives one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
-    public func receive(timeout: Duration?) throws(ZeroMQError) -> Received {
-        let deadline = timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+    /// ``receiveMultipart(timeout:)`` gives the whole message with its peer's properties.
+    /// - Throws: ``ZeroMQError/Code/timedOut`` when `timeout` passes (``ZeroMQError/Code/wouldBlock``
+    ///   when it is zero).
+    public func receive(timeout: Duration?) throws(ZeroMQError) -> Message {
+        // Nothing to compute while a message (or room) is there already.
+        if let message = try receiveMessageNow() { return message }
+        let deadline = Self.deadline(after: timeout)
         while true {
-            if let inbound = try receiveNow(wantsSource: true) {
-                return Received(message: inbound.message, properties: inbound.from?.properties ?? Metadata())
-            }
-            guard mailbox.wait(until: deadline) else { throw .wouldBlock }
+            guard mailbox.wait(until: deadline) else { throw .expired(timeout, sending: false) }
+            if let message = try receiveMessageNow() { return message }
         }
     }
 
@@ -152,27 +134,58 @@ extension Socket {
         return received
     }
 
-    /// Receives a whole multipart message with its peer's properties.
+    /// Receives a whole multipart message with its peer's properties, blocking up to
+    /// ``SocketOptions/receiveTimeout``.
     public func receiveMultipart() throws(ZeroMQError) -> Multipart {
-        let first = try receive(timeout: options.receiveTimeout)
+        try receiveMultipart(timeout: options.receiveTimeout)
+    }
+
+    /// Receives a whole multipart message with its peer's properties, waiting at most `timeout`
+    /// (nil: forever; `.zero`: not at all).
+    public func receiveMultipart(timeout: Duration?) throws(ZeroMQError) -> Multipart {
+        // Nothing to compute while a message (or room) is there already.
+        if let first = try receiveNow(wantsSource: true) { return try rest(of: first) }
+        let deadline = Self.deadline(after: timeout)
+        while true {
+            guard mailbox.wait(until: deadline) else { throw .expired(timeout, sending: false) }
+            if let first = try receiveNow(wantsSource: true) { return try rest(of: first) }
+        }
+    }
+
+    /// The whole message whose first part is `first`. The rest of a message is published with
+    /// its first part: it is already here.
+    func rest(of first: Inbound) throws(ZeroMQError) -> Multipart {
         var parts = [first.message]
-        // The rest of a message is published with its first part: it is already here.
         while parts[parts.count - 1].more {
             guard let next = try receiveNow() else { break }
             parts.append(next.message)
         }
-        return Multipart(parts: parts, properties: first.properties)
+        return Multipart(parts: parts, properties: first.from?.properties ?? Metadata())
     }
 
-    /// Receives one part as UTF-8 text.
+    /// Receives one part as UTF-8 text (invalid sequences become U+FFFD).
     public func receiveString() throws(ZeroMQError) -> String {
-        let message = try receive()
-        return message.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        try receive().string
+    }
+
+    /// Receives one part as UTF-8 text, waiting at most `timeout` (nil: forever).
+    public func receiveString(timeout: Duration?) throws(ZeroMQError) -> String {
+        try receive(timeout: timeout).string
     }
 
     /// Receives one part as bytes.
     public func receiveBytes() throws(ZeroMQError) -> [UInt8] {
         try receive().bytes
+    }
+
+    /// Receives one part as bytes, waiting at most `timeout` (nil: forever).
+    public func receiveBytes(timeout: Duration?) throws(ZeroMQError) -> [UInt8] {
+        try receive(timeout: timeout).bytes
+    }
+
+    /// The moment a wait of `timeout` from now ends (nil: never).
+    static func deadline(after timeout: Duration?) -> ZMTPInstant? {
+        timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
     }
 
     // MARK: Readiness
@@ -209,10 +222,10 @@ extension Socket {
     public var fileDescriptor: Int32 { mailbox.fd }
 
     /// What the socket can do now without blocking (ZMQ_EVENTS).
-    public var events: SocketEvents {
+    public var events: PollEvents {
         guard !isClosed else { return [] }
         try? processCommands()
-        var events: SocketEvents = []
+        var events: PollEvents = []
         if pattern.canReceive { events.insert(.receive) }
         if pattern.canSend { events.insert(.send) }
         return events
@@ -220,25 +233,11 @@ extension Socket {
 }
 
 /// ZMQ_POLLIN / ZMQ_POLLOUT.
-public struct SocketEvents: OptionSet, Sendable, Hashable {
+public struct PollEvents: OptionSet, Sendable, Hashable {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
     /// A message can be received (ZMQ_POLLIN).
-    public static let receive = SocketEvents(rawValue: 1)
+    public static let receive = PollEvents(rawValue: 1)
     /// A message can be sent (ZMQ_POLLOUT).
-    public static let send = SocketEvents(rawValue: 2)
-}
-
-/// One part as received by ``Socket/receive(timeout:)``, with the peer it came from.
-public extension Socket {
-    /// One part as received by ``Socket/receive(timeout:)``, with the peer it came from.
-    struct Received: Sendable {
-        /// The part; ``/ZMTP/Message/more`` says whether more parts of its message follow.
-        public var message: Message
-        /// The sending peer's properties.
-        public var properties: Metadata
-
-        /// A property's value as text, as ``Multipart/property(_:)``.
-        public func property(_ name: String) -> String? { properties.property(name) }
-    }
+    public static let send = PollEvents(rawValue: 2)
 }

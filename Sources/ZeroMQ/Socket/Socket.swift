@@ -1,4 +1,4 @@
-import ZMTP
+@_spi(Draft) import ZMTP
 import ZeroMQTransport
 
 /// A ZeroMQ socket (`zmq_socket(3)`): one pattern (``/ZMTP/SocketType``), any number of bound and
@@ -427,7 +427,7 @@ public final class Socket {
     /// The connection events recorded since the last call (accepted, connected, handshake
     /// succeeded or failed with its typed error, disconnected with its reason, …), oldest first,
     /// and how many were dropped because nobody took them (the log keeps the last 1024).
-    public func takeEvents() -> (events: [SocketEvent], dropped: Int) {
+    public func takeEvents() -> (events: [MonitorEvent], dropped: Int) {
         eventLog.take()
     }
 

@@ -2,7 +2,7 @@ import ZMTP
 import ZMTPSodium
 
 /// The security options as libzmq keeps them (`options_t`): a mechanism, a role, and the
-/// settings each option writes, resolved into a ``/ZMTP/Security`` at bind or connect.
+/// settings each option writes, resolved into a ``SecurityMechanism`` at bind or connect.
 struct SecuritySettings: Sendable {
     var mechanism: MechanismName = .null
     var asServer = false
@@ -117,9 +117,9 @@ extension SocketOptions {
     /// CURVE key is still missing gives NULL; ``resolvedSecurity()`` says what is missing.
     ///
     /// At the socket level a server asks the ZAP handler whenever one is bound, as libzmq does,
-    /// so ``/ZMTP/Security/curveServer(keyPair:zapDomain:authenticate:)``'s `authenticate` only
+    /// so ``SecurityMechanism/curveServer(keyPair:zapDomain:authenticate:)``'s `authenticate` only
     /// matters to drivers of the core.
-    public var security: Security {
+    public var security: SecurityMechanism {
         get { (try? resolvedSecurity()) ?? .null(zapDomain: zapDomain.isEmpty ? nil : zapDomain) }
         set {
             let enforce = securitySettings.zapEnforceDomain
@@ -152,12 +152,12 @@ extension SocketOptions {
         }
     }
 
-    /// The ``/ZMTP/Security`` a bind or connect uses.
+    /// The ``SecurityMechanism`` a bind or connect uses.
     /// - Throws: ``ZeroMQError/Code/invalidArgument`` when the chosen mechanism lacks what it
     ///   needs: a CURVE server its secret key, a CURVE client the server's key or its own
     ///   secret key; when a public key set alongside is not the secret key's; or when a PLAIN
     ///   credential is over 255 bytes.
-    public func resolvedSecurity() throws(ZeroMQError) -> Security {
+    public func resolvedSecurity() throws(ZeroMQError) -> SecurityMechanism {
         let s = securitySettings
         switch s.mechanism {
         case .null:

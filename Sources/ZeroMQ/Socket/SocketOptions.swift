@@ -1,4 +1,4 @@
-import ZMTP
+@_spi(Draft) import ZMTP
 
 /// A socket's options, typed, with libzmq's defaults (`zmq_setsockopt(3)`). Set them through
 /// ``Socket/options`` (most take effect for later binds and connects, as in libzmq; the HWMs,
@@ -53,9 +53,11 @@ public struct SocketOptions: Sendable {
     /// The type of the socket holding these options (nil until a socket holds them), which
     /// resolves an unset LINGER.
     var socketType: SocketType?
-    /// ZMQ_SNDTIMEO: how long a blocking send waits (nil = forever).
+    /// ZMQ_SNDTIMEO: how long a blocking send waits (nil = forever), then throws
+    /// ``ZeroMQError/Code/timedOut`` (``ZeroMQError/Code/wouldBlock`` when zero).
     public var sendTimeout: Duration? = nil
-    /// ZMQ_RCVTIMEO: how long a blocking receive waits (nil = forever).
+    /// ZMQ_RCVTIMEO: how long a blocking receive waits (nil = forever), then throws
+    /// ``ZeroMQError/Code/timedOut`` (``ZeroMQError/Code/wouldBlock`` when zero).
     public var receiveTimeout: Duration? = nil
     /// ZMQ_MAXMSGSIZE: a larger inbound frame drops the connection (nil = no limit).
     public var maxMessageSize: Int? = nil
@@ -90,10 +92,12 @@ public struct SocketOptions: Sendable {
     /// ZMQ_TCP_KEEPALIVE_CNT: unanswered probes before the connection is dropped (nil = system
     /// default).
     public var tcpKeepaliveCount: Int? = nil
-    /// ZMQ_TCP_KEEPALIVE_IDLE: seconds of silence before the first probe (nil = system default).
-    public var tcpKeepaliveIdle: Int? = nil
-    /// ZMQ_TCP_KEEPALIVE_INTVL: seconds between probes (nil = system default).
-    public var tcpKeepaliveInterval: Int? = nil
+    /// ZMQ_TCP_KEEPALIVE_IDLE: silence before the first probe, in whole seconds as TCP counts it,
+    /// rounded up (nil = system default).
+    public var tcpKeepaliveIdleTime: Duration? = nil
+    /// ZMQ_TCP_KEEPALIVE_INTVL: time between probes, in whole seconds as TCP counts it, rounded
+    /// up (nil = system default).
+    public var tcpKeepaliveProbeInterval: Duration? = nil
     /// ZMQ_HEARTBEAT_IVL: send a ZMTP PING this often (nil = off).
     public var heartbeatInterval: Duration? = nil
     /// ZMQ_HEARTBEAT_TTL: ask the peer to drop us after this much silence (≤ 6553.599 s).
@@ -148,7 +152,8 @@ public struct SocketOptions: Sendable {
     public var xpubVerboser = false
     /// ZMQ_XPUB_MANUAL: the application decides subscriptions with ``Socket/subscribe(_:)-([UInt8])``.
     public var xpubManual = false
-    /// ZMQ_XPUB_NODROP: block (or fail with wouldBlock) at the HWM instead of dropping.
+    /// ZMQ_XPUB_NODROP: block at the HWM instead of dropping (a send then fails with
+    /// ``ZeroMQError/Code/timedOut`` after SNDTIMEO, or ``ZeroMQError/Code/wouldBlock`` when it is zero).
     public var xpubNoDrop = false
     /// ZMQ_XPUB_WELCOME_MSG: sent to each new subscriber.
     public var xpubWelcomeMessage: [UInt8]? = nil

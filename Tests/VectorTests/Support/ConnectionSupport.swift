@@ -70,7 +70,7 @@ struct VectorConfiguration {
     init(_ json: JSON, _ context: String) throws {
         var f = try Fields(json, context)
         let type = try Vectors.socketType(try f.string("socketType"), "\(context).socketType")
-        var security: Security = .none
+        var security: Security = .null(zapDomain: nil)
         if let s = f.optional("security") {
             security = try Self.security(s, "\(context).security")
         }

@@ -15,7 +15,7 @@ struct AuthenticatorTests {
         let (server, bad) = try ZAPTests.pair(context, .plain, password: "wrong")
         let error = try #require(ZAPTests.outcome(server) ?? nil)
         #expect(error.code == .authenticationFailed)
-        #expect(SocketEvent.handshakeFailed(endpoint: "", error: error).libzmqEvent.value == 400)
+        #expect(MonitorEvent.handshakeFailed(endpoint: "", error: error).libzmqEvent.value == 400)
         try ZAPTests.expectNothingDelivered(server, bad)
 
         // A good client on the same server afterwards.
@@ -242,7 +242,7 @@ struct AuthenticatorTests {
         let directory = NSTemporaryDirectory() + "swift-zeromq-certs-\(getpid())-\(Fixture.unique("d"))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let client = try CurveCertificate.from(secretKey: CurveKey(z85: SecuredPair.clientSecret).bytes)
+        let client = try CurveCertificate(secretKey: CurveKey(z85: SecuredPair.clientSecret).bytes)
         try client.save(publicTo: directory + "/client.key", secretTo: directory + "/client.key_secret")
 
         let context = try Context()

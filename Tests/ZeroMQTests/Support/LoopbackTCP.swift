@@ -186,11 +186,11 @@ enum RawZMTP {
 extension SocketMonitor {
     /// Reads events until one matches, for at most `timeout`: every event read, and the match
     /// (nil when time ran out or the monitor ended first).
-    func next(within timeout: Duration = .seconds(20), where match: @escaping @Sendable (SocketEvent) -> Bool) async
-        -> (seen: [SocketEvent], match: SocketEvent?)
+    func next(within timeout: Duration = .seconds(20), where match: @escaping @Sendable (MonitorEvent) -> Bool) async
+        -> (seen: [MonitorEvent], match: MonitorEvent?)
     {
         let seen = EventCollector()
-        let found = await withTaskGroup(of: SocketEvent?.self) { group -> SocketEvent? in
+        let found = await withTaskGroup(of: MonitorEvent?.self) { group -> MonitorEvent? in
             group.addTask {
                 for await event in self {
                     seen.events.withLock { $0.append(event) }
@@ -212,10 +212,10 @@ extension SocketMonitor {
 
 /// Events read by a task, for the task that waited on it.
 private final class EventCollector: Sendable {
-    let events = Mutex<[SocketEvent]>([])
+    let events = Mutex<[MonitorEvent]>([])
 }
 
-extension SocketEvent {
+extension MonitorEvent {
     /// The error of a failed handshake.
     var handshakeError: ZMTPError? {
         if case .handshakeFailed(_, let error) = self { return error }

@@ -43,7 +43,7 @@ do throws(ZeroMQError) {
             let message: Message
             do throws(ZeroMQError) {
                 message = try socket.receive()
-            } catch where error.code == .wouldBlock {
+            } catch where error.code == .timedOut {
                 break
             }
             if message.count == size {

@@ -7,7 +7,7 @@ import ZeroMQTransport
 
 /// Something that happened to one of a socket's connections (libzmq's `zmq_socket_monitor`
 /// events), as a typed value.
-public enum SocketEvent: Sendable, Equatable, CustomStringConvertible {
+public enum MonitorEvent: Sendable, Equatable, CustomStringConvertible {
     /// A bind succeeded (ZMQ_EVENT_LISTENING).
     case listening(endpoint: String)
     /// A connection was accepted (ZMQ_EVENT_ACCEPTED).
@@ -82,7 +82,7 @@ final class SocketEventLog: Sendable {
     static let capacity = 1024
 
     private struct State {
-        var events: [SocketEvent] = []
+        var events: [MonitorEvent] = []
         var dropped = 0
         var monitors: [MonitorChannel] = []
         var closed = false
@@ -91,7 +91,7 @@ final class SocketEventLog: Sendable {
 
     private let state = Mutex(State())
 
-    func record(_ event: SocketEvent) {
+    func record(_ event: MonitorEvent) {
         let monitors = state.withLock { state -> [MonitorChannel] in
             state.counters.count(event)
             if state.events.count >= Self.capacity {
@@ -107,7 +107,7 @@ final class SocketEventLog: Sendable {
     var counters: ConnectionCounters { state.withLock { $0.counters } }
 
     /// A failed accept with no event of its own: a later attempt in an exhaustion episode,
-    /// whose first attempt raised ``SocketEvent/acceptFailed(endpoint:error:)``.
+    /// whose first attempt raised ``MonitorEvent/acceptFailed(endpoint:error:)``.
     func countQuietAcceptFailure() {
         state.withLock { $0.counters.acceptFailures += 1 }
     }
@@ -117,7 +117,7 @@ final class SocketEventLog: Sendable {
         state.withLock { $0.counters.acceptExhaustions += 1 }
     }
 
-    func take() -> (events: [SocketEvent], dropped: Int) {
+    func take() -> (events: [MonitorEvent], dropped: Int) {
         state.withLock { state in
             defer {
                 state.events.removeAll()
@@ -158,7 +158,7 @@ final class SocketEventLog: Sendable {
 /// One monitor's bounded queue of events and its suspended reader.
 final class MonitorChannel: Sendable {
     private struct State {
-        var events: [SocketEvent] = []
+        var events: [MonitorEvent] = []
         var head = 0
         var dropped = 0
         var finished = false
@@ -177,7 +177,7 @@ final class MonitorChannel: Sendable {
 
     var dropped: Int { state.withLock { $0.dropped } }
 
-    func deliver(_ event: SocketEvent) {
+    func deliver(_ event: MonitorEvent) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.finished else { return nil }
             if state.events.count - state.head >= capacity {
@@ -196,7 +196,7 @@ final class MonitorChannel: Sendable {
         signal?.signal()
     }
 
-    /// Ends the stream: ``SocketEvent/monitorStopped`` is delivered last.
+    /// Ends the stream: ``MonitorEvent/monitorStopped`` is delivered last.
     func finish() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.finished else { return nil }
@@ -212,9 +212,9 @@ final class MonitorChannel: Sendable {
     /// The next event, or nil once finished and drained, blocking the calling thread (a
     /// channel made with `blocking: true`; without one it never blocks and returns nil when
     /// nothing waits).
-    func nextBlocking() -> SocketEvent? {
+    func nextBlocking() -> MonitorEvent? {
         while true {
-            let step = state.withLock { state -> (SocketEvent?, Bool) in
+            let step = state.withLock { state -> (MonitorEvent?, Bool) in
                 if state.head < state.events.count {
                     let event = state.events[state.head]
                     state.head += 1
@@ -231,9 +231,9 @@ final class MonitorChannel: Sendable {
     }
 
     /// The next event, or nil once finished and drained. Suspends while none is waiting.
-    func next() async -> SocketEvent? {
+    func next() async -> MonitorEvent? {
         while true {
-            enum Step { case event(SocketEvent), end, wait }
+            enum Step { case event(MonitorEvent), end, wait }
             let step = state.withLock { state -> Step in
                 if state.head < state.events.count {
                     let event = state.events[state.head]
@@ -271,16 +271,16 @@ final class MonitorChannel: Sendable {
 /// A socket's connection events as an `AsyncSequence` (``Socket/monitor(capacity:)``): typed,
 /// bounded, `Sendable` (read it from any task), and unable to hold anything up: when the reader
 /// falls behind by `capacity` events, the oldest are dropped and counted in ``droppedEvents``.
-/// It ends with ``SocketEvent/monitorStopped`` when the socket closes or ``stop()`` is called.
+/// It ends with ``MonitorEvent/monitorStopped`` when the socket closes or ``stop()`` is called.
 public struct SocketMonitor: AsyncSequence, Sendable {
-    public typealias Element = SocketEvent
+    public typealias Element = MonitorEvent
     let channel: MonitorChannel
     let log: SocketEventLog
 
     /// Events dropped because the reader fell behind.
     public var droppedEvents: Int { channel.dropped }
 
-    /// Ends the sequence (after ``SocketEvent/monitorStopped``).
+    /// Ends the sequence (after ``MonitorEvent/monitorStopped``).
     public func stop() { log.removeMonitor(channel) }
 
     public func makeAsyncIterator() -> Iterator { Iterator(channel: channel) }
@@ -288,6 +288,6 @@ public struct SocketMonitor: AsyncSequence, Sendable {
     /// Suspends in `next()` until the socket's next event; nil once the monitor stopped.
     public struct Iterator: AsyncIteratorProtocol {
         let channel: MonitorChannel
-        public mutating func next() async -> SocketEvent? { await channel.next() }
+        public mutating func next() async -> MonitorEvent? { await channel.next() }
     }
 }
