@@ -28,7 +28,7 @@ extension ZmqcatTests {
             #expect(options.xpubVerbose)
             #expect(options.routerMandatory)
             #expect(options.tcpKeepalive == true)
-            #expect(options.tcpKeepaliveIdle == 30)
+            #expect(options.tcpKeepaliveIdleTime == .seconds(30))
             #expect(options.tcpKeepaliveInterval == nil)
             #expect(options.reconnectInterval == nil)
             #expect(options.handshakeInterval == nil)

@@ -27,7 +27,7 @@ struct SocketOptionName {
         /// As `duration`; the raw integers in `none` mean "off" or "forever" (nil).
         case optionalDuration(WritableKeyPath<SocketOptions, Duration?>, none: Set<Int>)
         /// Whole seconds (libzmq's unit for the TCP keepalive timers); -1: the system's.
-        case optionalSeconds(WritableKeyPath<SocketOptions, Int?>)
+        case optionalSeconds(WritableKeyPath<SocketOptions, Duration?>)
         /// Bytes: the text itself, or `0x` and hex digits; `lengths` bounds the byte count.
         case bytes(WritableKeyPath<SocketOptions, [UInt8]>, lengths: ClosedRange<Int>)
         /// As `bytes`; nil when not given.
@@ -70,8 +70,8 @@ struct SocketOptionName {
             .init(name: "backlog", setter: .count(\.backlog), summary: "pending connections a listener keeps (default 100)"),
             .init(name: "tcp_keepalive", setter: .optionalFlag(\.tcpKeepalive), summary: "SO_KEEPALIVE (-1: the system's)"),
             .init(name: "tcp_keepalive_cnt", setter: .optionalCount(\.tcpKeepaliveCount, none: [-1]), summary: "TCP_KEEPCNT (-1: the system's)"),
-            .init(name: "tcp_keepalive_idle", setter: .optionalSeconds(\.tcpKeepaliveIdle), summary: "TCP_KEEPIDLE, seconds (-1: the system's)"),
-            .init(name: "tcp_keepalive_intvl", setter: .optionalSeconds(\.tcpKeepaliveInterval), summary: "TCP_KEEPINTVL, seconds (-1: the system's)"),
+            .init(name: "tcp_keepalive_idle", setter: .optionalSeconds(\.tcpKeepaliveIdleTime), summary: "TCP_KEEPIDLE, seconds (-1: the system's)"),
+            .init(name: "tcp_keepalive_intvl", setter: .optionalSeconds(\.tcpKeepaliveProbeInterval), summary: "TCP_KEEPINTVL, seconds (-1: the system's)"),
             .init(name: "heartbeat_ivl", setter: .optionalDuration(\.heartbeatInterval, none: [0]), summary: "send a ZMTP PING this often (0: off)"),
             .init(name: "heartbeat_ttl", setter: .optionalDuration(\.heartbeatTTL, none: [0]), summary: "the peer drops us after this much silence (0: off)"),
             .init(name: "heartbeat_timeout", setter: .optionalDuration(\.heartbeatTimeout, none: [-1]), summary: "drop a peer silent this long after a PING (-1: heartbeat_ivl)"),
@@ -198,13 +198,13 @@ struct SocketOptionAssignment {
             }
         case .optionalSeconds:
             if raw == "-1" {
-                value = .optionalInteger(nil)
+                value = .optionalDuration(nil)
             } else {
                 let duration = Int(raw).map { Duration.seconds($0) } ?? parseDuration(raw, bareUnit: .seconds)
                 guard let duration, duration >= .zero, duration.components.attoseconds == 0 else {
                     throw bad("expected whole seconds, or -1")
                 }
-                value = .optionalInteger(Int(duration.components.seconds))
+                value = .optionalDuration(duration)
             }
         case .bytes(_, let lengths), .optionalBytes(_, let lengths):
             guard let bytes = parseBytes(raw) else { throw bad("expected text, or 0x and an even number of hex digits") }
@@ -227,7 +227,7 @@ struct SocketOptionAssignment {
         switch (option.setter, value) {
         case (.count(let path), .integer(let number)):
             options[keyPath: path] = number
-        case (.optionalCount(let path, _), .optionalInteger(let number)), (.optionalSeconds(let path), .optionalInteger(let number)):
+        case (.optionalCount(let path, _), .optionalInteger(let number)):
             options[keyPath: path] = number
         case (.flag(let path), .flag(let flag)):
             options[keyPath: path] = flag
@@ -235,7 +235,7 @@ struct SocketOptionAssignment {
             options[keyPath: path] = flag
         case (.duration(let path), .duration(let duration)):
             options[keyPath: path] = duration
-        case (.optionalDuration(let path, _), .optionalDuration(let duration)):
+        case (.optionalDuration(let path, _), .optionalDuration(let duration)), (.optionalSeconds(let path), .optionalDuration(let duration)):
             options[keyPath: path] = duration
         case (.bytes(let path, _), .bytes(let bytes)):
             options[keyPath: path] = bytes
