@@ -15,6 +15,8 @@ import ZeroMQTransport
 /// let socket = try context.socket(.rep)
 /// ```
 public final class Context: Sendable {
+    /// The drivers this context made: the one place above the transport module that names the
+    /// epoll ``Reactor``; everything else reaches them as ``IODriver``s.
     let reactors: [Reactor]
     private let nextReactor = Atomic<Int>(0)
     private let transports: Mutex<[String: any Transport]>
@@ -97,7 +99,7 @@ public final class Context: Sendable {
     }
 
     /// The I/O thread for a new connection or listener (round robin).
-    func chooseReactor() -> Reactor {
+    func chooseReactor() -> any IODriver {
         let index = nextReactor.add(1, ordering: .relaxed).oldValue
         return reactors[index % reactors.count]
     }
@@ -211,11 +213,11 @@ final class ContextCore: Sendable {
     /// it is forever; returns the latest instant one of them may deliver until.
     func closeSockets(madeBy thread: pthread_t, limit: Duration) -> ZMTPInstant {
         let owned = life.withLock { state in state.sockets.values.filter { pthread_equal($0.thread, thread) != 0 } }
-        var latest = Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds(limit))
+        var latest = IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds(limit))
         for entry in owned {
             guard let socket = entry.socket, !socket.isClosed else { continue }
             let linger = socket.options.linger ?? limit
-            latest = max(latest, Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds(linger)))
+            latest = max(latest, IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds(linger)))
             socket.close(linger: linger)
         }
         return latest
@@ -227,7 +229,7 @@ final class ContextCore: Sendable {
         while true {
             let (count, lingerDeadline) = life.withLock { ($0.lingering, $0.lingerDeadline) }
             let giveUp = max(deadline, lingerDeadline ?? deadline)
-            let now = Reactor.now()
+            let now = IOClock.now()
             if count == 0 || now >= giveUp { return }
             let remaining = Int((giveUp.nanoseconds - now.nanoseconds) / 1_000_000) + 1
             var descriptor = pollfd(fd: lifeSignal.fd, events: Int16(POLLIN), revents: 0)

@@ -241,7 +241,7 @@ public final class Poller {
     static func deadline(after timeout: Duration?) -> ZMTPInstant? {
         guard let timeout else { return nil }
         let (seconds, attoseconds) = timeout.components
-        let now = Reactor.now()
+        let now = IOClock.now()
         guard seconds >= 0, attoseconds >= 0 else { return now }
         // Beyond a century the deadline is as good as never: saturate rather than overflow.
         guard seconds < 3_000_000_000 else { return ZMTPInstant(nanoseconds: .max) }
@@ -254,7 +254,7 @@ public final class Poller {
     /// spin: -1 for no deadline, 0 once it has passed.
     static func milliseconds(until deadline: ZMTPInstant?) -> Int32 {
         guard let deadline else { return -1 }
-        let now = Reactor.now()
+        let now = IOClock.now()
         guard deadline > now else { return 0 }
         return Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
     }

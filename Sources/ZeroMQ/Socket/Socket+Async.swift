@@ -10,7 +10,7 @@ extension Socket {
     /// Sends one part, suspending while no peer has room (up to ``SocketOptions/sendTimeout``).
     nonisolated(nonsending)
     public func send(_ message: Message) async throws {
-        let deadline = options.sendTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        let deadline = options.sendTimeout.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
             if try trySend(message) { return }
             try await waitAsync(deadline: deadline)
@@ -37,7 +37,7 @@ extension Socket {
     /// Receives one part, suspending until one arrives (up to ``SocketOptions/receiveTimeout``).
     nonisolated(nonsending)
     public func receive() async throws -> Message {
-        let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        let deadline = options.receiveTimeout.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
             if let message = try receiveMessageNow() { return message }
             try await waitAsync(deadline: deadline)
@@ -47,7 +47,7 @@ extension Socket {
     /// Receives a whole multipart message with its peer's properties.
     nonisolated(nonsending)
     public func receiveMultipart() async throws -> Multipart {
-        let deadline = options.receiveTimeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        let deadline = options.receiveTimeout.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
             if let first = try receiveNow(wantsSource: true) {
                 var parts = [first.message]
@@ -77,7 +77,7 @@ extension Socket {
     nonisolated(nonsending)
     func waitAsync(deadline: ZMTPInstant?) async throws {
         if Task.isCancelled { throw CancellationError() }
-        if let deadline, Reactor.now() >= deadline { throw ZeroMQError.wouldBlock }
+        if let deadline, IOClock.now() >= deadline { throw ZeroMQError.wouldBlock }
         await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
         if Task.isCancelled { throw CancellationError() }
     }

@@ -44,7 +44,7 @@ extension Socket {
 
     /// Sends one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
     public func send(_ message: Message, timeout: Duration?) throws(ZeroMQError) {
-        let deadline = timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        let deadline = timeout.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
             if try trySend(message) { return }
             guard mailbox.wait(until: deadline) else { throw .wouldBlock }
@@ -106,7 +106,7 @@ extension Socket {
 
     /// Receives one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
     public func receive(timeout: Duration?) throws(ZeroMQError) -> Received {
-        let deadline = timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        let deadline = timeout.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
         while true {
             if let inbound = try receiveNow(wantsSource: true) {
                 return Received(message: inbound.message, properties: inbound.from?.properties ?? Metadata())

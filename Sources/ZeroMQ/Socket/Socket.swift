@@ -93,7 +93,7 @@ public final class Socket {
     struct Listener {
         let requested: String
         let bound: String
-        let reactor: Reactor
+        let reactor: any IODriver
         let handle: ListenerBox
     }
 
@@ -473,11 +473,11 @@ final class Acceptor: @unchecked Sendable {
     let mailbox: SocketMailbox
     let registry: SessionRegistry
     let events: SocketEventLog
-    let reactor: Reactor
+    let reactor: any IODriver
     let configuration: SessionConfiguration
     var endpoint = ""
 
-    init(context: ContextCore, mailbox: SocketMailbox, registry: SessionRegistry, events: SocketEventLog, reactor: Reactor,
+    init(context: ContextCore, mailbox: SocketMailbox, registry: SessionRegistry, events: SocketEventLog, reactor: any IODriver,
          configuration: SessionConfiguration) {
         self.context = context
         self.mailbox = mailbox

@@ -144,7 +144,7 @@ final class SocketMailbox: PipeEventSink, Sendable {
             if !isEmpty { return true }
             var timeout: Int32 = -1
             if let deadline {
-                let now = Reactor.now()
+                let now = IOClock.now()
                 if deadline <= now { return false }
                 timeout = Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
             }
@@ -156,7 +156,7 @@ final class SocketMailbox: PipeEventSink, Sendable {
 
     /// Suspends the calling task until a command arrives, `deadline` passes (a timer on
     /// `reactor` resumes it), or the task is cancelled. Never blocks a thread.
-    func waitAsync(deadline: ZMTPInstant?, reactor: Reactor) async {
+    func waitAsync(deadline: ZMTPInstant?, reactor: any IODriver) async {
         let id = state.withLock { state -> UInt64 in
             state.nextWaiterId += 1
             return state.nextWaiterId

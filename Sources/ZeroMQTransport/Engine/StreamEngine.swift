@@ -35,8 +35,8 @@ extension StreamEngineDelegate {
     public func engineFoundPipeClosed(_ engine: StreamEngine) {}
 }
 
-/// Drives one ZMTP ``Connection`` over a connected, non-blocking stream descriptor on a
-/// ``Reactor``, moving messages between the byte stream and a ``PipeEnd`` (libzmq's
+/// Drives one ZMTP ``Connection`` over a connected, non-blocking stream descriptor on an
+/// ``IODriver``, moving messages between the byte stream and a ``PipeEnd`` (libzmq's
 /// `stream_engine_base_t`).
 ///
 /// Reads go into one 64 KiB buffer per engine and are handed to the core; the messages the core
@@ -46,8 +46,10 @@ extension StreamEngineDelegate {
 /// pipe toward the socket is full, the engine stops taking events from the core and stops reading
 /// the descriptor until the socket makes room: back-pressure reaches the TCP window, as in libzmq.
 ///
-/// All methods run on the reactor's thread, except the ``PipeEventSink`` callbacks, which the pipe
-/// calls from the socket's thread and which only post work to the reactor.
+/// All methods run on the driver's thread, except the ``PipeEventSink`` callbacks, which the pipe
+/// calls from the socket's thread and which only post work to the driver's ``DriverMailbox``
+/// (kept as a concrete value, as is the driver's read buffer: the per-message paths make no call
+/// through the ``IODriver`` protocol).
 public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// Stop pulling messages from the pipe once this much output is waiting.
     public static let writeBatchSize = 65_536
@@ -56,7 +58,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// The most one connection reads in one turn of the loop, whether into the reactor's buffer
     /// or straight into a large body: a peer sending a large frame gets the same share of the
     /// I/O thread as a peer sending small ones.
-    public static let readQuantum = Reactor.readBufferSize
+    public static let readQuantum = 65_536
     /// How much of an unfinished message (the body being received, and the parts of a multipart
     /// message already passed on) a connection holds before it reserves from the socket's
     /// ``ReceiveBudget``: ordinary messages never touch the shared budget, and peers that hold
@@ -69,7 +71,12 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     static let budgetRetryInterval = 10
 
     private let fd: Int32
-    private let reactor: Reactor
+    private let reactor: any IODriver
+    /// The driver's mailbox and read buffer, taken once.
+    private let mailbox: DriverMailbox
+    private let readBuffer: UnsafeMutableRawBufferPointer
+    /// What the descriptor is watched for now, so that an unchanged interest costs no call.
+    private var interest: IOEvents = .readable
     /// The protocol core, reached through a pointer (no exclusivity check per call; see
     /// ``Unchecked``).
     private let connectionBox: Unchecked<Connection>
@@ -87,8 +94,8 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private var pipeDrained = false
     private weak var delegate: StreamEngineDelegate?
 
-    private var registration: Reactor.Registration?
-    private var timer: Reactor.Timer?
+    private var registration: IORegistration?
+    private var timer: IOTimer?
     private var timerDeadline: ZMTPInstant?
     private let outputBox = Unchecked<OutputBuffer>(OutputBuffer())
     private var output: OutputBuffer {
@@ -111,7 +118,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// This connection's share of the unfinished message it is receiving.
     private var held = HeldMessage()
     /// The retry while waiting for the budget; armed only while waiting.
-    private var budgetRetry: Reactor.Timer?
+    private var budgetRetry: IOTimer?
     /// Parts passed in place changed what this connection holds: the core's room limit must
     /// follow once it returns.
     private var roomLimitStale = false
@@ -124,10 +131,12 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     ///   - sendsSubscriptions: the local socket is SUB or XSUB.
     ///   - budget: the socket's budget for unfinished messages, shared by its connections; nil
     ///     leaves them unbounded.
-    public init(fd: Int32, reactor: Reactor, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
+    public init(fd: Int32, reactor: any IODriver, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
                 budget: ReceiveBudget? = nil, delegate: StreamEngineDelegate) {
         self.fd = fd
         self.reactor = reactor
+        self.mailbox = reactor.mailbox
+        self.readBuffer = reactor.readBuffer
         var connection = connection
         if budget != nil { connection.bodyRoomLimit = Self.unbudgetedBytes }
         self.budget = budget
@@ -169,18 +178,18 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     /// Answers an authentication request the delegate received.
     public func completeAuthentication(_ reply: AuthenticationReply) {
-        try? connection.completeAuthentication(reply, now: Reactor.now())
+        try? connection.completeAuthentication(reply, now: IOClock.now())
         pump()
     }
 
     /// Ends a pending authentication request with `error` (a malformed ZAP reply, no handler
     /// where one is required): the connection fails without a word to the peer.
     public func failAuthentication(_ error: ZMTPError) {
-        try? connection.failAuthentication(error, now: Reactor.now())
+        try? connection.failAuthentication(error, now: IOClock.now())
         pump()
     }
 
-    // MARK: Reactor callbacks
+    // MARK: any IODriver callbacks
 
     public func ready(_ events: IOEvents, hangup: Bool) {
         if events.contains(.readable) { readStream() }
@@ -190,22 +199,22 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     // MARK: Pipe callbacks (socket thread)
 
     public func pipeBecameReadable(_ pipe: PipeID) {
-        reactor.post(pumpTask)
+        mailbox.post(pumpTask)
     }
 
     public func pipeBecameWritable(_ pipe: PipeID) {
-        reactor.post(pumpTask)
+        mailbox.post(pumpTask)
     }
 
     public func pipePeerClosed(_ pipe: PipeID) {
-        reactor.post(pumpTask)
+        mailbox.post(pumpTask)
     }
 
     // MARK: The work
 
     private func readStream() {
         guard !stopped, wantsInput else { return }
-        let now = Reactor.now()
+        let now = IOClock.now()
         let fd = self.fd
         // A large body being received is read straight into its message; anything else goes
         // through the reactor's read buffer.
@@ -220,7 +229,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             // after another turn of the loop, which a request/reply round trip would wait for.
             guard connection.largeBodyRemaining <= 1 else { return }
         }
-        let buffer = reactor.readBuffer
+        let buffer = readBuffer
         let n = read(fd, buffer.baseAddress, buffer.count)
         guard n > 0 else { return readEnded(n, error: n < 0 ? errno : 0) }
         // Whole message parts go from the read buffer straight to the pipe; the rest (commands,
@@ -282,7 +291,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// room), so what a connection buffers stays bounded whatever the peer sends.
     private var wantsInput: Bool {
         !inputClosed && stalledEvent == nil && budgetRetry == nil
-            && connection.bufferedInputCount < Reactor.readBufferSize
+            && connection.bufferedInputCount < readBuffer.count
     }
 
     /// A read that returned `n` ≤ 0: the end of the stream, a failure, or nothing yet.
@@ -318,7 +327,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             guard full, output.isEmpty else { break }
             batches += 1
             if batches == Self.batchesPerTurn {
-                reactor.post(pumpTask)
+                mailbox.post(pumpTask)
                 break
             }
         }
@@ -536,7 +545,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
                 guard let self else { return }
                 self.timer = nil
                 self.timerDeadline = nil
-                self.connection.handleTimeout(now: Reactor.now())
+                self.connection.handleTimeout(now: IOClock.now())
                 self.pump()
             }
         }
@@ -547,6 +556,8 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         var interest: IOEvents = []
         if wantsInput { interest.insert(.readable) }
         if !output.isEmpty { interest.insert(.writable) }
+        guard interest != self.interest else { return }
+        self.interest = interest
         try? reactor.update(registration, events: interest)
     }
 

@@ -12,12 +12,12 @@ public struct IPCTransport: Transport {
         _ = try IPCAddress(address)
     }
 
-    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    public func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                        onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener {
         try IPCListener(address: address, reactor: reactor, backlog: options.backlog, onAccept: onAccept)
     }
 
-    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    public func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                        onAccept: @escaping (StreamConnection) -> Void,
                        onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener {
         let listener = try IPCListener(address: address, reactor: reactor, backlog: options.backlog, onAccept: onAccept)
@@ -25,7 +25,7 @@ public struct IPCTransport: Transport {
         return listener
     }
 
-    public func connect(to address: String, options: TransportOptions, reactor: Reactor,
+    public func connect(to address: String, options: TransportOptions, reactor: any IODriver,
                         completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter {
         IPCConnecter(address: address, reactor: reactor, completion: completion)
     }
@@ -47,7 +47,7 @@ public final class IPCListener: TransportListener, @unchecked Sendable {
     /// The temporary directory made for `ipc://*`, removed on close.
     private let temporaryDirectory: String?
 
-    public init(address text: String, reactor: Reactor, backlog: Int32 = 100,
+    public init(address text: String, reactor: any IODriver, backlog: Int32 = 100,
                 onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) {
         var temporary: String?
         var address: IPCAddress
@@ -115,7 +115,7 @@ public final class IPCConnecter: TransportConnecter, @unchecked Sendable {
     private let text: String
     private let attempt: StreamConnectAttempt
 
-    public init(address: String, reactor: Reactor, completion: @escaping (Result<StreamConnection, TransportError>) -> Void) {
+    public init(address: String, reactor: any IODriver, completion: @escaping (Result<StreamConnection, TransportError>) -> Void) {
         self.text = address
         let path = (try? IPCAddress(address))?.path ?? address
         attempt = StreamConnectAttempt(reactor: reactor, label: "connect ipc://\(path)") { result in

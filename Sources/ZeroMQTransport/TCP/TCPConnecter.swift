@@ -10,7 +10,7 @@ public final class TCPConnecter: @unchecked Sendable {
     private let options: TransportOptions
     private let attempt: StreamConnectAttempt
 
-    public init(endpoint: String, reactor: Reactor, options: TransportOptions = TransportOptions(), completion: @escaping (Result<Int32, TransportError>) -> Void) {
+    public init(endpoint: String, reactor: any IODriver, options: TransportOptions = TransportOptions(), completion: @escaping (Result<Int32, TransportError>) -> Void) {
         self.endpoint = endpoint
         self.options = options
         attempt = StreamConnectAttempt(reactor: reactor, label: "connect \(endpoint)") { result in
