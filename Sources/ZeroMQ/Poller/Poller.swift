@@ -170,10 +170,26 @@ public final class Poller {
         try checkSomethingWatched(timeout: timeout)
         let deadline = Self.deadline(after: timeout)
         var descriptors = items.map(\.pollDescriptor)
+        // Caller mode: each round runs a turn of the sockets' I/O first, and the sleep also
+        // ends when that I/O has work (its wait descriptor, after the items) or a timer is due.
+        let driver = items.lazy.compactMap { item -> Reactor? in
+            guard case .socket(let socket) = item.target else { return nil }
+            return socket.mailbox.callerDriver
+        }.first
+        if let driver, let fd = driver.waitDescriptor {
+            descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+        }
         while true {
-            let remaining = Self.milliseconds(until: deadline)
+            var remaining = Self.milliseconds(until: deadline)
+            if let driver {
+                driver.drive()
+                if let timer = driver.nextTimerDeadline {
+                    let untilTimer = Self.milliseconds(until: timer)
+                    remaining = remaining < 0 ? untilTimer : min(remaining, untilTimer)
+                }
+            }
             let ready = try pass(&descriptors, sleepingUpTo: remaining)
-            if !ready.isEmpty || remaining == 0 { return ready }
+            if !ready.isEmpty || Self.milliseconds(until: deadline) == 0 { return ready }
         }
     }
 

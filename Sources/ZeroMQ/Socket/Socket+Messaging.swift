@@ -60,7 +60,11 @@ extension Socket {
         guard try pattern.send(message) else { return false }
         messaging.value.sendingMore = more
         messaging.value.traffic.bytesSent &+= UInt64(count)
-        if !more { messaging.value.traffic.messagesSent &+= 1 }
+        if !more {
+            messaging.value.traffic.messagesSent &+= 1
+            // Caller mode: the message goes out on this thread, now.
+            driveOnce()
+        }
         return true
     }
 
@@ -117,7 +121,11 @@ extension Socket {
 
     /// One part if one is waiting, else nil (`ZMQ_DONTWAIT`).
     public func tryReceive() throws(ZeroMQError) -> Message? {
-        try receiveMessageNow()
+        if let message = try receiveMessageNow() { return message }
+        guard mailbox.callerDriver != nil else { return nil }
+        // Caller mode: what arrived since the last call is read now.
+        driveOnce()
+        return try receiveMessageNow()
     }
 
     /// One part if one is waiting, without its pipe (the path of ``receive()``).
@@ -208,6 +216,8 @@ extension Socket {
     /// What the socket can do now without blocking (ZMQ_EVENTS).
     public var events: SocketEvents {
         guard !isClosed else { return [] }
+        // Caller mode: asking is a call, and calls run the I/O.
+        driveOnce()
         try? processCommands()
         var events: SocketEvents = []
         if pattern.canReceive { events.insert(.receive) }

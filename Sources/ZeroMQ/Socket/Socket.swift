@@ -112,7 +112,7 @@ public final class Socket {
         self.type = type
         self.context = context
         do throws(TransportError) {
-            mailbox = try SocketMailbox()
+            mailbox = try SocketMailbox(callerDriver: context.core.callerDriver)
         } catch {
             throw ZeroMQError(error)
         }
@@ -171,6 +171,14 @@ public final class Socket {
         listeners.append(Listener(requested: endpoint, bound: bound, reactor: reactor, handle: box))
         lastEndpoint = bound
         eventLog.record(.listening(endpoint: bound))
+        driveOnce()
+    }
+
+    /// Caller mode: runs one turn of the context's I/O, so that work this call posted (a
+    /// listener to start, a connect, a message to write) is done before it returns.
+    @inline(__always)
+    func driveOnce() {
+        if let driver = mailbox.callerDriver { driver.drive() }
     }
 
     /// Connects to `endpoint` (`zmq_connect(3)`). Returns at once: the connection is made, and
@@ -222,6 +230,7 @@ public final class Socket {
         connectedEndpoints.insert(endpoint)
         lastEndpoint = endpoint
         reactor.post { session.start() }
+        driveOnce()
     }
 
     /// Stops accepting at `endpoint` and closes the connections accepted there (`zmq_unbind`).
@@ -295,6 +304,11 @@ public final class Socket {
         terminateLinks(endpoint: nil, linger: options.linger)
         eventLog.close()
         context.core.socketClosed(mailbox)
+        // Caller mode: LINGER runs here, since nothing runs once the application leaves.
+        if context.core.callerDriver != nil {
+            let limit = options.linger.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+            context.core.waitForLingeringSessions(until: limit ?? ZMTPInstant(nanoseconds: .max))
+        }
     }
 
     // MARK: Internals

@@ -79,9 +79,13 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// that the socket's check on every send and receive (``mayHaveCommands``) takes no lock.
     private let pending = Atomic<Bool>(false)
     private let signal: WakeupSignal
+    /// The context's reactor when the caller drives the I/O (``Context/IOMode/caller``): a
+    /// blocked call runs its turns while it waits.
+    let callerDriver: Reactor?
 
-    init() throws(TransportError) {
+    init(callerDriver: Reactor? = nil) throws(TransportError) {
         signal = try WakeupSignal()
+        self.callerDriver = callerDriver
     }
 
     /// The descriptor that becomes readable when commands wait (edge-like: read ``take()``).
@@ -138,8 +142,11 @@ final class SocketMailbox: PipeEventSink, Sendable {
     var mayHaveCommands: Bool { pending.load(ordering: .acquiring) }
 
     /// Blocks the calling thread until a command arrives or `deadline` passes (nil: forever).
-    /// Returns false on timeout.
+    /// Returns false on timeout. In caller mode the thread runs the context's I/O meanwhile.
     func wait(until deadline: ZMTPInstant?) -> Bool {
+        if let callerDriver {
+            return callerDriver.drive(until: { !isEmpty }, wakingOn: signal.fd, deadline: deadline)
+        }
         while true {
             if !isEmpty { return true }
             var timeout: Int32 = -1

@@ -238,6 +238,33 @@ public final class Reactor: IODriver, @unchecked Sendable {
         }
     }
 
+    /// Caller mode: runs turns on the calling thread until `condition()` holds or `deadline`
+    /// passes (nil: no limit); returns whether it holds. Between turns the thread sleeps in
+    /// `poll(2)` on `fd` (the caller's own wakeup, nil: none) and ``waitDescriptor``, never
+    /// past the next timer, so whichever waiting thread wakes first runs the next turn (the
+    /// others wait for the lock, then find the work done). Once the reactor is stopped it only
+    /// sleeps on `fd`.
+    public func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?) -> Bool {
+        var watched = [pollfd(fd: fd ?? -1, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: poller.waitDescriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let driving = drive()
+            if condition() { return true }
+            if !driving { watched[1].fd = -1 }
+            var wakeAt = deadline
+            if driving, let timer = nextTimerDeadline { wakeAt = min(wakeAt ?? timer, timer) }
+            let timeout = wakeAt.map { Self.milliseconds(until: $0) } ?? -1
+            if timeout == 0, let deadline, deadline <= Self.now() { return condition() }
+            if watched[0].fd < 0 && watched[1].fd < 0 && timeout < 0 { return condition() }
+            _ = poll(&watched, 2, timeout)
+            if watched[0].revents != 0, condition() { return true }
+            if let deadline, deadline <= Self.now() {
+                _ = drive()
+                return condition()
+            }
+        }
+    }
+
     private func enterTurn() {
         driverThread.store(UInt(pthread_self()), ordering: .relaxed)
     }
