@@ -45,8 +45,8 @@ public final class Context: Sendable {
         /// sent nor answered (a peer's ZMTP heartbeat timeout may close the connection if the
         /// application stays away longer than it); LINGER runs inside `close()`, which
         /// delivers what is queued before it returns (up to LINGER; forever with the default
-        /// LINGER, as `terminate()` would wait). The async API (`Socket.send(_:) async`,
-        /// `messages`) is for ``threads`` contexts.
+        /// LINGER, as `terminate()` would wait). The async API works, but a task waiting in
+        /// it runs the I/O and holds its thread meanwhile: prefer ``threads`` for tasks.
         case caller
 
         /// The mode the environment asks for: `SWIFT_ZEROMQ_IO=caller` or `threads` (the

@@ -78,6 +78,12 @@ extension Socket {
     func waitAsync(deadline: ZMTPInstant?) async throws {
         if Task.isCancelled { throw CancellationError() }
         if let deadline, IOClock.now() >= deadline { throw ZeroMQError.wouldBlock }
+        if mailbox.callerDriver != nil {
+            // Caller mode: no I/O thread would wake a suspended task, so the waiting task runs
+            // the I/O itself, holding its thread (as a blocking call does).
+            _ = mailbox.wait(until: deadline)
+            return
+        }
         await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
         if Task.isCancelled { throw CancellationError() }
     }

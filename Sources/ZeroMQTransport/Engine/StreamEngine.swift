@@ -314,6 +314,15 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         }
         deliverEvents()
         guard !stopped else { return }
+        // The peer left: stop before taking more from the pipe, whose messages then wait for
+        // the next connection instead of being written to a dead one (libzmq's engine stops on
+        // end of stream too). With caller-driven I/O the end of stream and a new message can
+        // reach one turn together.
+        if inputClosed && stalledEvent == nil && budgetRetry == nil {
+            flushOutput()
+            stop(.closedByPeer)
+            return
+        }
         // Batches of output while the descriptor takes them. The pipe only wakes a reader that
         // found it empty, so stopping at a full batch with messages left is our job to resume:
         // here while the socket keeps up, from the writable event when it does not, and after
@@ -338,10 +347,6 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         }
         if pipeDrained && output.isEmpty {
             stop(.stopped)
-            return
-        }
-        if inputClosed && stalledEvent == nil && budgetRetry == nil {
-            stop(.closedByPeer)
             return
         }
         armTimer()

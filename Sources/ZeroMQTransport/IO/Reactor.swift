@@ -304,13 +304,17 @@ public final class Reactor: IODriver, @unchecked Sendable {
             running = false
             return
         }
+        // Descriptors first, then the mailbox: what a peer did (closed, sent) is known before
+        // the tasks posted since (a message to write) run.
+        var mailboxReady = false
         for event in events {
             if event.token == Self.wakeupToken {
-                mailbox.drain()
+                mailboxReady = true
             } else if let handler = handlers[event.token] {
                 handler.ready(event.events, hangup: event.hangup)
             }
         }
+        if mailboxReady { mailbox.drain() }
         if timers.count > 0 {
             for action in timers.popDue(now: Self.now()) { action() }
         }
