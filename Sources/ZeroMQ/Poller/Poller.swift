@@ -183,6 +183,7 @@ public final class Poller {
             var remaining = Self.milliseconds(until: deadline)
             if let driver {
                 driver.drive()
+                if driver.mailbox.hasTasks { remaining = 0 }
                 if let timer = driver.nextTimerDeadline {
                     let untilTimer = Self.milliseconds(until: timer)
                     remaining = remaining < 0 ? untilTimer : min(remaining, untilTimer)

@@ -257,6 +257,7 @@ public final class Socket {
         listener.reactor.post { box.listener.close() }
         eventLog.record(.closed(endpoint: listener.bound))
         dropPeers(endpoint: listener.bound)
+        driveOnce()
     }
 
     /// Closes the connection to `endpoint` and stops reconnecting (`zmq_disconnect`).
@@ -266,6 +267,7 @@ public final class Socket {
             throw ZeroMQError(.endpointNotFound, "\(endpoint) is not connected")
         }
         dropPeers(endpoint: endpoint)
+        driveOnce()
     }
 
     /// Closes every pipe of `endpoint` and ends its sessions within LINGER.

@@ -4,7 +4,10 @@ import Synchronization
 /// them in order (libzmq's `mailbox_t` of an I/O thread).
 ///
 /// A post wakes the driver through an eventfd (``wakeupFD``, which the driver watches) only when
-/// the queue goes from empty to non-empty, so a burst of posts costs one wakeup. A concrete
+/// the queue goes from empty to non-empty, so a burst of posts costs one wakeup. A mailbox made
+/// with `signalsWakeups: false` never writes the eventfd: its driver runs the tasks at its next
+/// turn (``runTasks()``), which is how caller-driven I/O works, since the thread that posts is
+/// the one that runs the next turn, before its call returns. A concrete
 /// class, not a protocol: engines keep it and post through it with no dynamic dispatch.
 /// (`@unchecked Sendable`: ``spare`` is touched only by the thread running the driver's turn,
 /// one at a time; everything else is under the lock.)
@@ -16,11 +19,14 @@ public final class DriverMailbox: @unchecked Sendable {
 
     private let state = Mutex(State())
     private let wakeup: WakeupSignal
+    private let signalsWakeups: Bool
     /// The second buffer of ``drain()``, touched only by the draining thread.
     private var spare: [@Sendable () -> Void] = []
 
-    public init() throws(TransportError) {
+    /// - Parameter signalsWakeups: whether a post makes ``wakeupFD`` readable.
+    public init(signalsWakeups: Bool = true) throws(TransportError) {
         wakeup = try WakeupSignal()
+        self.signalsWakeups = signalsWakeups
     }
 
     /// The descriptor that becomes readable when tasks are waiting.
@@ -38,7 +44,7 @@ public final class DriverMailbox: @unchecked Sendable {
         guard let wasEmpty else { return false }
         // Only the empty→non-empty transition needs a wakeup: otherwise a drain is ahead of
         // the driver that will see this task.
-        if wasEmpty { wakeup.signal() }
+        if wasEmpty && signalsWakeups { wakeup.signal() }
         return true
     }
 
@@ -57,12 +63,20 @@ public final class DriverMailbox: @unchecked Sendable {
         return true
     }
 
+    /// Whether tasks are waiting.
+    public var hasTasks: Bool { state.withLock { !$0.tasks.isEmpty } }
+
     /// Whether posts are still taken.
     public var isOpen: Bool { state.withLock { $0.open } }
 
     /// Runs the tasks queued so far (on the driver's thread, when ``wakeupFD`` is readable).
     public func drain() {
         wakeup.drain()
+        runTasks()
+    }
+
+    /// Runs the tasks queued so far, without touching the eventfd (the driver's thread).
+    public func runTasks() {
         // Two buffers swapped under the lock, each emptied keeping its capacity: a drain
         // allocates nothing.
         var tasks = spare

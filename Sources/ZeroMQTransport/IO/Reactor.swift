@@ -85,7 +85,8 @@ public final class Reactor: IODriver, @unchecked Sendable {
         if mode == .caller && self.poller.waitDescriptor == nil {
             throw TransportError.system("caller mode needs a poller with a wait descriptor", EINVAL)
         }
-        mailbox = try DriverMailbox()
+        // Caller mode: the thread that posts runs the next turn itself, so posts need no wakeup.
+        mailbox = try DriverMailbox(signalsWakeups: mode == .ownThread)
         events.reserveCapacity(256)
         try self.poller.add(fd: mailbox.wakeupFD, token: Self.wakeupToken, events: .readable)
     }
@@ -255,6 +256,8 @@ public final class Reactor: IODriver, @unchecked Sendable {
             if driving, let timer = nextTimerDeadline { wakeAt = min(wakeAt ?? timer, timer) }
             let timeout = wakeAt.map { Self.milliseconds(until: $0) } ?? -1
             if timeout == 0, let deadline, deadline <= Self.now() { return condition() }
+            // Tasks posted during the turn (no eventfd tells of them): run them before sleeping.
+            if driving && mailbox.hasTasks { continue }
             if watched[0].fd < 0 && watched[1].fd < 0 && timeout < 0 { return condition() }
             _ = poll(&watched, 2, timeout)
             if watched[0].revents != 0, condition() { return true }
@@ -314,7 +317,11 @@ public final class Reactor: IODriver, @unchecked Sendable {
                 handler.ready(event.events, hangup: event.hangup)
             }
         }
-        if mailboxReady { mailbox.drain() }
+        if mailboxReady {
+            mailbox.drain()
+        } else if mode == .caller {
+            mailbox.runTasks()
+        }
         if timers.count > 0 {
             for action in timers.popDue(now: Self.now()) { action() }
         }
