@@ -60,7 +60,8 @@ public final class Reactor: IODriver, @unchecked Sendable {
     private var timers = TimerQueue()
     private var nextToken: UInt64 = 1
     private var running = true
-    private var events: [PollEvent] = []
+    /// Caller mode: the events buffer, kept between turns so that a turn allocates nothing.
+    private var callerEvents: [PollEvent] = []
 
     /// The size of ``readBuffer`` (libzmq reads 8 KiB batches; a larger read means fewer calls
     /// when a peer streams).
@@ -87,7 +88,7 @@ public final class Reactor: IODriver, @unchecked Sendable {
         }
         // Caller mode: the thread that posts runs the next turn itself, so posts need no wakeup.
         mailbox = try DriverMailbox(signalsWakeups: mode == .ownThread)
-        events.reserveCapacity(256)
+        callerEvents.reserveCapacity(256)
         try self.poller.add(fd: mailbox.wakeupFD, token: Self.wakeupToken, events: .readable)
     }
 
@@ -231,7 +232,10 @@ public final class Reactor: IODriver, @unchecked Sendable {
         return turn.withLock { _ -> Bool in
             guard running, runState.withLock({ if case .stopped = $0 { false } else { true } }) else { return false }
             enterTurn()
-            runTurn(timeoutMilliseconds: timeoutMilliseconds)
+            var events: [PollEvent] = []
+            swap(&events, &callerEvents)
+            runTurn(timeoutMilliseconds: timeoutMilliseconds, events: &events)
+            swap(&events, &callerEvents)
             let next = timers.nextDeadline()
             publishedDeadline.store(next.map { max($0.nanoseconds, 1) } ?? 0, ordering: .releasing)
             leaveTurn()
@@ -280,12 +284,15 @@ public final class Reactor: IODriver, @unchecked Sendable {
 
     private func run() {
         enterTurn()
+        // A local, not a property: the loop's accesses then need no exclusivity checks.
+        var events: [PollEvent] = []
+        events.reserveCapacity(256)
         while running {
             var timeout: Int32 = -1
             if let deadline = timers.nextDeadline() {
                 timeout = Self.milliseconds(until: deadline)
             }
-            runTurn(timeoutMilliseconds: timeout)
+            runTurn(timeoutMilliseconds: timeout, events: &events)
         }
         releaseLoopState()
     }
@@ -298,7 +305,7 @@ public final class Reactor: IODriver, @unchecked Sendable {
         return Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
     }
 
-    private func runTurn(timeoutMilliseconds timeout: Int32) {
+    private func runTurn(timeoutMilliseconds timeout: Int32, events: inout [PollEvent]) {
         events.removeAll(keepingCapacity: true)
         do throws(TransportError) {
             try poller.wait(timeoutMilliseconds: timeout, into: &events)
