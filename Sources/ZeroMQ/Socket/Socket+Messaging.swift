@@ -122,7 +122,7 @@ extension Socket {
     /// One part if one is waiting, else nil (`ZMQ_DONTWAIT`).
     public func tryReceive() throws(ZeroMQError) -> Message? {
         if let message = try receiveMessageNow() { return message }
-        guard mailbox.callerDriver != nil else { return nil }
+        guard mailbox.isCallerDriven else { return nil }
         // Caller mode: what arrived since the last call is read now.
         driveOnce()
         return try receiveMessageNow()

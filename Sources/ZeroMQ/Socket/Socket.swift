@@ -178,7 +178,8 @@ public final class Socket {
     /// listener to start, a connect, a message to write) is done before it returns.
     @inline(__always)
     func driveOnce() {
-        if let driver = mailbox.callerDriver { driver.drive() }
+        guard mailbox.isCallerDriven, let driver = mailbox.callerDriver else { return }
+        driver.drive()
     }
 
     /// Connects to `endpoint` (`zmq_connect(3)`). Returns at once: the connection is made, and

@@ -82,10 +82,14 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// The context's reactor when the caller drives the I/O (``Context/IOMode/caller``): a
     /// blocked call runs its turns while it waits.
     let callerDriver: Reactor?
+    /// `callerDriver != nil`, as a plain flag: the check on every send and receive then costs
+    /// a load, not a retain and release of the reactor.
+    let isCallerDriven: Bool
 
     init(callerDriver: Reactor? = nil) throws(TransportError) {
         signal = try WakeupSignal()
         self.callerDriver = callerDriver
+        isCallerDriven = callerDriver != nil
     }
 
     /// The descriptor that becomes readable when commands wait (edge-like: read ``take()``).
