@@ -178,8 +178,14 @@ public final class Socket {
     /// listener to start, a connect, a message to write) is done before it returns.
     @inline(__always)
     func driveOnce() {
-        guard mailbox.isCallerDriven, let driver = mailbox.callerDriver else { return }
-        driver.drive()
+        if mailbox.isCallerDriven { driveTurn() }
+    }
+
+    /// The turn itself, out of line: the per-message paths of ``Context/IOMode/threads``
+    /// contexts carry only the flag test.
+    @inline(never)
+    private func driveTurn() {
+        mailbox.callerDriver?.drive()
     }
 
     /// Connects to `endpoint` (`zmq_connect(3)`). Returns at once: the connection is made, and
