@@ -30,10 +30,10 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
     private let limits: PGMDecoder.Limits
     private var sources: [UInt64: Source] = [:]
     private var pipe: PipeEnd?
-    private var reactor: Reactor?
+    private var reactor: (any IODriver)?
     private var host: MessageTransportHost?
-    private var registrations: [Reactor.Registration] = []
-    private var timer: Reactor.Timer?
+    private var registrations: [IORegistration] = []
+    private var timer: IOTimer?
     /// Reading is paused until the pipe has room (the descriptors are then not watched, so a
     /// full pipe never makes the I/O thread spin on readable descriptors).
     private var blocked = false {
@@ -54,7 +54,7 @@ final class PGMReceiverLink: MessageTransportLink, PipeEventSink, IOHandler, @un
         self.limits = limits
     }
 
-    func start(pipe: PipeEnd, reactor: Reactor, host: MessageTransportHost) {
+    func start(pipe: PipeEnd, reactor: any IODriver, host: MessageTransportHost) {
         self.pipe = pipe
         self.reactor = reactor
         self.host = host

@@ -25,23 +25,23 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
     /// An APDU libpgm refused for now (rate or buffer), to send again as is.
     private var pending = false
     private var pipe: PipeEnd?
-    private var reactor: Reactor?
+    private var reactor: (any IODriver)?
     private var host: MessageTransportHost?
-    private var registrations: [Reactor.Registration] = []
-    private var sendRegistration: Reactor.Registration?
+    private var registrations: [IORegistration] = []
+    private var sendRegistration: IORegistration?
     /// Why sending waits, if it does.
     private enum Pause {
         case sending
         /// libpgm's rate limit: until the timer fires.
-        case rateLimited(Reactor.Timer)
+        case rateLimited(IOTimer)
         /// The turn's share (``maxAPDUsPerTurn``) was used: until the posted continuation runs,
         /// after the events the I/O thread found meanwhile.
         case yielded
     }
 
     private var pause = Pause.sending
-    private var protocolTimer: Reactor.Timer?
-    private var lingerTimer: Reactor.Timer?
+    private var protocolTimer: IOTimer?
+    private var lingerTimer: IOTimer?
     /// The socket is done: finish sending, then close.
     private var terminating = false
     private var closed = false
@@ -52,7 +52,7 @@ final class PGMSenderLink: MessageTransportLink, PipeEventSink, IOHandler, @unch
         apdu.reserveCapacity(socket.maxTSDU)
     }
 
-    func start(pipe: PipeEnd, reactor: Reactor, host: MessageTransportHost) {
+    func start(pipe: PipeEnd, reactor: any IODriver, host: MessageTransportHost) {
         self.pipe = pipe
         self.reactor = reactor
         self.host = host

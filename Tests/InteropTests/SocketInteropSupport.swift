@@ -48,8 +48,9 @@ final class SocketLink {
     /// a libzmq peer with `arguments`, and joins them as `placement` says.
     init(_ type: SocketType, peer arguments: [String], _ placement: Placement,
          configure: (inout SocketOptions) -> Void = { _ in },
+         io: Context.IOMode = .threads,
          context prepare: (Context) throws -> Void = { _ in }) throws {
-        let context = try Context()
+        let context = try Context(io: io)
         try prepare(context)
         socket = try context.socket(type)
         var options = socket.options

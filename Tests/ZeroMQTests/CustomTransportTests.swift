@@ -15,7 +15,7 @@ struct SocketPairTransport: Transport {
 
     final class Listener: TransportListener, @unchecked Sendable {
         struct Handle: @unchecked Sendable {
-            let reactor: Reactor
+            let reactor: any IODriver
             let accept: (StreamConnection) -> Void
         }
         let boundEndpoint: String
@@ -59,12 +59,12 @@ struct SocketPairTransport: Transport {
         guard !address.isEmpty else { throw .invalidEndpoint(address, "empty name") }
     }
 
-    func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                 onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener {
         Listener(name: address, handle: Listener.Handle(reactor: reactor, accept: onAccept))
     }
 
-    func connect(to address: String, options: TransportOptions, reactor: Reactor,
+    func connect(to address: String, options: TransportOptions, reactor: any IODriver,
                  completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter {
         Connecter(name: address, completion: completion)
     }

@@ -15,6 +15,8 @@ import ZeroMQTransport
 /// let socket = try context.socket(.rep)
 /// ```
 public final class Context: Sendable {
+    /// The drivers this context made: the one place above the transport module that names the
+    /// epoll ``Reactor``; everything else reaches them as ``IODriver``s.
     let reactors: [Reactor]
     private let nextReactor = Atomic<Int>(0)
     private let transports: Mutex<[String: any Transport]>
@@ -25,24 +27,67 @@ public final class Context: Sendable {
     /// never the `Context`, so releasing the last `Context` reference terminates it.
     let core: ContextCore
 
+    /// Who performs a context's network I/O.
+    public enum IOMode: Sendable, Equatable {
+        /// I/O threads of the context's own (`ioThreads` of them), as in libzmq: connections
+        /// make progress whatever the application does, and every message crosses a thread.
+        case threads
+        /// The application's threads, inside their calls: no I/O thread exists. A thread in
+        /// `send`, `receive`, `Poller.wait`, `close` or `terminate` runs the context's I/O
+        /// (reads, writes, handshakes, timers) itself until its own condition holds, so a
+        /// request/reply round trip crosses no thread. When several threads are in calls at
+        /// once, one at a time runs a turn and the others wait for it.
+        ///
+        /// Background work happens only during calls. While no thread is inside a call on one
+        /// of the context's sockets: nothing is read or written; a listener accepts nobody
+        /// (the kernel's backlog holds new connections); a connect whose peer went away is
+        /// noticed, and reconnected with its backoff, on the next call; heartbeats are neither
+        /// sent nor answered (a peer's ZMTP heartbeat timeout may close the connection if the
+        /// application stays away longer than it); LINGER runs inside `close()`, which
+        /// delivers what is queued before it returns (up to LINGER; forever with the default
+        /// LINGER, as `terminate()` would wait). The async API works, but a task waiting in
+        /// it runs the I/O and holds its thread meanwhile: prefer ``threads`` for tasks.
+        case caller
+
+        /// The mode the environment asks for: `SWIFT_ZEROMQ_IO=caller` or `threads` (the
+        /// default, also for anything else), as the perf tools in Benchmarks/ read it.
+        public static var fromEnvironment: IOMode {
+            guard let value = getenv("SWIFT_ZEROMQ_IO") else { return .threads }
+            return String(cString: value) == "caller" ? .caller : .threads
+        }
+    }
+
+    /// Who performs this context's I/O.
+    public let io: IOMode
+
     /// - Parameters:
-    ///   - ioThreads: I/O threads for tcp and ipc connections (ZMQ_IO_THREADS, default 1).
+    ///   - ioThreads: I/O threads for tcp and ipc connections (ZMQ_IO_THREADS, default 1;
+    ///     ignored in ``IOMode/caller`` mode, which has none).
+    ///   - io: who performs the I/O (``IOMode``).
     ///   - transports: transports of your own, by scheme, in addition to `tcp` and `ipc`.
-    public init(ioThreads: Int = 1, transports: [any Transport] = []) throws(ZeroMQError) {
+    public init(ioThreads: Int = 1, io: IOMode = .threads, transports: [any Transport] = []) throws(ZeroMQError) {
         guard ioThreads >= 1 else { throw ZeroMQError(.invalidArgument, "at least one I/O thread") }
         var reactors: [Reactor] = []
         do throws(TransportError) {
-            for _ in 0..<ioThreads {
-                let reactor = try Reactor()
+            switch io {
+            case .threads:
+                for _ in 0..<ioThreads {
+                    let reactor = try Reactor()
+                    try reactor.start()
+                    reactors.append(reactor)
+                }
+            case .caller:
+                let reactor = try Reactor(mode: .caller)
                 try reactor.start()
                 reactors.append(reactor)
             }
-            core = try ContextCore()
+            core = try ContextCore(callerDriver: io == .caller ? reactors[0] : nil)
         } catch {
             for reactor in reactors { reactor.stop() }
             throw ZeroMQError(error)
         }
         self.reactors = reactors
+        self.io = io
         var table: [String: any Transport] = ["tcp": TCPTransport(), "ipc": IPCTransport()]
         for transport in transports { table[transport.scheme] = transport }
         self.transports = Mutex(table)
@@ -127,7 +172,7 @@ public final class Context: Sendable {
     }
 
     /// The I/O thread for a new connection or listener (round robin).
-    func chooseReactor() -> Reactor {
+    func chooseReactor() -> any IODriver {
         let index = nextReactor.add(1, ordering: .relaxed).oldValue
         return reactors[index % reactors.count]
     }
@@ -163,7 +208,12 @@ final class ContextCore: Sendable {
     /// Signalled whenever a socket closes or a session ends, for ``Context/terminate()``.
     private let lifeSignal: WakeupSignal
 
-    init() throws(TransportError) {
+    /// The context's reactor in ``Context/IOMode/caller`` mode, which calls drive (nil: I/O
+    /// threads).
+    let callerDriver: Reactor?
+
+    init(callerDriver: Reactor?) throws(TransportError) {
+        self.callerDriver = callerDriver
         lifeSignal = try WakeupSignal()
         ExitFlush.track(self)
     }
@@ -182,6 +232,12 @@ final class ContextCore: Sendable {
 
     /// Blocks until every socket is closed and every session ended.
     func waitUntilIdle() {
+        if let callerDriver {
+            _ = callerDriver.drive(until: { self.life.withLock { $0.sockets.isEmpty && $0.sessions == 0 } },
+                                   wakingOn: lifeSignal.fd, deadline: nil)
+            lifeSignal.drain()
+            return
+        }
         while true {
             let done = life.withLock { $0.sockets.isEmpty && $0.sessions == 0 }
             if done { return }
@@ -241,11 +297,11 @@ final class ContextCore: Sendable {
     /// it is forever; returns the latest instant one of them may deliver until.
     func closeSockets(madeBy thread: pthread_t, limit: Duration) -> ZMTPInstant {
         let owned = life.withLock { state in state.sockets.values.filter { pthread_equal($0.thread, thread) != 0 } }
-        var latest = Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds(limit))
+        var latest = IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds(limit))
         for entry in owned {
             guard let socket = entry.socket, !socket.isClosed else { continue }
             let linger = socket.options.linger ?? limit
-            latest = max(latest, Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds(linger)))
+            latest = max(latest, IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds(linger)))
             socket.close(linger: linger)
         }
         return latest
@@ -254,10 +310,17 @@ final class ContextCore: Sendable {
     /// Waits until every lingering session has ended, or `deadline` and the latest finite
     /// LINGER among them have passed.
     func waitForLingeringSessions(until deadline: ZMTPInstant) {
+        if let callerDriver {
+            let lingerDeadline = life.withLock { $0.lingerDeadline }
+            _ = callerDriver.drive(until: { self.life.withLock { $0.lingering == 0 } }, wakingOn: lifeSignal.fd,
+                                   deadline: max(deadline, lingerDeadline ?? deadline))
+            lifeSignal.drain()
+            return
+        }
         while true {
             let (count, lingerDeadline) = life.withLock { ($0.lingering, $0.lingerDeadline) }
             let giveUp = max(deadline, lingerDeadline ?? deadline)
-            let now = Reactor.now()
+            let now = IOClock.now()
             if count == 0 || now >= giveUp { return }
             let remaining = Int((giveUp.nanoseconds - now.nanoseconds) / 1_000_000) + 1
             var descriptor = pollfd(fd: lifeSignal.fd, events: Int16(POLLIN), revents: 0)

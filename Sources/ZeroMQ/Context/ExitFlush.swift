@@ -47,7 +47,7 @@ enum ExitFlush {
     static func run() {
         let live = cores.withLock { $0.values.compactMap(\.core) }
         let thread = pthread_self()
-        var deadline = Reactor.now()
+        var deadline = IOClock.now()
         for core in live {
             deadline = max(deadline, core.closeSockets(madeBy: thread, limit: Context.lingerLimitAtExit))
         }

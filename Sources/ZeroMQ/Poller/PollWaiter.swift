@@ -24,18 +24,18 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
     }
 
     private let shared = Mutex(Shared())
-    private let reactor: Reactor
+    private let reactor: any IODriver
     private let watches: [Watch]
     private let deadline: ZMTPInstant?
 
     // The reactor's thread only.
-    private var registrations: [Reactor.Registration] = []
+    private var registrations: [IORegistration] = []
     /// Copies of descriptors the reactor already watched for someone else (another wait on the
     /// same descriptor): epoll takes each descriptor once, but a copy is a new one.
     private var duplicates: [Int32] = []
-    private var timer: Reactor.Timer?
+    private var timer: IOTimer?
 
-    private init(watches: [Watch], deadline: ZMTPInstant?, reactor: Reactor) {
+    private init(watches: [Watch], deadline: ZMTPInstant?, reactor: any IODriver) {
         self.watches = watches
         self.deadline = deadline
         self.reactor = reactor
@@ -44,7 +44,7 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
     /// Suspends the calling task until one of `watches` is ready, `deadline` passes, or the task
     /// is cancelled; never blocks a thread. Returns false when `reactor` has stopped (its
     /// context was terminated), so nothing could be watched.
-    static func wait(for watches: [Watch], until deadline: ZMTPInstant?, on reactor: Reactor) async -> Bool {
+    static func wait(for watches: [Watch], until deadline: ZMTPInstant?, on reactor: any IODriver) async -> Bool {
         let waiter = PollWaiter(watches: watches, deadline: deadline, reactor: reactor)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
@@ -118,7 +118,7 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
             return (true, shared.continuation)
         }
         guard first else { return }
-        if reactor.isOnLoopThread {
+        if reactor.isOnDriverThread {
             teardown()
             continuation?.resume(returning: true)
         } else if !reactor.post({ self.teardown(); continuation?.resume(returning: true) }) {

@@ -28,14 +28,14 @@ extension Poller {
         while true {
             let ready = try pass(&descriptors, sleepingUpTo: 0)
             if !ready.isEmpty { return ready }
-            if let deadline, Reactor.now() >= deadline { return [] }
+            if let deadline, IOClock.now() >= deadline { return [] }
             if Task.isCancelled { throw CancellationError() }
             guard await PollWaiter.wait(for: watches, until: deadline, on: reactor) else { throw ZeroMQError.terminated }
         }
     }
 
     /// The I/O thread that watches for an async wait: the first socket's context's.
-    private var ioThread: Reactor? {
+    private var ioThread: (any IODriver)? {
         for item in items {
             if case .socket(let socket) = item.target { return socket.context.reactors[0] }
         }

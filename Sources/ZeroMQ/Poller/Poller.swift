@@ -170,10 +170,27 @@ public final class Poller {
         try checkSomethingWatched(timeout: timeout)
         let deadline = Self.deadline(after: timeout)
         var descriptors = items.map(\.pollDescriptor)
+        // Caller mode: each round runs a turn of the sockets' I/O first, and the sleep also
+        // ends when that I/O has work (its wait descriptor, after the items) or a timer is due.
+        let driver = items.lazy.compactMap { item -> Reactor? in
+            guard case .socket(let socket) = item.target else { return nil }
+            return socket.mailbox.callerDriver
+        }.first
+        if let driver, let fd = driver.waitDescriptor {
+            descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+        }
         while true {
-            let remaining = Self.milliseconds(until: deadline)
+            var remaining = Self.milliseconds(until: deadline)
+            if let driver {
+                driver.drive()
+                if driver.mailbox.hasTasks { remaining = 0 }
+                if let timer = driver.nextTimerDeadline {
+                    let untilTimer = Self.milliseconds(until: timer)
+                    remaining = remaining < 0 ? untilTimer : min(remaining, untilTimer)
+                }
+            }
             let ready = try pass(&descriptors, sleepingUpTo: remaining)
-            if !ready.isEmpty || remaining == 0 { return ready }
+            if !ready.isEmpty || Self.milliseconds(until: deadline) == 0 { return ready }
         }
     }
 
@@ -241,7 +258,7 @@ public final class Poller {
     static func deadline(after timeout: Duration?) -> ZMTPInstant? {
         guard let timeout else { return nil }
         let (seconds, attoseconds) = timeout.components
-        let now = Reactor.now()
+        let now = IOClock.now()
         guard seconds >= 0, attoseconds >= 0 else { return now }
         // Beyond a century the deadline is as good as never: saturate rather than overflow.
         guard seconds < 3_000_000_000 else { return ZMTPInstant(nanoseconds: .max) }
@@ -254,7 +271,7 @@ public final class Poller {
     /// spin: -1 for no deadline, 0 once it has passed.
     static func milliseconds(until deadline: ZMTPInstant?) -> Int32 {
         guard let deadline else { return -1 }
-        let now = Reactor.now()
+        let now = IOClock.now()
         guard deadline > now else { return 0 }
         return Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
     }

@@ -18,13 +18,13 @@ final class ZAPClient: PipeEventSink, @unchecked Sendable {
     typealias Completion = (Result<AuthenticationReply, ZMTPError>) -> Void
 
     private let pipe: PipeEnd
-    private let reactor: Reactor
+    private let reactor: any IODriver
     /// The reply's frames so far (reactor thread).
     private var frames: [(bytes: [UInt8], more: Bool)] = []
     /// Called once, on the reactor thread; nil once called or cancelled.
     private var completion: Completion?
 
-    private init(pipe: PipeEnd, reactor: Reactor, completion: @escaping Completion) {
+    private init(pipe: PipeEnd, reactor: any IODriver, completion: @escaping Completion) {
         self.pipe = pipe
         self.reactor = reactor
         self.completion = completion
@@ -34,7 +34,7 @@ final class ZAPClient: PipeEventSink, @unchecked Sendable {
     /// caller applies libzmq's no-handler rules). `completion` runs on `reactor`'s thread with
     /// the validated reply, or the error that ends the handshake: a malformed reply, or the
     /// handler closing its end before it answered.
-    static func send(_ request: AuthenticationRequest, through registry: InprocRegistry, reactor: Reactor,
+    static func send(_ request: AuthenticationRequest, through registry: InprocRegistry, reactor: any IODriver,
                      completion: @escaping Completion) -> ZAPClient? {
         var properties = Metadata()
         properties.append(name: Metadata.Name.socketType, value: Array(SocketType.req.name.utf8))

@@ -11,10 +11,10 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
     static let readBufferSize = 65_536
 
     private let fd: Int32
-    private let reactor: Reactor
+    private let reactor: any IODriver
     private weak var delegate: Session?
     private var pipe: PipeEnd?
-    private var registration: Reactor.Registration?
+    private var registration: IORegistration?
     private var output: [UInt8] = []
     private var written = 0
     private var stopped = false
@@ -24,7 +24,7 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
     /// The socket asked to close the connection (empty message) or closed the pipe.
     private var closeAfterFlush = false
 
-    init(fd: Int32, reactor: Reactor, delegate: Session) {
+    init(fd: Int32, reactor: any IODriver, delegate: Session) {
         self.fd = fd
         self.reactor = reactor
         self.delegate = delegate

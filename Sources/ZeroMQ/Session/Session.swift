@@ -20,7 +20,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     private enum State {
         case idle
         case connecting(any TransportConnecter)
-        case waitingToRetry(Reactor.Timer)
+        case waitingToRetry(IOTimer)
         case active(any SessionEngine)
         case ended
     }
@@ -28,8 +28,8 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     let id: SessionID
     let endpoint: String
     private let role: Role
-    private let reactor: Reactor
-    var reactorForRegistry: Reactor { reactor }
+    private let reactor: any IODriver
+    var reactorForRegistry: any IODriver { reactor }
     private let configuration: SessionConfiguration
     private let mailbox: SocketMailbox
     let context: ContextCore
@@ -41,13 +41,13 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
     private var socketEnd: PipeEnd?
     /// The socket is done with us (closed its pipe end, or asked us to terminate).
     private var closing = false
-    private var lingerTimer: Reactor.Timer?
+    private var lingerTimer: IOTimer?
     private var backoff: ReconnectBackoff
     private var peerAddress = ""
 
     /// - Parameter pipe: for a connect without IMMEDIATE, the two ends of a pipe whose socket end
     ///   the socket already holds; nil to make the pipe once a handshake completes.
-    init(id: SessionID, role: Role, endpoint: String, reactor: Reactor, configuration: SessionConfiguration,
+    init(id: SessionID, role: Role, endpoint: String, reactor: any IODriver, configuration: SessionConfiguration,
          mailbox: SocketMailbox, context: ContextCore, registry: SessionRegistry, events: SocketEventLog,
          pipe: (session: PipeEnd, socket: PipeEnd)?) {
         self.id = id
@@ -130,7 +130,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         if configuration.raw {
             engine = RawEngine(fd: connection.fd, reactor: reactor, delegate: self)
         } else {
-            let core = Connection(configuration: connectionConfiguration, crypto: context.crypto, random: SodiumRandom(), now: Reactor.now())
+            let core = Connection(configuration: connectionConfiguration, crypto: context.crypto, random: SodiumRandom(), now: IOClock.now())
             engine = StreamEngine(fd: connection.fd, reactor: reactor, connection: core, pipe: pipe,
                                   sendsSubscriptions: configuration.socketType == .sub || configuration.socketType == .xsub,
                                   budget: configuration.receiveBudget, delegate: self)

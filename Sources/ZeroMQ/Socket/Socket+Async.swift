@@ -140,7 +140,13 @@ extension Socket {
     nonisolated(nonsending)
     func waitAsync(deadline: ZMTPInstant?, timeout: Duration?, sending: Bool) async throws {
         if Task.isCancelled { throw CancellationError() }
-        if let deadline, Reactor.now() >= deadline { throw ZeroMQError.expired(timeout, sending: sending) }
+        if let deadline, IOClock.now() >= deadline { throw ZeroMQError.expired(timeout, sending: sending) }
+        if mailbox.callerDriver != nil {
+            // Caller mode: no I/O thread would wake a suspended task, so the waiting task runs
+            // the I/O itself, holding its thread (as a blocking call does).
+            _ = mailbox.wait(until: deadline)
+            return
+        }
         await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
         if Task.isCancelled { throw CancellationError() }
     }

@@ -5,7 +5,7 @@ import ZeroMQTransport
 struct MessageLinkRecord {
     let endpoint: String
     let link: any MessageTransportLink
-    let reactor: Reactor
+    let reactor: any IODriver
 }
 
 extension Socket {
@@ -99,7 +99,7 @@ extension ZeroMQError {
 private struct LinkStart: @unchecked Sendable {
     let link: any MessageTransportLink
     let pipe: PipeEnd
-    let reactor: Reactor
+    let reactor: any IODriver
     let host: MessageTransportHost
 }
 

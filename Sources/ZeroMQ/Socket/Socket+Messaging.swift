@@ -36,7 +36,11 @@ extension Socket {
         guard try pattern.send(message) else { return false }
         messaging.value.sendingMore = more
         messaging.value.traffic.bytesSent &+= UInt64(count)
-        if !more { messaging.value.traffic.messagesSent &+= 1 }
+        if !more {
+            messaging.value.traffic.messagesSent &+= 1
+            // Caller mode: the message goes out on this thread, now.
+            driveOnce()
+        }
         return true
     }
 
@@ -102,7 +106,11 @@ extension Socket {
 
     /// One part if one is waiting, else nil (`ZMQ_DONTWAIT`).
     public func tryReceive() throws(ZeroMQError) -> Message? {
-        try receiveMessageNow()
+        if let message = try receiveMessageNow() { return message }
+        guard mailbox.isCallerDriven else { return nil }
+        // Caller mode: what arrived since the last call is read now.
+        driveOnce()
+        return try receiveMessageNow()
     }
 
     /// One part if one is waiting, without its pipe (the path of ``receive()``).
@@ -185,7 +193,7 @@ extension Socket {
 
     /// The moment a wait of `timeout` from now ends (nil: never).
     static func deadline(after timeout: Duration?) -> ZMTPInstant? {
-        timeout.map { Reactor.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        timeout.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
     }
 
     // MARK: Readiness
@@ -224,6 +232,8 @@ extension Socket {
     /// What the socket can do now without blocking (ZMQ_EVENTS).
     public var events: PollEvents {
         guard !isClosed else { return [] }
+        // Caller mode: asking is a call, and calls run the I/O.
+        driveOnce()
         try? processCommands()
         var events: PollEvents = []
         if pattern.canReceive { events.insert(.receive) }

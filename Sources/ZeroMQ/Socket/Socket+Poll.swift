@@ -37,7 +37,7 @@ extension Socket {
         let deadline = Self.deadline(after: timeout)
         while ready.isEmpty {
             if Task.isCancelled { throw CancellationError() }
-            if let deadline, Reactor.now() >= deadline { return [] }
+            if let deadline, IOClock.now() >= deadline { return [] }
             await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
             try checkUsable()
             ready = self.events.intersection(events)

@@ -93,7 +93,7 @@ public final class Socket {
     struct Listener {
         let requested: String
         let bound: String
-        let reactor: Reactor
+        let reactor: any IODriver
         let handle: ListenerBox
     }
 
@@ -112,7 +112,7 @@ public final class Socket {
         self.type = type
         self.context = context
         do throws(TransportError) {
-            mailbox = try SocketMailbox()
+            mailbox = try SocketMailbox(callerDriver: context.core.callerDriver)
         } catch {
             throw ZeroMQError(error)
         }
@@ -171,6 +171,21 @@ public final class Socket {
         listeners.append(Listener(requested: endpoint, bound: bound, reactor: reactor, handle: box))
         lastEndpoint = bound
         eventLog.record(.listening(endpoint: bound))
+        driveOnce()
+    }
+
+    /// Caller mode: runs one turn of the context's I/O, so that work this call posted (a
+    /// listener to start, a connect, a message to write) is done before it returns.
+    @inline(__always)
+    func driveOnce() {
+        if mailbox.isCallerDriven { driveTurn() }
+    }
+
+    /// The turn itself, out of line: the per-message paths of ``Context/IOMode/threads``
+    /// contexts carry only the flag test.
+    @inline(never)
+    private func driveTurn() {
+        mailbox.callerDriver?.drive()
     }
 
     /// Connects to `endpoint` (`zmq_connect(3)`). Returns at once: the connection is made, and
@@ -222,6 +237,7 @@ public final class Socket {
         connectedEndpoints.insert(endpoint)
         lastEndpoint = endpoint
         reactor.post { session.start() }
+        driveOnce()
     }
 
     /// Stops accepting at `endpoint` and closes the connections accepted there (`zmq_unbind`).
@@ -248,6 +264,7 @@ public final class Socket {
         listener.reactor.post { box.listener.close() }
         eventLog.record(.closed(endpoint: listener.bound))
         dropPeers(endpoint: listener.bound)
+        driveOnce()
     }
 
     /// Closes the connection to `endpoint` and stops reconnecting (`zmq_disconnect`).
@@ -257,6 +274,7 @@ public final class Socket {
             throw ZeroMQError(.endpointNotFound, "\(endpoint) is not connected")
         }
         dropPeers(endpoint: endpoint)
+        driveOnce()
     }
 
     /// Closes every pipe of `endpoint` and ends its sessions within LINGER.
@@ -295,6 +313,11 @@ public final class Socket {
         terminateLinks(endpoint: nil, linger: options.linger)
         eventLog.close()
         context.core.socketClosed(mailbox)
+        // Caller mode: LINGER runs here, since nothing runs once the application leaves.
+        if context.core.callerDriver != nil {
+            let limit = options.linger.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+            context.core.waitForLingeringSessions(until: limit ?? ZMTPInstant(nanoseconds: .max))
+        }
     }
 
     // MARK: Internals
@@ -473,11 +496,11 @@ final class Acceptor: @unchecked Sendable {
     let mailbox: SocketMailbox
     let registry: SessionRegistry
     let events: SocketEventLog
-    let reactor: Reactor
+    let reactor: any IODriver
     let configuration: SessionConfiguration
     var endpoint = ""
 
-    init(context: ContextCore, mailbox: SocketMailbox, registry: SessionRegistry, events: SocketEventLog, reactor: Reactor,
+    init(context: ContextCore, mailbox: SocketMailbox, registry: SessionRegistry, events: SocketEventLog, reactor: any IODriver,
          configuration: SessionConfiguration) {
         self.context = context
         self.mailbox = mailbox

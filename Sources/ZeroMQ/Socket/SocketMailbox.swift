@@ -79,9 +79,17 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// that the socket's check on every send and receive (``mayHaveCommands``) takes no lock.
     private let pending = Atomic<Bool>(false)
     private let signal: WakeupSignal
+    /// The context's reactor when the caller drives the I/O (``Context/IOMode/caller``): a
+    /// blocked call runs its turns while it waits.
+    let callerDriver: Reactor?
+    /// `callerDriver != nil`, as a plain flag: the check on every send and receive then costs
+    /// a load, not a retain and release of the reactor.
+    let isCallerDriven: Bool
 
-    init() throws(TransportError) {
+    init(callerDriver: Reactor? = nil) throws(TransportError) {
         signal = try WakeupSignal()
+        self.callerDriver = callerDriver
+        isCallerDriven = callerDriver != nil
     }
 
     /// The descriptor that becomes readable when commands wait (edge-like: read ``take()``).
@@ -138,13 +146,16 @@ final class SocketMailbox: PipeEventSink, Sendable {
     var mayHaveCommands: Bool { pending.load(ordering: .acquiring) }
 
     /// Blocks the calling thread until a command arrives or `deadline` passes (nil: forever).
-    /// Returns false on timeout.
+    /// Returns false on timeout. In caller mode the thread runs the context's I/O meanwhile.
     func wait(until deadline: ZMTPInstant?) -> Bool {
+        if let callerDriver {
+            return callerDriver.drive(until: { !isEmpty }, wakingOn: signal.fd, deadline: deadline)
+        }
         while true {
             if !isEmpty { return true }
             var timeout: Int32 = -1
             if let deadline {
-                let now = Reactor.now()
+                let now = IOClock.now()
                 if deadline <= now { return false }
                 timeout = Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
             }
@@ -156,7 +167,7 @@ final class SocketMailbox: PipeEventSink, Sendable {
 
     /// Suspends the calling task until a command arrives, `deadline` passes (a timer on
     /// `reactor` resumes it), or the task is cancelled. Never blocks a thread.
-    func waitAsync(deadline: ZMTPInstant?, reactor: Reactor) async {
+    func waitAsync(deadline: ZMTPInstant?, reactor: any IODriver) async {
         let id = state.withLock { state -> UInt64 in
             state.nextWaiterId += 1
             return state.nextWaiterId

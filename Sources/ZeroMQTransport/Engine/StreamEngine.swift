@@ -36,8 +36,8 @@ extension StreamEngineDelegate {
     public func engineFoundPipeClosed(_ engine: StreamEngine) {}
 }
 
-/// Drives one ZMTP ``/ZMTP/Connection`` over a connected, non-blocking stream descriptor on a
-/// ``Reactor``, moving messages between the byte stream and a ``PipeEnd`` (libzmq's
+/// Drives one ZMTP ``/ZMTP/Connection`` over a connected, non-blocking stream descriptor on an
+/// ``IODriver``, moving messages between the byte stream and a ``PipeEnd`` (libzmq's
 /// `stream_engine_base_t`).
 ///
 /// Reads go into one 64 KiB buffer per engine and are handed to the core; the messages the core
@@ -47,8 +47,10 @@ extension StreamEngineDelegate {
 /// pipe toward the socket is full, the engine stops taking events from the core and stops reading
 /// the descriptor until the socket makes room: back-pressure reaches the TCP window, as in libzmq.
 ///
-/// All methods run on the reactor's thread, except the ``PipeEventSink`` callbacks, which the pipe
-/// calls from the socket's thread and which only post work to the reactor.
+/// All methods run on the driver's thread, except the ``PipeEventSink`` callbacks, which the pipe
+/// calls from the socket's thread and which only post work to the driver's ``DriverMailbox``
+/// (kept as a concrete value, as is the driver's read buffer: the per-message paths make no call
+/// through the ``IODriver`` protocol).
 public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// Stop pulling messages from the pipe once this much output is waiting.
     public static let writeBatchSize = 65_536
@@ -57,7 +59,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// The most one connection reads in one turn of the loop, whether into the reactor's buffer
     /// or straight into a large body: a peer sending a large frame gets the same share of the
     /// I/O thread as a peer sending small ones.
-    public static let readQuantum = Reactor.readBufferSize
+    public static let readQuantum = 65_536
     /// How much of an unfinished message (the body being received, and the parts of a multipart
     /// message already passed on) a connection holds before it reserves from the socket's
     /// ``ReceiveBudget``: ordinary messages never touch the shared budget, and peers that hold
@@ -70,7 +72,12 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     static let budgetRetryInterval = 10
 
     private let fd: Int32
-    private let reactor: Reactor
+    private let reactor: any IODriver
+    /// The driver's mailbox and read buffer, taken once.
+    private let mailbox: DriverMailbox
+    private let readBuffer: UnsafeMutableRawBufferPointer
+    /// What the descriptor is watched for now, so that an unchanged interest costs no call.
+    private var interest: IOEvents = .readable
     /// The protocol core, reached through a pointer (no exclusivity check per call; see
     /// ``Unchecked``).
     private let connectionBox: Unchecked<Connection>
@@ -88,8 +95,8 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     private var pipeDrained = false
     private weak var delegate: StreamEngineDelegate?
 
-    private var registration: Reactor.Registration?
-    private var timer: Reactor.Timer?
+    private var registration: IORegistration?
+    private var timer: IOTimer?
     private var timerDeadline: ZMTPInstant?
     private let outputBox = Unchecked<OutputBuffer>(OutputBuffer())
     private var output: OutputBuffer {
@@ -112,7 +119,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// This connection's share of the unfinished message it is receiving.
     private var held = HeldMessage()
     /// The retry while waiting for the budget; armed only while waiting.
-    private var budgetRetry: Reactor.Timer?
+    private var budgetRetry: IOTimer?
     /// Parts passed in place changed what this connection holds: the core's room limit must
     /// follow once it returns.
     private var roomLimitStale = false
@@ -130,10 +137,12 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     ///     leaves them unbounded.
     ///   - delegate: told of the handshake, authentication requests and the engine stopping;
     ///     held weakly, so the session that owns the engine is usually its delegate.
-    public init(fd: Int32, reactor: Reactor, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
+    public init(fd: Int32, reactor: any IODriver, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
                 budget: ReceiveBudget? = nil, delegate: StreamEngineDelegate) {
         self.fd = fd
         self.reactor = reactor
+        self.mailbox = reactor.mailbox
+        self.readBuffer = reactor.readBuffer
         var connection = connection
         if budget != nil { connection.bodyRoomLimit = Self.unbudgetedBytes }
         self.budget = budget
@@ -175,18 +184,18 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     /// Answers an authentication request the delegate received.
     public func completeAuthentication(_ reply: AuthenticationReply) {
-        try? connection.completeAuthentication(reply, now: Reactor.now())
+        try? connection.completeAuthentication(reply, now: IOClock.now())
         pump()
     }
 
     /// Ends a pending authentication request with `error` (a malformed ZAP reply, no handler
     /// where one is required): the connection fails without a word to the peer.
     public func failAuthentication(_ error: ZMTPError) {
-        try? connection.failAuthentication(error, now: Reactor.now())
+        try? connection.failAuthentication(error, now: IOClock.now())
         pump()
     }
 
-    // MARK: Reactor callbacks
+    // MARK: any IODriver callbacks
 
     public func ready(_ events: IOEvents, hangup: Bool) {
         if events.contains(.readable) { readStream() }
@@ -196,22 +205,22 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     // MARK: Pipe callbacks (socket thread)
 
     public func pipeBecameReadable(_ pipe: PipeID) {
-        reactor.post(pumpTask)
+        mailbox.post(pumpTask)
     }
 
     public func pipeBecameWritable(_ pipe: PipeID) {
-        reactor.post(pumpTask)
+        mailbox.post(pumpTask)
     }
 
     public func pipePeerClosed(_ pipe: PipeID) {
-        reactor.post(pumpTask)
+        mailbox.post(pumpTask)
     }
 
     // MARK: The work
 
     private func readStream() {
         guard !stopped, wantsInput else { return }
-        let now = Reactor.now()
+        let now = IOClock.now()
         let fd = self.fd
         // A large body being received is read straight into its message; anything else goes
         // through the reactor's read buffer.
@@ -226,7 +235,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             // after another turn of the loop, which a request/reply round trip would wait for.
             guard connection.largeBodyRemaining <= 1 else { return }
         }
-        let buffer = reactor.readBuffer
+        let buffer = readBuffer
         let n = read(fd, buffer.baseAddress, buffer.count)
         guard n > 0 else { return readEnded(n, error: n < 0 ? errno : 0) }
         // Whole message parts go from the read buffer straight to the pipe; the rest (commands,
@@ -288,7 +297,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// room), so what a connection buffers stays bounded whatever the peer sends.
     private var wantsInput: Bool {
         !inputClosed && stalledEvent == nil && budgetRetry == nil
-            && connection.bufferedInputCount < Reactor.readBufferSize
+            && connection.bufferedInputCount < readBuffer.count
     }
 
     /// A read that returned `n` ≤ 0: the end of the stream, a failure, or nothing yet.
@@ -311,6 +320,15 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         }
         deliverEvents()
         guard !stopped else { return }
+        // The peer left: stop before taking more from the pipe, whose messages then wait for
+        // the next connection instead of being written to a dead one (libzmq's engine stops on
+        // end of stream too). With caller-driven I/O the end of stream and a new message can
+        // reach one turn together.
+        if inputClosed && stalledEvent == nil && budgetRetry == nil {
+            flushOutput()
+            stop(.closedByPeer)
+            return
+        }
         // Batches of output while the descriptor takes them. The pipe only wakes a reader that
         // found it empty, so stopping at a full batch with messages left is our job to resume:
         // here while the socket keeps up, from the writable event when it does not, and after
@@ -324,7 +342,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
             guard full, output.isEmpty else { break }
             batches += 1
             if batches == Self.batchesPerTurn {
-                reactor.post(pumpTask)
+                mailbox.post(pumpTask)
                 break
             }
         }
@@ -335,10 +353,6 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         }
         if pipeDrained && output.isEmpty {
             stop(.stopped)
-            return
-        }
-        if inputClosed && stalledEvent == nil && budgetRetry == nil {
-            stop(.closedByPeer)
             return
         }
         armTimer()
@@ -542,7 +556,7 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
                 guard let self else { return }
                 self.timer = nil
                 self.timerDeadline = nil
-                self.connection.handleTimeout(now: Reactor.now())
+                self.connection.handleTimeout(now: IOClock.now())
                 self.pump()
             }
         }
@@ -553,6 +567,8 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         var interest: IOEvents = []
         if wantsInput { interest.insert(.readable) }
         if !output.isEmpty { interest.insert(.writable) }
+        guard interest != self.interest else { return }
+        self.interest = interest
         try? reactor.update(registration, events: interest)
     }
 

@@ -4,94 +4,113 @@ import Glibc
 import Synchronization
 import ZMTP
 
-/// Something that owns a registered descriptor and reacts when it is ready.
-public protocol IOHandler: AnyObject {
-    /// Called on the reactor's thread while the descriptor is ready for what it is registered for
-    /// (level-triggered). `hangup`: the peer closed or the descriptor is in error.
-    func ready(_ events: IOEvents, hangup: Bool)
-}
-
-/// One I/O thread: a ``ReadinessPoller`` over non-blocking descriptors, timers, and a mailbox through which
-/// other threads hand it work (libzmq's `io_thread_t` with its `mailbox_t`).
+/// The epoll driver: a ``ReadinessPoller`` over non-blocking descriptors, timers, and a
+/// ``DriverMailbox`` through which other threads hand it work (libzmq's `io_thread_t` with its
+/// `mailbox_t`). One ``IODriver`` among others; the socket layer knows it only through that
+/// protocol.
 ///
-/// Everything but ``post(_:)``, ``start()``, ``stop()`` and ``isOnLoopThread`` must be called on
-/// the reactor's own thread, from a handler, a timer or a posted task. The mailbox wakes the loop
-/// through an eventfd only when it goes from empty to non-empty, so a burst of posts costs one
-/// wakeup (about 0.8 µs here), not one per post.
-public final class Reactor: @unchecked Sendable {
+/// Everything but ``post(_:)``, ``start()``, ``stop()``, ``drive(timeoutMilliseconds:)``,
+/// ``nextTimerDeadline`` and ``isOnDriverThread`` must be called on the driver's thread, from a
+/// handler, a timer or a posted task. The mailbox wakes the loop through an eventfd only when it
+/// goes from empty to non-empty, so a burst of posts costs one wakeup (about 0.8 µs here), not
+/// one per post.
+///
+/// Two modes (``Mode``): a thread of its own runs the loop (``Mode/ownThread``, libzmq's I/O
+/// thread), or application threads run its turns inside their calls (``Mode/caller``): the
+/// reactor then has no thread, a call runs ``drive(timeoutMilliseconds:)`` until its condition
+/// holds, and nothing runs between calls.
+public final class Reactor: IODriver, @unchecked Sendable {
     /// A registered descriptor.
-    public struct Registration: Hashable, Sendable {
-        fileprivate let token: UInt64
-        /// The descriptor.
-        public let fd: Int32
-    }
-
+    public typealias Registration = IORegistration
     /// A scheduled timer.
-    public struct Timer: Hashable, Sendable {
-        fileprivate let id: TimerQueue.ID
+    public typealias Timer = IOTimer
+
+    /// Who runs the reactor's turns.
+    public enum Mode: Sendable, Equatable {
+        /// A thread of its own, started by ``start()`` (libzmq's I/O thread).
+        case ownThread
+        /// The application's threads, inside their calls: ``drive(timeoutMilliseconds:)`` runs
+        /// one turn under a lock, so one thread at a time runs it (the leader) and the others
+        /// wait for the lock or for their own descriptors. Needs a poller with a
+        /// ``ReadinessPoller/waitDescriptor`` (epoll has one).
+        case caller
     }
 
     private enum RunState { case idle, running, stopped }
 
     private static let wakeupToken: UInt64 = 0
 
+    /// Who runs the turns.
+    public let mode: Mode
     private let poller: ReadinessPoller
-    private let wakeup: WakeupSignal
-    private let mailbox = Mutex<[@Sendable () -> Void]>([])
+    /// The queue other threads post to; its eventfd is registered under ``wakeupToken``.
+    public let mailbox: DriverMailbox
     private let runState = Mutex<RunState>(.idle)
     private var thread = pthread_t()
-    private var loopThread: pthread_t?
+    /// The thread running a turn now (its `pthread_t`; 0: none). Own-thread mode sets it once.
+    private let driverThread = Atomic<UInt>(0)
+    /// Caller mode: held for the length of one turn.
+    private let turn = Mutex<Void>(())
+    /// Caller mode: the earliest timer deadline after the last turn, in nanoseconds (0: none),
+    /// so that callers waiting outside a turn bound their wait by it.
+    private let publishedDeadline = Atomic<UInt64>(0)
 
-    // Loop-thread state.
+    // Driver-thread state.
     private var handlers: [UInt64: IOHandler] = [:]
     private var timers = TimerQueue()
     private var nextToken: UInt64 = 1
     private var running = true
-    /// The mailbox's second buffer (see ``drainMailbox()``).
-    private var drainedTasks: [@Sendable () -> Void] = []
+    /// Caller mode: the events buffer, kept between turns so that a turn allocates nothing.
+    private var callerEvents: [PollEvent] = []
 
     /// The size of the reactor's shared read buffer (libzmq reads 8 KiB batches; a larger read means fewer calls
     /// when a peer streams).
     public static let readBufferSize = 65_536
 
-    /// One read buffer for every connection this reactor serves (loop thread only). Engines
+    /// One read buffer for every connection this reactor serves (driver thread only). Engines
     /// read into it and hand the bytes to their protocol core, which keeps what it has not
     /// parsed, so an idle connection holds no read buffer of its own: with a buffer per
     /// connection, 1,000 idle connections held 64 MiB.
-    package let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Reactor.readBufferSize, alignment: 64)
+    public let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Reactor.readBufferSize, alignment: 64)
 
-    /// - Parameter poller: the readiness backend (epoll by default).
-    public init(poller: ReadinessPoller? = nil) throws(TransportError) {
+    /// - Parameters:
+    ///   - poller: the readiness backend (epoll by default).
+    ///   - mode: who runs the turns.
+    public init(poller: ReadinessPoller? = nil, mode: Mode = .ownThread) throws(TransportError) {
         if let poller {
             self.poller = poller
         } else {
             self.poller = try EpollPoller()
         }
-        wakeup = try WakeupSignal()
-        try self.poller.add(fd: wakeup.fd, token: Self.wakeupToken, events: .readable)
+        self.mode = mode
+        if mode == .caller && self.poller.waitDescriptor == nil {
+            throw TransportError.system("caller mode needs a poller with a wait descriptor", EINVAL)
+        }
+        // Caller mode: the thread that posts runs the next turn itself, so posts need no wakeup.
+        mailbox = try DriverMailbox(signalsWakeups: mode == .ownThread)
+        callerEvents.reserveCapacity(256)
+        try self.poller.add(fd: mailbox.wakeupFD, token: Self.wakeupToken, events: .readable)
     }
 
     deinit {
         readBuffer.deallocate()
     }
 
-    /// The current time on the monotonic clock every reactor uses.
-    public static func now() -> ZMTPInstant {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return ZMTPInstant(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
-    }
+    /// The current time on the monotonic clock every driver uses (``IOClock``).
+    @inline(__always)
+    public static func now() -> ZMTPInstant { IOClock.now() }
 
     // MARK: Life cycle
 
-    /// Starts the loop on a thread of its own.
+    /// Own-thread mode: starts the loop on a thread of its own. Caller mode: lets calls run
+    /// turns.
     public func start() throws(TransportError) {
         let shouldStart = runState.withLock { state -> Bool in
             guard case .idle = state else { return false }
             state = .running
             return true
         }
-        guard shouldStart else { return }
+        guard shouldStart, mode == .ownThread else { return }
         let box = Unmanaged.passRetained(self).toOpaque()
         let result = pthread_create(&thread, nil, { raw in
             guard let raw else { return nil }
@@ -102,156 +121,223 @@ public final class Reactor: @unchecked Sendable {
         guard result == 0 else {
             Unmanaged<Reactor>.fromOpaque(box).release()
             runState.withLock { $0 = .stopped }
+            mailbox.close(after: {})
             throw TransportError.system("pthread_create", result)
         }
     }
 
     /// Stops the loop after the tasks already posted, and waits for its thread to end. Timers
     /// that have not fired are dropped. Called on the reactor's own thread (from a handler or a
-    /// task), it ends the loop after the current iteration without waiting for itself.
+    /// task), it ends the loop after the current iteration without waiting for itself. In
+    /// caller mode the calling thread runs the tasks already posted, then releases everything.
     public func stop() {
-        if isOnLoopThread {
-            let wasRunning = runState.withLock { state -> Bool in
-                defer { state = .stopped }
-                if case .running = state { return true }
-                return false
-            }
-            if wasRunning {
-                running = false
-                // Nobody will join this thread: let it release its resources when it ends.
-                pthread_detach(pthread_self())
-            }
-            return
-        }
         let wasRunning = runState.withLock { state -> Bool in
             defer { state = .stopped }
             if case .running = state { return true }
             return false
         }
-        guard wasRunning else { return }
-        enqueue { [unowned self] in self.running = false }
-        pthread_join(thread, nil)
-    }
-
-    /// Whether the caller runs on this reactor's thread.
-    public var isOnLoopThread: Bool {
-        guard let loopThread else { return false }
-        return pthread_equal(pthread_self(), loopThread) != 0
-    }
-
-    // MARK: Mailbox
-
-    /// Runs `task` on the reactor's thread, after the tasks posted before it. Returns false (and
-    /// drops the task) once the reactor is stopped.
-    @discardableResult
-    public func post(_ task: @escaping @Sendable () -> Void) -> Bool {
-        guard runState.withLock({ if case .stopped = $0 { return false } else { return true } }) else { return false }
-        enqueue(task)
-        return true
-    }
-
-    private func enqueue(_ task: @escaping @Sendable () -> Void) {
-        let wasEmpty = mailbox.withLock { queue -> Bool in
-            queue.append(task)
-            return queue.count == 1
+        if isOnDriverThread {
+            mailbox.close(after: {})
+            guard wasRunning else { return }
+            running = false
+            // Nobody will join this thread: let it release its resources when it ends.
+            if mode == .ownThread { pthread_detach(pthread_self()) }
+            return
         }
-        // Only the empty→non-empty transition needs a wakeup: otherwise the loop has a drain
-        // of the mailbox ahead of it that will see this task.
-        if wasEmpty { wakeup.signal() }
+        switch mode {
+        case .ownThread:
+            guard wasRunning else {
+                mailbox.close(after: {})
+                return
+            }
+            mailbox.close(after: { [unowned self] in self.running = false })
+            pthread_join(thread, nil)
+        case .caller:
+            mailbox.close(after: {})
+            turn.withLock { _ in
+                enterTurn()
+                mailbox.drain()
+                releaseLoopState()
+                leaveTurn()
+            }
+        }
     }
 
-    private func drainMailbox() {
-        wakeup.drain()
-        // Two buffers swapped under the lock, each emptied keeping its capacity: a drain
-        // allocates nothing (taking a copy and emptying the queue would allocate a new buffer
-        // for every drain, since the copy still shares the old one).
-        var tasks = drainedTasks
-        drainedTasks = []
-        mailbox.withLock { queue in swap(&queue, &tasks) }
-        for task in tasks { task() }
-        tasks.removeAll(keepingCapacity: true)
-        drainedTasks = tasks
+    /// Whether the caller runs this reactor's turn now.
+    public var isOnDriverThread: Bool {
+        driverThread.load(ordering: .relaxed) == UInt(pthread_self())
     }
 
-    // MARK: Descriptors (loop thread)
+    /// Whether the caller runs on this reactor's thread (``isOnDriverThread``).
+    public var isOnLoopThread: Bool { isOnDriverThread }
+
+    // MARK: Descriptors (driver thread)
 
     /// Watches `fd` for `events` and calls `handler` while it is ready.
-    public func register(fd: Int32, events: IOEvents, handler: IOHandler) throws(TransportError) -> Registration {
+    public func register(fd: Int32, events: IOEvents, handler: IOHandler) throws(TransportError) -> IORegistration {
         let token = nextToken
         nextToken += 1
         try poller.add(fd: fd, token: token, events: events)
         handlers[token] = handler
-        return Registration(token: token, fd: fd)
+        return IORegistration(token: token, fd: fd)
     }
 
     /// Changes what a registered descriptor is watched for.
-    public func update(_ registration: Registration, events: IOEvents) throws(TransportError) {
+    public func update(_ registration: IORegistration, events: IOEvents) throws(TransportError) {
         try poller.modify(fd: registration.fd, token: registration.token, events: events)
     }
 
     /// Stops watching a descriptor and releases its handler. Call before closing the descriptor.
-    public func deregister(_ registration: Registration) {
+    public func deregister(_ registration: IORegistration) {
         poller.remove(fd: registration.fd)
         handlers[registration.token] = nil
     }
 
-    // MARK: Timers (loop thread)
+    // MARK: Timers (driver thread)
 
-    /// Runs `action` on the reactor's thread `milliseconds` from now.
-    public func schedule(afterMilliseconds milliseconds: Int, _ action: @escaping () -> Void) -> Timer {
-        Timer(id: timers.schedule(at: Self.now().adding(milliseconds: milliseconds), action))
-    }
-
-    /// Runs `action` on the reactor's thread at `deadline` (or at once if it has passed).
-    public func schedule(at deadline: ZMTPInstant, _ action: @escaping () -> Void) -> Timer {
-        Timer(id: timers.schedule(at: deadline, action))
+    /// Runs `action` on the driver's thread at `deadline` (or at once if it has passed).
+    public func schedule(at deadline: ZMTPInstant, _ action: @escaping () -> Void) -> IOTimer {
+        IOTimer(token: timers.schedule(at: deadline, action).value)
     }
 
     /// Cancels a timer that has not fired yet.
-    public func cancel(_ timer: Timer) {
-        timers.cancel(timer.id)
+    public func cancel(_ timer: IOTimer) {
+        timers.cancel(TimerQueue.ID(value: timer.token))
+    }
+
+    // MARK: Caller mode
+
+    /// The descriptor that is readable while this reactor has work for a turn (descriptors
+    /// ready, tasks posted): a caller waiting for its own condition polls it beside its own
+    /// descriptors and runs ``drive(timeoutMilliseconds:)`` when it fires.
+    public var waitDescriptor: Int32? { poller.waitDescriptor }
+
+    /// The earliest timer deadline as of the last turn (caller mode), which a caller waiting
+    /// outside a turn must not sleep past.
+    public var nextTimerDeadline: ZMTPInstant? {
+        let value = publishedDeadline.load(ordering: .acquiring)
+        return value == 0 ? nil : ZMTPInstant(nanoseconds: value)
+    }
+
+    /// Caller mode: runs one turn on the calling thread (waiting up to `timeoutMilliseconds`
+    /// for readiness, 0: not at all), then the due timers. One thread at a time: a caller that
+    /// finds another thread's turn under way waits for it to end (turns that do not wait are
+    /// short), then runs its own, so work posted before the call is always done by the time it
+    /// returns. Returns false once the reactor is stopped. A call from inside a turn (a handler
+    /// or task that ends up here) does nothing.
+    @discardableResult
+    public func drive(timeoutMilliseconds: Int32 = 0) -> Bool {
+        guard mode == .caller else { return false }
+        if isOnDriverThread { return true }
+        return turn.withLock { _ -> Bool in
+            guard running, runState.withLock({ if case .stopped = $0 { false } else { true } }) else { return false }
+            enterTurn()
+            var events: [PollEvent] = []
+            swap(&events, &callerEvents)
+            runTurn(timeoutMilliseconds: timeoutMilliseconds, events: &events)
+            swap(&events, &callerEvents)
+            let next = timers.nextDeadline()
+            publishedDeadline.store(next.map { max($0.nanoseconds, 1) } ?? 0, ordering: .releasing)
+            leaveTurn()
+            return true
+        }
+    }
+
+    /// Caller mode: runs turns on the calling thread until `condition()` holds or `deadline`
+    /// passes (nil: no limit); returns whether it holds. Between turns the thread sleeps in
+    /// `poll(2)` on `fd` (the caller's own wakeup, nil: none) and ``waitDescriptor``, never
+    /// past the next timer, so whichever waiting thread wakes first runs the next turn (the
+    /// others wait for the lock, then find the work done). Once the reactor is stopped it only
+    /// sleeps on `fd`.
+    public func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?) -> Bool {
+        var watched = [pollfd(fd: fd ?? -1, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: poller.waitDescriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let driving = drive()
+            if condition() { return true }
+            if !driving { watched[1].fd = -1 }
+            var wakeAt = deadline
+            if driving, let timer = nextTimerDeadline { wakeAt = min(wakeAt ?? timer, timer) }
+            let timeout = wakeAt.map { Self.milliseconds(until: $0) } ?? -1
+            if timeout == 0, let deadline, deadline <= Self.now() { return condition() }
+            // Tasks posted during the turn (no eventfd tells of them): run them before sleeping.
+            if driving && mailbox.hasTasks { continue }
+            if watched[0].fd < 0 && watched[1].fd < 0 && timeout < 0 { return condition() }
+            _ = poll(&watched, 2, timeout)
+            if watched[0].revents != 0, condition() { return true }
+            if let deadline, deadline <= Self.now() {
+                _ = drive()
+                return condition()
+            }
+        }
+    }
+
+    private func enterTurn() {
+        driverThread.store(UInt(pthread_self()), ordering: .relaxed)
+    }
+
+    private func leaveTurn() {
+        driverThread.store(0, ordering: .relaxed)
     }
 
     // MARK: The loop
 
     private func run() {
-        loopThread = pthread_self()
+        enterTurn()
+        // A local, not a property: the loop's accesses then need no exclusivity checks.
         var events: [PollEvent] = []
         events.reserveCapacity(256)
         while running {
             var timeout: Int32 = -1
             if let deadline = timers.nextDeadline() {
-                let now = Self.now()
-                if deadline <= now {
-                    timeout = 0
-                } else {
-                    // Round up so that a timer never wakes the loop a little early, then spins.
-                    let milliseconds = (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000
-                    timeout = Int32(clamping: milliseconds)
-                }
+                timeout = Self.milliseconds(until: deadline)
             }
-            events.removeAll(keepingCapacity: true)
-            do throws(TransportError) {
-                try poller.wait(timeoutMilliseconds: timeout, into: &events)
-            } catch {
-                // epoll_wait fails only on programming errors (EBADF, EINVAL); stop rather than spin.
-                running = false
-                break
-            }
-            for event in events {
-                if event.token == Self.wakeupToken {
-                    drainMailbox()
-                } else if let handler = handlers[event.token] {
-                    handler.ready(event.events, hangup: event.hangup)
-                }
-            }
-            if timers.count > 0 {
-                for action in timers.popDue(now: Self.now()) { action() }
+            runTurn(timeoutMilliseconds: timeout, events: &events)
+        }
+        releaseLoopState()
+    }
+
+    /// Milliseconds from now until `deadline`, rounded up so that a timer never wakes a loop a
+    /// little early and then spins (0 if it has passed).
+    public static func milliseconds(until deadline: ZMTPInstant) -> Int32 {
+        let now = Self.now()
+        guard deadline > now else { return 0 }
+        return Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
+    }
+
+    private func runTurn(timeoutMilliseconds timeout: Int32, events: inout [PollEvent]) {
+        events.removeAll(keepingCapacity: true)
+        do throws(TransportError) {
+            try poller.wait(timeoutMilliseconds: timeout, into: &events)
+        } catch {
+            // epoll_wait fails only on programming errors (EBADF, EINVAL); stop rather than spin.
+            running = false
+            return
+        }
+        // Descriptors first, then the mailbox: what a peer did (closed, sent) is known before
+        // the tasks posted since (a message to write) run.
+        var mailboxReady = false
+        for event in events {
+            if event.token == Self.wakeupToken {
+                mailboxReady = true
+            } else if let handler = handlers[event.token] {
+                handler.ready(event.events, hangup: event.hangup)
             }
         }
-        // Release what the loop owned; posted tasks left behind are dropped.
+        if mailboxReady {
+            mailbox.drain()
+        } else if mode == .caller {
+            mailbox.runTasks()
+        }
+        if timers.count > 0 {
+            for action in timers.popDue(now: Self.now()) { action() }
+        }
+    }
+
+    /// Releases what the loop owned; posted tasks left behind are dropped.
+    private func releaseLoopState() {
         handlers.removeAll()
         timers = TimerQueue()
-        mailbox.withLock { $0.removeAll() }
+        mailbox.discard()
     }
 }

@@ -36,6 +36,14 @@ public protocol ReadinessPoller: AnyObject {
     /// Waits up to `timeoutMilliseconds` (-1: until something is ready) and appends what is ready
     /// to `events` (which the caller empties and reuses, so waiting allocates nothing).
     func wait(timeoutMilliseconds: Int32, into events: inout [PollEvent]) throws(TransportError)
+    /// A descriptor that is readable while ``wait(timeoutMilliseconds:into:)`` would report
+    /// something (epoll's own descriptor), or nil: what lets callers wait on it with `poll(2)`
+    /// beside descriptors of their own (``Reactor/Mode/caller``).
+    var waitDescriptor: Int32? { get }
+}
+
+extension ReadinessPoller {
+    public var waitDescriptor: Int32? { nil }
 }
 
 /// ``ReadinessPoller`` over Linux epoll, level-triggered.
@@ -51,6 +59,8 @@ public final class EpollPoller: ReadinessPoller {
     }
 
     deinit { close(epollFD) }
+
+    public var waitDescriptor: Int32? { epollFD }
 
     private static func mask(_ events: IOEvents) -> UInt32 {
         var mask: UInt32 = 0

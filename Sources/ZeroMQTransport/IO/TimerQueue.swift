@@ -5,7 +5,7 @@ import ZMTP
 struct TimerQueue {
     /// Identifies a scheduled timer, for ``cancel(_:)``.
     struct ID: Hashable, Sendable {
-        fileprivate let value: UInt64
+        let value: UInt64
     }
 
     private struct Entry {

@@ -13,12 +13,12 @@ public struct IPCTransport: Transport {
         _ = try IPCAddress(address)
     }
 
-    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    public func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                        onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener {
         try IPCListener(address: address, reactor: reactor, backlog: options.backlog, onAccept: onAccept)
     }
 
-    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    public func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                        onAccept: @escaping (StreamConnection) -> Void,
                        onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener {
         let listener = try IPCListener(address: address, reactor: reactor, backlog: options.backlog, onAccept: onAccept)
@@ -26,7 +26,7 @@ public struct IPCTransport: Transport {
         return listener
     }
 
-    public func connect(to address: String, options: TransportOptions, reactor: Reactor,
+    public func connect(to address: String, options: TransportOptions, reactor: any IODriver,
                         completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter {
         IPCConnecter(address: address, reactor: reactor, completion: completion)
     }
@@ -55,7 +55,7 @@ public final class IPCListener: TransportListener, @unchecked Sendable {
     ///   - backlog: pending connections the kernel queues (ZMQ_BACKLOG).
     ///   - onAccept: each accepted connection, on the reactor's thread.
     /// - Throws: an invalid address, or the failing `socket`, `bind` or `listen`.
-    public init(address text: String, reactor: Reactor, backlog: Int32 = 100,
+    public init(address text: String, reactor: any IODriver, backlog: Int32 = 100,
                 onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) {
         var temporary: String?
         var address: IPCAddress
@@ -125,7 +125,7 @@ public final class IPCConnecter: TransportConnecter, @unchecked Sendable {
 
     /// Starts connecting to `address` on `reactor`; `completion` runs once, on the reactor's thread,
     /// with the connected stream or the error.
-    public init(address: String, reactor: Reactor, completion: @escaping (Result<StreamConnection, TransportError>) -> Void) {
+    public init(address: String, reactor: any IODriver, completion: @escaping (Result<StreamConnection, TransportError>) -> Void) {
         self.text = address
         let path = (try? IPCAddress(address))?.path ?? address
         attempt = StreamConnectAttempt(reactor: reactor, label: "connect ipc://\(path)") { result in

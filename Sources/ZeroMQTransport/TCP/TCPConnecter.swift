@@ -12,7 +12,7 @@ public final class TCPConnecter: @unchecked Sendable {
 
     /// Starts connecting to `endpoint` on `reactor`; `completion` runs once, on the reactor's
     /// thread, with the connected descriptor or the error.
-    public init(endpoint: String, reactor: Reactor, options: TransportOptions = TransportOptions(), completion: @escaping (Result<Int32, TransportError>) -> Void) {
+    public init(endpoint: String, reactor: any IODriver, options: TransportOptions = TransportOptions(), completion: @escaping (Result<Int32, TransportError>) -> Void) {
         self.endpoint = endpoint
         self.options = options
         attempt = StreamConnectAttempt(reactor: reactor, label: "connect \(endpoint)") { result in

@@ -19,7 +19,7 @@ public final class TCPListener: @unchecked Sendable {
     }
 
     /// Binds and listens at once (so the bound port is known); accepting starts with ``start()``.
-    public init(endpoint: String, reactor: Reactor, backlog: Int32 = 100, options: TransportOptions = TransportOptions(),
+    public init(endpoint: String, reactor: any IODriver, backlog: Int32 = 100, options: TransportOptions = TransportOptions(),
                 onAccept: @escaping (_ fd: Int32, _ peer: SocketAddress?) -> Void) throws(TransportError) {
         let parsed = try TCPEndpoint(endpoint)
         var lastError = TransportError.invalidEndpoint(endpoint, "no address to bind")

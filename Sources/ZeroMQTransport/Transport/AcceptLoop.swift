@@ -95,22 +95,22 @@ final class AcceptLoop: IOHandler {
         case idle
         /// Watching the descriptor; `exhaustion` is the episode still open (the backlog has not
         /// been drained since it began).
-        case watching(Reactor.Registration, exhaustion: AcceptBackoff?)
+        case watching(IORegistration, exhaustion: AcceptBackoff?)
         /// Out of resources: not watching until the timer fires.
-        case paused(AcceptBackoff, Reactor.Timer)
+        case paused(AcceptBackoff, IOTimer)
         /// Stopped; the descriptor is closed.
         case closed
     }
 
     let fd: Int32
-    private let reactor: Reactor
+    private let reactor: any IODriver
     private let accepted: (Int32) -> Void
     /// Told when accepting fails (see ``AcceptFailure``).
     var onFailure: ((AcceptFailure) -> Void)?
     private var state = State.idle
 
     /// Takes ownership of the listening descriptor `fd`.
-    init(fd: Int32, reactor: Reactor, accepted: @escaping (Int32) -> Void) {
+    init(fd: Int32, reactor: any IODriver, accepted: @escaping (Int32) -> Void) {
         self.fd = fd
         self.reactor = reactor
         self.accepted = accepted
@@ -140,7 +140,7 @@ final class AcceptLoop: IOHandler {
     }
 
     func ready(_ events: IOEvents, hangup: Bool) {
-        assert(reactor.isOnLoopThread)
+        assert(reactor.isOnDriverThread)
         guard case .watching(let registration, var exhaustion) = state else { return }
         for _ in 0..<Self.acceptsPerTurn {
             // accept4 would set both flags at once, but Swift's Glibc does not import it.
@@ -191,19 +191,19 @@ final class AcceptLoop: IOHandler {
     }
 
     /// Stops watching for the episode's pause.
-    private func pause(_ registration: Reactor.Registration, _ episode: AcceptBackoff) {
+    private func pause(_ registration: IORegistration, _ episode: AcceptBackoff) {
         reactor.deregister(registration)
         state = .paused(episode, schedulePause(episode))
     }
 
-    private func schedulePause(_ episode: AcceptBackoff) -> Reactor.Timer {
+    private func schedulePause(_ episode: AcceptBackoff) -> IOTimer {
         reactor.schedule(afterMilliseconds: episode.pauseMilliseconds) { [weak self] in self?.resume() }
     }
 
     /// The pause is over: watch again. A pending connection makes the listener readable at once,
     /// and its accept either ends the episode or pauses it again, longer.
     private func resume() {
-        assert(reactor.isOnLoopThread)
+        assert(reactor.isOnDriverThread)
         guard case .paused(var episode, _) = state else { return }
         do throws(TransportError) {
             state = .watching(try reactor.register(fd: fd, events: .readable, handler: self), exhaustion: episode)

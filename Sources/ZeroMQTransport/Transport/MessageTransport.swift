@@ -26,7 +26,7 @@ public protocol MessageTransport: Sendable {
 public protocol MessageTransportLink: AnyObject, Sendable {
     /// Starts moving messages between `pipe` (its other end is the socket's) and the network:
     /// a sender reads whole messages from `pipe`, a receiver writes whole messages into it.
-    func start(pipe: PipeEnd, reactor: Reactor, host: MessageTransportHost)
+    func start(pipe: PipeEnd, reactor: any IODriver, host: MessageTransportHost)
 
     /// The socket is done with this endpoint (close, unbind, disconnect): send what is queued
     /// for at most `linger` (nil: as long as it takes), release everything, then call

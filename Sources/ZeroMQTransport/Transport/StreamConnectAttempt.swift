@@ -7,14 +7,14 @@ import Glibc
 /// abandoning it. The transport opens the socket and issues the connect; this does the rest.
 /// Reactor thread only.
 final class StreamConnectAttempt: IOHandler {
-    private let reactor: Reactor
+    private let reactor: any IODriver
     /// Names the attempt in errors (`connect tcp://…`).
     private let label: String
     private var completion: ((Result<Int32, TransportError>) -> Void)?
     private var fd: Int32 = -1
-    private var registration: Reactor.Registration?
+    private var registration: IORegistration?
 
-    init(reactor: Reactor, label: String, completion: @escaping (Result<Int32, TransportError>) -> Void) {
+    init(reactor: any IODriver, label: String, completion: @escaping (Result<Int32, TransportError>) -> Void) {
         self.reactor = reactor
         self.label = label
         self.completion = completion

@@ -10,14 +10,14 @@ public struct TCPTransport: Transport {
         _ = try TCPEndpoint(address)
     }
 
-    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    public func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                        onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener {
         try TCPListener(endpoint: address, reactor: reactor, backlog: options.backlog, options: options) { fd, peer in
             onAccept(StreamConnection(fd: fd, peerAddress: peer.map { Self.hostPart($0) } ?? ""))
         }
     }
 
-    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    public func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                        onAccept: @escaping (StreamConnection) -> Void,
                        onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener {
         let listener = try TCPListener(endpoint: address, reactor: reactor, backlog: options.backlog, options: options) { fd, peer in
@@ -27,7 +27,7 @@ public struct TCPTransport: Transport {
         return listener
     }
 
-    public func connect(to address: String, options: TransportOptions, reactor: Reactor,
+    public func connect(to address: String, options: TransportOptions, reactor: any IODriver,
                         completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter {
         TCPConnecter(endpoint: address, reactor: reactor, options: options) { result in
             completion(result.map { fd in

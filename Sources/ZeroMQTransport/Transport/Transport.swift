@@ -64,23 +64,23 @@ public protocol Transport: Sendable {
     var scheme: String { get }
     /// Binds `address` (the endpoint without its scheme) and calls `onAccept`, on `reactor`'s
     /// thread, for every connection once the listener is started.
-    func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                 onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) -> any TransportListener
     /// ``listen(at:options:reactor:onAccept:)``, also reporting connections that could not be
     /// accepted (out of descriptors, …) so they become events and counts. The default ignores
     /// them.
-    func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                 onAccept: @escaping (StreamConnection) -> Void,
                 onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener
     /// Prepares one attempt to connect to `address`; `completion` runs once, on the reactor.
-    func connect(to address: String, options: TransportOptions, reactor: Reactor,
+    func connect(to address: String, options: TransportOptions, reactor: any IODriver,
                  completion: @escaping (Result<StreamConnection, TransportError>) -> Void) -> any TransportConnecter
     /// Checks an address's syntax at once, so `connect` can fail synchronously as libzmq does.
     func validate(_ address: String) throws(TransportError)
 }
 
 extension Transport {
-    public func listen(at address: String, options: TransportOptions, reactor: Reactor,
+    public func listen(at address: String, options: TransportOptions, reactor: any IODriver,
                        onAccept: @escaping (StreamConnection) -> Void,
                        onAcceptFailure: @escaping (AcceptFailure) -> Void) throws(TransportError) -> any TransportListener {
         try listen(at: address, options: options, reactor: reactor, onAccept: onAccept)

@@ -1,0 +1,94 @@
+import Synchronization
+
+/// The cross-thread half of an ``IODriver``: any thread posts tasks, the driver's thread runs
+/// them in order (libzmq's `mailbox_t` of an I/O thread).
+///
+/// A post wakes the driver through an eventfd (``wakeupFD``, which the driver watches) only when
+/// the queue goes from empty to non-empty, so a burst of posts costs one wakeup. A mailbox made
+/// with `signalsWakeups: false` never writes the eventfd: its driver runs the tasks at its next
+/// turn (``runTasks()``), which is how caller-driven I/O works, since the thread that posts is
+/// the one that runs the next turn, before its call returns. A concrete
+/// class, not a protocol: engines keep it and post through it with no dynamic dispatch.
+/// (`@unchecked Sendable`: ``spare`` is touched only by the thread running the driver's turn,
+/// one at a time; everything else is under the lock.)
+public final class DriverMailbox: @unchecked Sendable {
+    private struct State {
+        var tasks: [@Sendable () -> Void] = []
+        var open = true
+    }
+
+    private let state = Mutex(State())
+    private let wakeup: WakeupSignal
+    private let signalsWakeups: Bool
+    /// The second buffer of ``drain()``, touched only by the draining thread.
+    private var spare: [@Sendable () -> Void] = []
+
+    /// - Parameter signalsWakeups: whether a post makes ``wakeupFD`` readable.
+    public init(signalsWakeups: Bool = true) throws(TransportError) {
+        wakeup = try WakeupSignal()
+        self.signalsWakeups = signalsWakeups
+    }
+
+    /// The descriptor that becomes readable when tasks are waiting.
+    public var wakeupFD: Int32 { wakeup.fd }
+
+    /// Queues `task` for the driver's thread. Returns false (and drops the task) once the
+    /// mailbox is closed.
+    @discardableResult
+    public func post(_ task: @escaping @Sendable () -> Void) -> Bool {
+        let wasEmpty = state.withLock { state -> Bool? in
+            guard state.open else { return nil }
+            state.tasks.append(task)
+            return state.tasks.count == 1
+        }
+        guard let wasEmpty else { return false }
+        // Only the empty→non-empty transition needs a wakeup: otherwise a drain is ahead of
+        // the driver that will see this task.
+        if wasEmpty && signalsWakeups { wakeup.signal() }
+        return true
+    }
+
+    /// Queues `task` as the last one and refuses any later post. Returns false if it was
+    /// already closed.
+    @discardableResult
+    public func close(after task: @escaping @Sendable () -> Void) -> Bool {
+        let wasEmpty = state.withLock { state -> Bool? in
+            guard state.open else { return nil }
+            state.open = false
+            state.tasks.append(task)
+            return state.tasks.count == 1
+        }
+        guard let wasEmpty else { return false }
+        if wasEmpty { wakeup.signal() }
+        return true
+    }
+
+    /// Whether tasks are waiting.
+    public var hasTasks: Bool { state.withLock { !$0.tasks.isEmpty } }
+
+    /// Whether posts are still taken.
+    public var isOpen: Bool { state.withLock { $0.open } }
+
+    /// Runs the tasks queued so far (on the driver's thread, when ``wakeupFD`` is readable).
+    public func drain() {
+        wakeup.drain()
+        runTasks()
+    }
+
+    /// Runs the tasks queued so far, without touching the eventfd (the driver's thread).
+    public func runTasks() {
+        // Two buffers swapped under the lock, each emptied keeping its capacity: a drain
+        // allocates nothing.
+        var tasks = spare
+        spare = []
+        state.withLock { state in swap(&state.tasks, &tasks) }
+        for task in tasks { task() }
+        tasks.removeAll(keepingCapacity: true)
+        spare = tasks
+    }
+
+    /// Drops every queued task (when the driver ends).
+    public func discard() {
+        state.withLock { $0.tasks.removeAll() }
+    }
+}
