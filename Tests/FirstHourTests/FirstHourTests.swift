@@ -229,8 +229,7 @@ enum FirstHourBuild {
 
     private static func build() -> Result<String, Program.Failure> {
         let file = #filePath
-        var root = file[..<(file.range(of: "/Tests/FirstHourTests/")?.lowerBound ?? file.endIndex)]
-        if root.isEmpty { root = "." }
+        let root = String(file[..<(file.range(of: "/Tests/FirstHourTests/")?.lowerBound ?? file.endIndex)])
         let package = root + "/Examples/FirstHour"
         do {
             let build = try Program("/usr/bin/env", ["swift", "build", "--package-path", package])
