@@ -11,6 +11,6 @@ let status = await Zmqcat.main(Array(CommandLine.arguments.dropFirst()), console
 exit(status.rawValue)
 #else
 // Built without the trait that brings in swift-argument-parser: say how to get the real one.
-fputs("zmqcat needs the package trait \"Tools\": swift build --traits Tools --product zmqcat\n", stderr)
+print("zmqcat needs the package trait \"Tools\": swift build --traits Tools --product zmqcat")
 exit(1)
 #endif
