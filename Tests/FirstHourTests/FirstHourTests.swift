@@ -244,23 +244,25 @@ enum FirstHourBuild {
     }
 }
 
-/// A loopback endpoint nobody listens on (its port bound, then closed, by us).
+/// A loopback endpoint nobody listens on, for a program that binds where it is told. The port is
+/// below Linux's ephemeral range (32768-60999), so that no outgoing connection of another process
+/// takes it between this check and the program's bind.
 func freeEndpoint() throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw Program.Failure("socket: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    for _ in 0..<100 {
+        let port = UInt16.random(in: 20000..<32768)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Program.Failure("socket: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound == 0 { return "tcp://127.0.0.1:\(port)" }
     }
-    guard bound == 0 else { throw Program.Failure("bind: errno \(errno)") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return "tcp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+    throw Program.Failure("no free port between 20000 and 32767 in 100 tries")
 }
 
 /// A CURVE key pair from pyzmq, as Z85 text.
