@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // Layers (each a module, each a folder):
@@ -14,39 +14,46 @@ import PackageDescription
 //               parsing, the APDU encoder and
 //               per-source decoder over the core's ZMTP/1.0 codec, libzmq's option arithmetic.
 //   ZeroMQ      the sockets: Context, Socket, every classic pattern, sessions, inproc.
-//   ZMTPDemo    the README's demo: two cores handshaking CURVE over a real socket pair.
+//   zmtp-demo   the README's demo (Sources/ZMTPDemo): two cores handshaking CURVE over a real
+//               socket pair.
 //   ZeroMQExamples  the zguide's classic examples as functions, run by thin executables
 //               (Sources/Examples/<name>/main.swift) and by Tests/ExamplesTests.
 //   ZMTPConformance  zmtp-conformance (Sources/Tools): plays the connection and handshake vectors
 //               over TCP against a live implementation behind a shim; links none of this package's
 //               protocol code, so it judges this implementation as it judges libzmq.
 //   ZeroMQCat   zmqcat, the command-line peer (Sources/Tools): its commands as a library that
-//               Tests/ZeroMQCatTests runs in-process, and the thin `zmqcat` executable.
+//               Tests/ZeroMQCatTests runs in-process, and the thin `zmqcat` executable. With the
+//               trait "Tools" only (`swift build --traits Tools --product zmqcat`).
+//   ZeroMQMetrics  socket statistics through swift-metrics, with the trait "Metrics" only.
+//
+// Examples/FirstHour is a package of its own that depends on this one as a user's package does
+// (Tests/FirstHourTests builds it and runs its programs against pyzmq).
 let package = Package(
     name: "swift-zeromq",
+    // What a user of the package sees: the layers, nothing else. The examples, the demo, the tools
+    // and the fuzzing support are targets, not products: the root package builds and runs them
+    // (SwiftPM gives each executable target of the root package a product of its own), and a
+    // package that depends on this one never sees their names, so its own `hwserver` is its own.
     products: [
         .library(name: "ZMTP", targets: ["ZMTP"]),
         .library(name: "ZMTPSodium", targets: ["ZMTPSodium"]),
         .library(name: "ZeroMQTransport", targets: ["ZeroMQTransport"]),
         .library(name: "ZeroMQPGM", targets: ["ZeroMQPGM"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        // Empty unless the trait "Metrics" is enabled (below).
         .library(name: "ZeroMQMetrics", targets: ["ZeroMQMetrics"]),
-        .executable(name: "zmtp-demo", targets: ["ZMTPDemo"]),
-        // The fuzzing harnesses' set-ups and invariant checks, shared by Fuzz/ (built there with
-        // the sanitizers) and by the vector runner that replays fuzz regressions.
-        .library(name: "FuzzSupport", targets: ["FuzzSupport"]),
-        // The zguide's examples (scripts/demo.sh runs them as separate processes).
-        .executable(name: "hwserver", targets: ["hwserver"]),
-        .executable(name: "hwclient", targets: ["hwclient"]),
-        .executable(name: "wuserver", targets: ["wuserver"]),
-        .executable(name: "wuclient", targets: ["wuclient"]),
-        .executable(name: "taskvent", targets: ["taskvent"]),
-        .executable(name: "taskwork", targets: ["taskwork"]),
-        .executable(name: "tasksink", targets: ["tasksink"]),
-        // The command-line peer: any socket type, from a shell (Sources/Tools).
-        .executable(name: "zmqcat", targets: ["zmqcat"]),
-        // The live conformance runner (Vectors/README.md, "Live runs").
-        .executable(name: "zmtp-conformance", targets: ["zmtp-conformance"]),
+    ],
+    // The two package dependencies are for two opt-in parts only, and a trait stands for each:
+    // a dependent package that enables neither (the default) resolves neither package. Each
+    // enabled trait is also a compilation condition in every target here, so the opt-in sources
+    // are wrapped in `#if Metrics` / `#if Tools`. This repository's scripts build with
+    // `--enable-all-traits`.
+    traits: [
+        .trait(name: "Metrics",
+               description: "ZeroMQMetrics: socket statistics exported through swift-metrics."),
+        .trait(name: "Tools",
+               description: "zmqcat, the command-line peer (its options are parsed by swift-argument-parser)."),
+        .default(enabledTraits: []),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,6 +67,11 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .target(name: "ZMTPSodium", dependencies: ["ZMTP", "CSodium"]),
+        // The fuzzing harnesses' set-ups and invariant checks, and the CURVE provider without
+        // security they need (InsecureFuzzingCurveCrypto). Fuzz/ (a package of its own, built with
+        // the sanitizers) declares the same folder as its own target; here the vector runner
+        // replays fuzz regressions through the very same set-ups, and the core's tests use the
+        // insecure provider. Not a product: no application can link it.
         .target(name: "FuzzSupport", dependencies: ["ZMTP"], path: "Fuzz/Sources/FuzzSupport"),
         .target(name: "CSysShim"),
         .target(name: "ZeroMQTransport", dependencies: ["ZMTP", "CSysShim"]),
@@ -72,9 +84,9 @@ let package = Package(
         // pgm:// and epgm://: a MessageTransport over libpgm (a module of its own, so only its
         // users link libpgm), beside the sockets rather than above them.
         .target(name: "ZeroMQPGM", dependencies: ["ZMTP", "CPGM", "ZeroMQTransport"]),
-        .executableTarget(name: "ZMTPDemo", dependencies: ["ZMTP", "ZMTPSodium"]),
-        .testTarget(name: "ZMTPTests", dependencies: ["ZMTP"]),
-        .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium"]),
+        .executableTarget(name: "zmtp-demo", dependencies: ["ZMTP", "ZMTPSodium"], path: "Sources/ZMTPDemo"),
+        .testTarget(name: "ZMTPTests", dependencies: ["ZMTP", "FuzzSupport"]),
+        .testTarget(name: "ZMTPSodiumTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport"]),
         .testTarget(name: "VectorTests", dependencies: ["ZMTP", "ZMTPSodium", "FuzzSupport", "ZMTPConformance"]),
         .testTarget(name: "ZeroMQTransportTests", dependencies: ["ZeroMQTransport", "ZMTP"]),
         // PGM's sans-IO pieces, the captured-APDU vectors (Vectors/, read via #filePath) and a CPGM link check.
@@ -82,9 +94,9 @@ let package = Package(
                     exclude: ["Vectors", "Peers"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ZeroMQTransport"], exclude: ["Peers"]),
         // Socket statistics exported through swift-metrics (opt-in: a module of its own).
-        .target(name: "ZeroMQMetrics", dependencies: ["ZeroMQ", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .target(name: "ZeroMQMetrics", dependencies: ["ZeroMQ", .product(name: "CoreMetrics", package: "swift-metrics", condition: .when(traits: ["Metrics"]))]),
         .testTarget(name: "ZeroMQMetricsTests", dependencies: ["ZeroMQMetrics", "ZeroMQ",
-                                                               .product(name: "MetricsTestKit", package: "swift-metrics")]),
+                                                               .product(name: "MetricsTestKit", package: "swift-metrics", condition: .when(traits: ["Metrics"]))]),
         .target(name: "ZeroMQExamples", dependencies: ["ZeroMQ"], path: "Sources/Examples/ZeroMQExamples"),
         .executableTarget(name: "hwserver", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/hwserver"),
         .executableTarget(name: "hwclient", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/hwclient"),
@@ -97,7 +109,7 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["ZMTP", "ZMTPSodium", "ZeroMQTransport", "ZeroMQ"], exclude: ["Peers"]),
         // zmqcat: the commands in a library (testable in-process), a thin executable.
         .target(name: "ZeroMQCat",
-                dependencies: ["ZeroMQ", "ZeroMQPGM", "ZMTPSodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                dependencies: ["ZeroMQ", "ZeroMQPGM", "ZMTPSodium", .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"]))],
                 path: "Sources/Tools/ZeroMQCat"),
         .executableTarget(name: "zmqcat", dependencies: ["ZeroMQCat"], path: "Sources/Tools/zmqcat"),
         .target(name: "ZMTPConformance", path: "Sources/Tools/Conformance"),
@@ -114,6 +126,9 @@ let package = Package(
         // tests), against pyzmq (Peers/exit_client.py).
         .executableTarget(name: "ExitPeer", dependencies: ["ZeroMQ"], path: "Tests/ExitPeer"),
         .testTarget(name: "ExitTests", exclude: ["Peers"]),
+        // Examples/FirstHour (a package of its own, a user's package), built once by the test
+        // with `swift build --package-path` and its programs run against pyzmq (Peers/zguide.py).
+        .testTarget(name: "FirstHourTests", exclude: ["Peers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,14 +6,16 @@ import PackageDescription
 // ./run.sh (see README.md): the flags are not optional.
 //
 //   FuzzSupport   shared harness code (invariant checks, chunkings, connection driver,
-//                 handshake transcripts, seed writing). Its sources are here, in
-//                 Sources/FuzzSupport, but the main package builds it as a product, so that the
-//                 vector runner replays regressions through the very same set-ups.
+//                 handshake transcripts, seed writing) and the CURVE provider without security
+//                 (InsecureFuzzingCurveCrypto). The main package declares the same folder as a
+//                 target of its own (not a product), so that the vector runner replays
+//                 regressions through the very same set-ups; neither package's build sees the
+//                 other's, since nothing here depends on the main package's FuzzSupport.
 //   Fuzz*         one libFuzzer entry point (LLVMFuzzerTestOneInput) each.
 //   FuzzPGMDecoder  also depends on ZeroMQPGM; its harness sits beside its main.
 
 let zmtp: Target.Dependency = .product(name: "ZMTP", package: "swift-zeromq")
-let support: Target.Dependency = .product(name: "FuzzSupport", package: "swift-zeromq")
+let support: Target.Dependency = "FuzzSupport"
 
 let fuzzers = [
     "FuzzGreeting",
@@ -36,7 +38,9 @@ let package = Package(
     dependencies: [
         .package(name: "swift-zeromq", path: ".."),
     ],
-    targets: fuzzers.map { name in
+    targets: [
+        .target(name: "FuzzSupport", dependencies: [zmtp]),
+    ] + fuzzers.map { name in
         .executableTarget(name: name, dependencies: [support, zmtp])
     } + layerFuzzers.map { fuzzer in
         .executableTarget(name: fuzzer.name,

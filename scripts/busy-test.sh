@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 scripts/install-deps.sh
-swift build --build-tests
+swift build --enable-all-traits --build-tests
 # The fault suite's Swift peers run from a release build, as scripts/faults.sh runs them.
-swift build -c release --product FaultPeer
+swift build --enable-all-traits -c release --product FaultPeer
 export FAULT_PEER="$PWD/.build/release/FaultPeer"
 ulimit -n 20000 2>/dev/null || true
 
@@ -24,7 +24,7 @@ for run in $(seq 1 "$runs"); do
     log="$logs/run-$run.log"
     status=0
     # As scripts/test.sh runs them: the fault suite after the others, on its own.
-    { swift test --skip-build --skip FaultTests && swift test --skip-build --filter FaultTests; } > "$log" 2>&1 || status=$?
+    { swift test --enable-all-traits --skip-build --skip FaultTests && swift test --enable-all-traits --skip-build --filter FaultTests; } > "$log" 2>&1 || status=$?
     summary=$(grep -E "^(✔|✘) Test run with" "$log" | sed 's/ after .*//' | paste -sd ';' - || true)
     echo "run $run/$runs: exit $status in $(( $(date +%s) - start )) s, load $(cut -d' ' -f1-3 /proc/loadavg); ${summary:-no test summary}"
     if [ "$status" -ne 0 ]; then

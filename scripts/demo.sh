@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
-build=(swift build)
+build=(swift build --enable-all-traits)  # the same build as scripts/test.sh
 [ -n "${SWIFT_SCRATCH:-}" ] && build+=(--scratch-path "$SWIFT_SCRATCH")
 "${build[@]}"  # zmtp-demo and the seven examples
 bin="$("${build[@]}" --show-bin-path)"

@@ -12,13 +12,13 @@ if [ "${1:-}" = "--long" ]; then export SWIFT_ZEROMQ_LONG_FAULTS=1; fi
 ulimit -n 20000 2>/dev/null || true
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-swift build --build-tests
+swift build --enable-all-traits --build-tests
 # The Swift peers run from a release build, as libzmq's do: the figures are rates, and a debug
 # build's would measure the debug build (the tests themselves stay debug).
-swift build -c release --product FaultPeer
+swift build --enable-all-traits -c release --product FaultPeer
 export FAULT_PEER="$PWD/.build/release/FaultPeer"
 status=0
-swift test --skip-build --filter FaultTests 2>&1 | tee "$log" || status=$?
+swift test --enable-all-traits --skip-build --filter FaultTests 2>&1 | tee "$log" || status=$?
 echo "--- figures ---"
 grep '^FAULT ' "$log" || true
 exit $status

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The README's test command: installs what it needs, builds, runs every test (unit, vectors,
-# libzmq interop), builds the documentation, then the fault and hostile-load suite on its own
-# (its floods would load the machine under the other tests), then builds every fuzz target
-# (release, ASan) and runs each for FUZZ_SECONDS (default 45), then the benchmarks' quick mode
-# side by side with libzmq.
+# The README's test command: installs what it needs, builds (with every trait, and the first-hour
+# package), runs every test (unit, vectors, libzmq interop, the first-hour programs against
+# pyzmq), builds the documentation, then the fault and hostile-load suite on its own (its floods
+# would load the machine under the other tests), then builds every fuzz target (release, ASan) and runs each for
+# FUZZ_SECONDS (default 45), then the benchmarks' quick mode side by side with libzmq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 start=$(date +%s)
-swift build --build-tests
-swift test --skip-build --skip FaultTests
+swift build --enable-all-traits --build-tests
+# Examples/FirstHour, a user's package over the library (its own build of it, without traits, as
+# a user's is): built here, so that Tests/FirstHourTests finds it built and only runs it.
+first_hour=$(date +%s)
+swift build --package-path Examples/FirstHour
+echo "first-hour package built in $(( $(date +%s) - first_hour )) s"
+swift test --enable-all-traits --skip-build --skip FaultTests
 # The documentation of every library module, from the build above: fails on any DocC warning or
 # undocumented public symbol.
 scripts/docs.sh

@@ -1,3 +1,6 @@
+// swift-metrics is a dependency only for those who enable the package trait "Metrics"
+// (`.package(url: …, from: …, traits: ["Metrics"])`); without it this module is empty.
+#if Metrics
 import CoreMetrics
 import ZeroMQ
 
@@ -91,3 +94,6 @@ public struct SocketMetrics {
         counter.increment(by: Int64(clamping: now - before))
     }
 }
+#else
+#warning("ZeroMQMetrics is empty: enable the package trait \"Metrics\" (.package(url: …, from: …, traits: [\"Metrics\"]))")
+#endif

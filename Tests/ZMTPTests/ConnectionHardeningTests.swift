@@ -1,3 +1,4 @@
+import FuzzSupport
 import Testing
 @_spi(Testing) @testable import ZMTP
 

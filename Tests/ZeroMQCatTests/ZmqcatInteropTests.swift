@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import Foundation
 import Testing
 import ZeroMQCat
@@ -183,3 +184,4 @@ extension ZmqcatTests {
         }
     }
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import Foundation
 import Testing
 import ZeroMQ
@@ -385,3 +386,4 @@ final class RawTCPClient {
         process.waitUntilExit()
     }
 }
+#endif  // Tools

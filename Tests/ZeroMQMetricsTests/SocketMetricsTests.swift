@@ -1,3 +1,4 @@
+#if Metrics  // ZeroMQMetrics has content with the package trait "Metrics" only
 import MetricsTestKit
 import Testing
 import ZeroMQ
@@ -34,3 +35,4 @@ struct SocketMetricsTests {
         #expect(bytes.totalValue == Int64(router.statistics.bytesReceived))
     }
 }
+#endif  // Metrics

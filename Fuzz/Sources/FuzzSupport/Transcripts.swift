@@ -5,7 +5,7 @@
 
 /// The fixed keys of the CURVE harnesses (made with ``InsecureFuzzingCurveCrypto``: no security).
 public enum FuzzKeys {
-    /// The provider, behind the public protocol (the concrete type is `@_spi(Testing)` in ZMTP).
+    /// The provider, behind the public protocol.
     public static let crypto: any CurveCrypto = InsecureFuzzingCurveCrypto()
 
     static func pair(_ fill: UInt8) -> CurveKeyPair {

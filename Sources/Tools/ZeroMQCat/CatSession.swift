@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -465,3 +466,4 @@ func makeSocket(_ type: SocketKind, _ socketArguments: SocketArguments, _ securi
     }
     return (context, socket)
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -206,3 +207,4 @@ final class LineReader {
         return Array(buffer[start...])
     }
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ZeroMQ
 
 /// A connection event as zmqcat prints it: libzmq's event name (ZMQ_EVENT_ without the
@@ -97,3 +98,4 @@ struct ConnectionWatch {
     /// Connects or handshakes failed and no peer ever completed a handshake.
     var failedWithoutPeer: Bool { handshakes == 0 && lastFailure != nil }
 }
+#endif  // Tools

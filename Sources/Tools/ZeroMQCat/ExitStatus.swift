@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ZeroMQ
 
 /// zmqcat's exit statuses: what a script can rely on (listed in `--help` and the README).
@@ -62,3 +63,4 @@ public struct ZmqcatFailure: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+#endif  // Tools

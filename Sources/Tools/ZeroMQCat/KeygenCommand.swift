@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ArgumentParser
 import ZeroMQ
 import ZMTPSodium
@@ -61,3 +62,4 @@ public struct KeygenCommand: ParsableCommand {
         return .success
     }
 }
+#endif  // Tools

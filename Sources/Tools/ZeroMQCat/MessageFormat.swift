@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ArgumentParser
 import ZeroMQ
 
@@ -268,3 +269,4 @@ func unescapeSeparator(_ text: String) -> [UInt8] {
     if escaped { out.append(UInt8(ascii: "\\")) }
     return out
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ArgumentParser
 import Synchronization
 import ZeroMQ
@@ -159,3 +160,4 @@ public struct MonitorCommand: ParsableCommand {
         return .success
     }
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ArgumentParser
 
 /// `zmqcat options`: the names `--sockopt` takes, with their values and meanings.
@@ -11,3 +12,4 @@ struct OptionsCommand: ParsableCommand {
         return .success
     }
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ZeroMQ
 
 /// Where the messages to send come from: the -m values (in turn, repeated when -n asks for
@@ -121,3 +122,4 @@ final class OutgoingSource {
         return replies[index % replies.count]
     }
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ZeroMQ
 
 /// Messages and bytes in one direction, and when the first and last went.
@@ -109,3 +110,4 @@ func formatBytes(_ bytes: Double) -> String {
     }
     return "\(fixed(value, 1)) GB"
 }
+#endif  // Tools

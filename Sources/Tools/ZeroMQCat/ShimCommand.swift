@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -219,3 +220,4 @@ public struct ShimCommand: ParsableCommand {
         return bytes
     }
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -304,3 +305,4 @@ func readSmallFile(_ path: String) -> String? {
 func seconds(_ value: Double) -> Duration {
     .nanoseconds(Int64((value * 1e9).rounded()))
 }
+#endif  // Tools

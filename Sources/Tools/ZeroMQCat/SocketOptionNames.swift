@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ArgumentParser
 import ZeroMQ
 
@@ -292,3 +293,4 @@ public struct DurationArgument: ExpressibleByArgument, Sendable {
         self.duration = duration
     }
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import ArgumentParser
 import ZeroMQ
 
@@ -349,3 +350,4 @@ public struct MessageArguments: ParsableArguments {
         MessageCodec(output: format, input: input, separator: separator.map(unescapeSeparator))
     }
 }
+#endif  // Tools

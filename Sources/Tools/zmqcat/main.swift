@@ -3,8 +3,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if Tools
 import ZeroMQCat
 
 Signals.install()
 let status = await Zmqcat.main(Array(CommandLine.arguments.dropFirst()), console: .standard)
 exit(status.rawValue)
+#else
+// Built without the trait that brings in swift-argument-parser: say how to get the real one.
+print("zmqcat needs the package trait \"Tools\": swift build --traits Tools --product zmqcat")
+exit(1)
+#endif

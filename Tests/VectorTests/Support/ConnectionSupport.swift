@@ -1,3 +1,4 @@
+import FuzzSupport
 @_spi(Testing) import ZMTP
 import ZMTPConformance
 import ZMTPSodium

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -149,3 +150,4 @@ func unhex(_ text: Substring) -> [UInt8] {
     }
     return bytes
 }
+#endif  // Tools

@@ -1,3 +1,4 @@
+#if Tools  // zmqcat is built with the package trait "Tools" only (Package.swift)
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -74,3 +75,4 @@ func keyPair(_ result: CatResult) -> (public: String, secret: String)? {
     guard lines.count == 2, lines[0].hasPrefix("public: "), lines[1].hasPrefix("secret: ") else { return nil }
     return (String(lines[0].dropFirst(8)), String(lines[1].dropFirst(8)))
 }
+#endif  // Tools

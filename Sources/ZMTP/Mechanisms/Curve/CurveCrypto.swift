@@ -1,8 +1,9 @@
 /// The NaCl primitives CURVE needs (RFC 26), supplied by a provider outside the core.
 ///
 /// The core stays free of C dependencies: `ZMTPSodium.SodiumCurveCrypto` implements this over
-/// libsodium. `InsecureFuzzingCurveCrypto` implements it without any security so that fuzzers
-/// can reach the later handshake commands.
+/// libsodium. The fuzzers' `InsecureFuzzingCurveCrypto` (in Fuzz/Sources/FuzzSupport, which is
+/// no product of the package) implements it without any security so that they can reach the
+/// later handshake commands.
 ///
 /// Boxes use the "easy" layout: a 16-byte Poly1305 MAC followed by the ciphertext
 /// (libsodium's `crypto_box_easy`, equal to the legacy zero-padded form minus its 16 zero bytes).

@@ -1,3 +1,5 @@
+import ZMTP
+
 /// A ``CurveCrypto`` that provides **NO SECURITY WHATSOEVER**. For fuzzers and tests only.
 ///
 /// - Warning: **NEVER USE THIS FOR A REAL CONNECTION.** Anyone who sees the public keys can
@@ -5,6 +7,9 @@
 ///   "cipher" is an XOR with a keystream anyone can compute. A connection built on it is a
 ///   plaintext connection that merely looks like CURVE on the wire. Use
 ///   `ZMTPSodium.SodiumCurveCrypto` for anything that leaves a test.
+///
+/// It lives here, in FuzzSupport, which is no product of the package: no application can link
+/// it, by accident or otherwise. The fuzzers, the vector runner and the core's tests can.
 ///
 /// Why it exists: a fuzzer feeding random bytes to a CURVE server with real crypto never gets
 /// past HELLO, because it cannot forge a Poly1305 tag. With this provider (as rustls does with
@@ -22,7 +27,7 @@
 /// ```
 /// Keys of the wrong length give an empty result (``publicKey(forSecretKey:)``, ``sharedKey(publicKey:secretKey:)``,
 /// the `box` functions) or nil (the `open` functions), like a provider refusing a key.
-@_spi(Testing) public struct InsecureFuzzingCurveCrypto: CurveCrypto {
+public struct InsecureFuzzingCurveCrypto: CurveCrypto {
     /// The fake 16-octet "MAC" in front of every box: readable in a hex dump, so a transcript
     /// made with this provider cannot be mistaken for a real one.
     public static let fakeMAC: [UInt8] = Array("INSECURE-FUZZING".utf8)
