@@ -30,10 +30,10 @@ mkdir -p "$graphs"
 # graphs it wrote for the modules documented here.
 dump_log=$out/dump-symbol-graph.log
 touch "$out/dump-started"
-swift package dump-symbol-graph --minimum-access-level public --skip-synthesized-members \
+swift package --enable-all-traits dump-symbol-graph --minimum-access-level public --skip-synthesized-members \
     --emit-extension-block-symbols >"$dump_log" 2>&1 || true
 dumped=$(sed -n 's/^Files written to //p' "$dump_log" | tail -n 1)
-dumped=${dumped:-$(swift build --show-bin-path)/../symbolgraph}
+dumped=${dumped:-$(swift build --enable-all-traits --show-bin-path)/../symbolgraph}
 for module in "${modules[@]}"; do
     if [[ ! -f "$dumped/$module.symbols.json" || "$dumped/$module.symbols.json" -ot "$out/dump-started" ]]; then
         echo "docs: no fresh symbol graph for $module in $dumped" >&2

@@ -43,6 +43,44 @@ struct CallerModeTests {
         #expect(replies == rounds)
     }
 
+    @Test("A burst of sends is written together, and flush() writes its end")
+    func burstThenFlush() throws {
+        // The receiver runs on an I/O thread of its own context, so nothing it does drives the
+        // caller-mode context: after flush() the sender makes no call until all have arrived.
+        let receiving = try Context()
+        let pull = try receiving.socket(.pull)
+        pull.options.receiveTimeout = .seconds(60)
+        pull.options.linger = .zero
+        try pull.bind("tcp://127.0.0.1:*")
+        let sending = try Context(io: .caller)
+        let push = try sending.socket(.push)
+        push.options.linger = .zero
+        try push.connect(pull.lastEndpoint)
+        // The connection first: one message whose arrival is waited for while the sender drives.
+        try push.send("hello")
+        var first: Message?
+        for _ in 0..<60_000 where first == nil {
+            push.flush()
+            if try pull.poll(timeout: .milliseconds(1)).contains(.receive) { first = try pull.receive() }
+        }
+        #expect(first?.string == "hello")
+        let count = 5_000
+        for index in 0..<count { try push.send("message \(index)") }
+        push.flush()
+        var received = 0
+        while received < count {
+            let message = try pull.receive()
+            #expect(message.string == "message \(received)")
+            received += 1
+        }
+        #expect(received == count)
+        #expect(push.statistics.messagesSent == UInt64(count + 1))
+        push.close()
+        pull.close()
+        sending.terminate()
+        receiving.terminate()
+    }
+
     /// A socket handed to the thread that uses it from then on.
     final class SocketHandoff: @unchecked Sendable {
         let socket: Socket

@@ -38,6 +38,13 @@ public final class Context: Sendable {
         /// request/reply round trip crosses no thread. When several threads are in calls at
         /// once, one at a time runs a turn and the others wait for it.
         ///
+        /// A send writes before it returns, except inside a burst: sends on a socket that
+        /// follow one another within 20 µs, with no other call on it between, are written
+        /// together once 8 KiB are queued (as libzmq's I/O thread batches them), or at the
+        /// next call that is not part of the burst (a receive, a poll, `close`, or a send
+        /// after a pause). A program that ends a burst and then stays away from the library
+        /// calls ``Socket/flush()``.
+        ///
         /// Background work happens only during calls. While no thread is inside a call on one
         /// of the context's sockets: nothing is read or written; a listener accepts nobody
         /// (the kernel's backlog holds new connections); a connect whose peer went away is

@@ -38,8 +38,8 @@ extension Socket {
         messaging.value.traffic.bytesSent &+= UInt64(count)
         if !more {
             messaging.value.traffic.messagesSent &+= 1
-            // Caller mode: the message goes out on this thread, now.
-            driveOnce()
+            // Caller mode: the message goes out on this thread, now (or with its burst).
+            if mailbox.isCallerDriven { callerSent(count) }
         }
         return true
     }
@@ -116,6 +116,7 @@ extension Socket {
     /// One part if one is waiting, without its pipe (the path of ``receive()``).
     func receiveMessageNow() throws(ZeroMQError) -> Message? {
         try checkUsable()
+        endBurst()
         guard let message = try pattern.receiveMessage() else {
             reapClosedPeers()
             return nil
@@ -131,6 +132,7 @@ extension Socket {
     /// properties), which otherwise is not retained.
     func receiveNow(wantsSource: Bool = false) throws(ZeroMQError) -> Inbound? {
         try checkUsable()
+        endBurst()
         guard let received = try pattern.receive(wantsSource: wantsSource) else {
             reapClosedPeers()
             return nil
@@ -234,6 +236,7 @@ extension Socket {
         guard !isClosed else { return [] }
         // Caller mode: asking is a call, and calls run the I/O.
         driveOnce()
+        endBurst()
         try? processCommands()
         var events: PollEvents = []
         if pattern.canReceive { events.insert(.receive) }

@@ -38,7 +38,13 @@ extension Socket {
         while ready.isEmpty {
             if Task.isCancelled { throw CancellationError() }
             if let deadline, IOClock.now() >= deadline { return [] }
-            await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
+            if mailbox.isCallerDriven {
+                // Caller mode: no I/O thread would wake a suspended task, so this one runs the
+                // I/O itself, holding its thread (as ``waitAsync(deadline:timeout:sending:)``).
+                _ = mailbox.wait(until: deadline)
+            } else {
+                await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
+            }
             try checkUsable()
             ready = self.events.intersection(events)
         }

@@ -79,7 +79,7 @@ func curve() throws {
 
 // "Monitor"
 func monitor(socket: Socket) throws {
-    let events = socket.monitor()                  // AsyncSequence<SocketEvent>, Sendable, bounded
+    let events = socket.monitor()                  // AsyncSequence<MonitorEvent>, Sendable, bounded
     Task {
         for await event in events { print(event) } // accepted 127.0.0.1 on tcp://…, handshake failed: …
     }

@@ -10,7 +10,7 @@ guard arguments.count == 4 else {
     exit(2)
 }
 let server = try CurveCertificate(publicKey: CurveKey(z85: arguments[2]).bytes)
-let certificate = try CurveCertificate.from(secretKey: CurveKey(z85: arguments[3]).bytes)
+let certificate = try CurveCertificate(secretKey: CurveKey(z85: arguments[3]).bytes)
 
 let context = try Context()
 let client = try context.socket(.req)

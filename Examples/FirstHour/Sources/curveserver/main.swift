@@ -17,7 +17,7 @@ let authenticator = try Authenticator(context: context)   // answers ZAP request
 authenticator.allowCurve(clientKeys: [clientPublic])
 
 let server = try context.socket(.rep)
-let certificate = try CurveCertificate.from(secretKey: serverSecret.bytes)
+let certificate = try CurveCertificate(secretKey: serverSecret.bytes)
 server.options.security = try certificate.serverSecurity()
 try server.bind(arguments[1])
 
