@@ -73,14 +73,17 @@ public enum FrameEncoder {
     @inline(__always)
     private static func stage<Frame>(_ message: Message, in frame: inout Frame, into out: inout [UInt8]) {
         let size = message.count
-        withUnsafeMutableBytes(of: &frame) { raw in
-            precondition(size + 2 <= raw.count, "a staged frame fits its buffer")
-            raw[0] = message.more ? FrameFlags.more : 0
-            raw[1] = UInt8(truncatingIfNeeded: size)
-            message.withUnsafeBytes { body in
+        let flags = message.more ? FrameFlags.more : 0
+        // The message is read before the closures, which then capture none of it: a message
+        // captured by the inner closure was copied (a retain and a release) per frame.
+        message.withUnsafeBytes { body in
+            withUnsafeMutableBytes(of: &frame) { raw in
+                precondition(size + 2 <= raw.count, "a staged frame fits its buffer")
+                raw[0] = flags
+                raw[1] = UInt8(truncatingIfNeeded: size)
                 if let source = body.baseAddress, size > 0 { (raw.baseAddress! + 2).copyMemory(from: source, byteCount: size) }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(size + 2)]).assumingMemoryBound(to: UInt8.self))
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(size + 2)]).assumingMemoryBound(to: UInt8.self))
         }
     }
 
