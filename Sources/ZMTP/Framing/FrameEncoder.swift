@@ -46,21 +46,44 @@ public enum FrameEncoder {
     /// Appends a whole message frame: its header (MORE from ``Message/more``) and its body.
     public static func encode(_ message: Message, version: FramingVersion, into out: inout [UInt8]) {
         let size = message.count
-        guard version != .zmtp1, size <= Message.inlineCapacity else {
+        guard version != .zmtp1, size <= stagedBodyCapacity else {
             encodeHeader(size: size, more: message.more, command: false, version: version, into: &out)
             message.withUnsafeBytes { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
             return
         }
         // The common frame, short and small: header and body assembled on the stack and
-        // appended at once (one capacity check instead of three).
-        var frame: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &frame) { raw in
-            raw[0] = message.more ? FrameFlags.more : 0
-            raw[1] = UInt8(truncatingIfNeeded: size)
-            message.withUnsafeBytes { body in
+        // appended at once (one capacity check instead of three), in a buffer sized to the body.
+        if size <= Message.inlineCapacity {
+            var frame: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+            stage(message, in: &frame, into: &out)
+        } else {
+            var frame: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            stage(message, in: &frame, into: &out)
+        }
+    }
+
+    /// The largest body ``encode(_:version:into:)`` assembles with its short header on the stack
+    /// (a frame of 128 bytes at most).
+    static var stagedBodyCapacity: Int { 126 }
+
+    /// Writes a short frame (flags, one-octet size, body) into `frame`, then appends it to `out`.
+    /// - Precondition: `frame` holds at least the body's size plus 2 bytes.
+    @inline(__always)
+    private static func stage<Frame>(_ message: Message, in frame: inout Frame, into out: inout [UInt8]) {
+        let size = message.count
+        let flags = message.more ? FrameFlags.more : 0
+        // The message is read before the closures, which then capture none of it: a message
+        // captured by the inner closure was copied (a retain and a release) per frame.
+        message.withUnsafeBytes { body in
+            withUnsafeMutableBytes(of: &frame) { raw in
+                precondition(size + 2 <= raw.count, "a staged frame fits its buffer")
+                raw[0] = flags
+                raw[1] = UInt8(truncatingIfNeeded: size)
                 if let source = body.baseAddress, size > 0 { (raw.baseAddress! + 2).copyMemory(from: source, byteCount: size) }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(size + 2)]).assumingMemoryBound(to: UInt8.self))
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<(size + 2)]).assumingMemoryBound(to: UInt8.self))
         }
     }
 

@@ -27,16 +27,16 @@ final class PairPattern: SocketPattern {
     func readActivated(_ peer: PeerPipe) { if self.peer === peer { readable = true } }
     func writeActivated(_ peer: PeerPipe) { if self.peer === peer { writable = true } }
 
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
-        guard let peer else { return false }
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
+        guard let peer else { return .wouldBlock(message) }
         if !peer.pipe.checkWrite() {
             writable = false
-            return false
+            return .wouldBlock(message)
         }
         let more = message.more
         peer.pipe.write(message)
         if !more { peer.pipe.flush() }
-        return true
+        return .sent
     }
 
     func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {

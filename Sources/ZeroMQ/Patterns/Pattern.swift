@@ -58,7 +58,7 @@ enum Pattern {
 
     /// Sends one part (``SocketPattern/send(_:)``).
     @inline(__always)
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         switch self {
         case .push(let pattern): return pattern.send(message)
         case .dealer(let pattern): return pattern.send(message)

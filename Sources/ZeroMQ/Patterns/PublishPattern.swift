@@ -163,7 +163,7 @@ final class PublishPattern: SocketPattern {
 
     // MARK: Messages
 
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         if !distributor.isMidMessage {
             let invert = options.invertMatching
             let outcome = message.withUnsafeBytes { data in
@@ -171,11 +171,11 @@ final class PublishPattern: SocketPattern {
                                   allOrNothing: options.xpubNoDrop)
             }
             // XPUB_NODROP: every recipient must have room, or nobody gets it and the send waits.
-            guard let missed = outcome else { return false }
+            guard let missed = outcome else { return .wouldBlock(message) }
             drops.atHighWaterMark += missed
         }
         distributor.write(message)
-        return true
+        return .sent
     }
 
     func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {

@@ -12,7 +12,7 @@ final class PushPattern: SocketPattern {
     func detach(_ peer: PeerPipe) { balancer.detach(peer) }
     func readActivated(_ peer: PeerPipe) {}
     func writeActivated(_ peer: PeerPipe) { balancer.activate(peer) }
-    func send(_ message: consuming Message) -> Bool { balancer.send(message) }
+    func send(_ message: consuming Message) -> SendOutcome { balancer.send(message) }
     func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? { throw .notSupported("PUSH cannot receive") }
     var canSend: Bool { balancer.canSend() }
     var canReceive: Bool { false }
@@ -29,7 +29,7 @@ final class PullPattern: SocketPattern {
     func detach(_ peer: PeerPipe) { queue.detach(peer) }
     func readActivated(_ peer: PeerPipe) { queue.activate(peer) }
     func writeActivated(_ peer: PeerPipe) {}
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool { throw .notSupported("PULL cannot send") }
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome { throw .notSupported("PULL cannot send") }
     func receive(wantsSource: Bool) -> Inbound? { queue.receive(wantsSource: wantsSource, conflate: options.conflate) }
     func receiveMessage() -> Message? {
         options.conflate ? queue.receive(wantsSource: false, conflate: true)?.message : queue.receiveMessage()
@@ -75,7 +75,7 @@ final class DealerPattern: SocketPattern {
     }
     func readActivated(_ peer: PeerPipe) { queue.activate(peer) }
     func writeActivated(_ peer: PeerPipe) { balancer.activate(peer) }
-    func send(_ message: consuming Message) -> Bool { balancer.send(message) }
+    func send(_ message: consuming Message) -> SendOutcome { balancer.send(message) }
     func receive(wantsSource: Bool) -> Inbound? { queue.receive(wantsSource: wantsSource, conflate: options.conflate) }
     func receiveMessage() -> Message? {
         options.conflate ? queue.receive(wantsSource: false, conflate: true)?.message : queue.receiveMessage()

@@ -75,7 +75,7 @@ final class RequestPattern: SocketPattern {
 
     // MARK: Sending
 
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         switch state {
         case .ready:
             return try begin(message)
@@ -90,12 +90,12 @@ final class RequestPattern: SocketPattern {
             let more = message.more
             _ = balancer.send(message, to: &chosen)
             if !more { state = .awaitingReply(request) }
-            return true
+            return .sent
         }
     }
 
     /// Writes a new request's envelope and first part, or nothing when no peer has room.
-    private func begin(_ message: Message) throws(ZeroMQError) -> Bool {
+    private func begin(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         var chosen: PeerPipe?
         var id: [UInt8]?
         // Replies that arrived before this request cannot be its reply (libzmq eats them so an
@@ -107,17 +107,18 @@ final class RequestPattern: SocketPattern {
             let next = lastRequestId &+ 1
             // Host byte order, like libzmq's memcpy of a uint32: only this socket reads it back.
             let bytes = withUnsafeBytes(of: next) { Array($0) }
-            guard balancer.send(Message(bytes, more: true), to: &chosen) else { return false }
+            guard balancer.send(Message(bytes, more: true), to: &chosen).wasSent else { return .wouldBlock(message) }
             lastRequestId = next
             id = bytes
             _ = balancer.send(Message([UInt8](), more: true), to: &chosen)
         } else {
-            guard balancer.send(Message([UInt8](), more: true), to: &chosen) else { return false }
+            guard balancer.send(Message([UInt8](), more: true), to: &chosen).wasSent else { return .wouldBlock(message) }
         }
+        let more = message.more
         _ = balancer.send(message, to: &chosen)
         let request = Request(peer: chosen, id: id)
-        state = message.more ? .sendingRequest(request) : .awaitingReply(request)
-        return true
+        state = more ? .sendingRequest(request) : .awaitingReply(request)
+        return .sent
     }
 
     var canSend: Bool {
@@ -309,7 +310,7 @@ final class ReplyPattern: SocketPattern {
 
     // MARK: Sending
 
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         switch state {
         case .awaitingRequest, .deliveringRequest:
             throw ZeroMQError(.wrongState, "REP must receive a whole request before sending a reply")
@@ -321,7 +322,7 @@ final class ReplyPattern: SocketPattern {
                     drops.noRoute += 1
                 }
                 state = message.more ? .sendingReply(nil) : .awaitingRequest
-                return true
+                return .sent
             }
             for part in origin.envelope { peer.pipe.write(part) }
             state = .sendingReply(peer)
@@ -333,7 +334,7 @@ final class ReplyPattern: SocketPattern {
                 peer?.pipe.flush()
                 state = .awaitingRequest
             }
-            return true
+            return .sent
         }
     }
 

@@ -124,23 +124,23 @@ final class RouterPattern: SocketPattern {
     /// ROUTER_MANDATORY is set: then an unknown id throws ``ZeroMQError/Code/hostUnreachable``
     /// and a full peer blocks (libzmq's EAGAIN). A routing id sent without MORE is ignored, as
     /// libzmq does with that malformed message.
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         switch outbound {
         case .betweenMessages:
-            guard message.more else { return true }
+            guard message.more else { return .sent }
             guard let peer = routes.pipe(for: message), !peer.pipe.peerStoppedReading else {
                 if options.routerMandatory {
                     throw ZeroMQError(.hostUnreachable, "ROUTER has no peer with routing id \(message.hexDescription)")
                 }
                 drops.noRoute += 1
                 outbound = .discarding
-                return true
+                return .sent
             }
             guard peer.pipe.checkWrite() else {
-                if options.routerMandatory { return false }
+                if options.routerMandatory { return .wouldBlock(message) }
                 drops.atHighWaterMark += 1
                 outbound = .discarding
-                return true
+                return .sent
             }
             outbound = .sending(peer)
         case .sending(let peer):
@@ -153,7 +153,7 @@ final class RouterPattern: SocketPattern {
         case .discarding:
             if !message.more { outbound = .betweenMessages }
         }
-        return true
+        return .sent
     }
 
     /// Without ROUTER_MANDATORY a ROUTER can always send (the message may be dropped); with it,

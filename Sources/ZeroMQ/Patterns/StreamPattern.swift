@@ -75,31 +75,31 @@ final class StreamPattern: SocketPattern {
 
     // MARK: Sending
 
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         switch outbound {
         case .expectingRoutingId:
             guard message.more else {
                 outbound = .expectingData(nil)
-                return true
+                return .sent
             }
             guard let peer = routes.pipe(for: message), !peer.pipe.peerStoppedReading else {
                 throw ZeroMQError(.hostUnreachable, "STREAM has no connection with routing id \(message.hexDescription)")
             }
-            guard peer.pipe.checkWrite() else { return false }
+            guard peer.pipe.checkWrite() else { return .wouldBlock(message) }
             outbound = .expectingData(peer)
         case .expectingData(let peer):
             outbound = .expectingRoutingId
-            guard let peer, routes.routes(peer) else { return true }
+            guard let peer, routes.routes(peer) else { return .sent }
             guard message.count > 0 else {
                 close(peer)
-                return true
+                return .sent
             }
             var data = message
             data.more = false
             peer.pipe.write(data)
             peer.pipe.flush()
         }
-        return true
+        return .sent
     }
 
     /// The application closed a connection with an empty data part. Closing the pipe is the

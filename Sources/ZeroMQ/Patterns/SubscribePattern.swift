@@ -100,17 +100,17 @@ final class SubscribePattern: SocketPattern {
 
     // MARK: Messages
 
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool {
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         guard extended else { throw .notSupported("SUB cannot send; use subscribe(_:)") }
         if !distributor.isMidMessage, !message.more, message.count > 0 {
             switch message.withUnsafeBytes({ $0[0] }) {
             case 1:
                 filter.add(message.bytes.dropFirst())
                 broadcast(message)
-                return true
+                return .sent
             case 0:
                 if filter.remove(message.bytes.dropFirst()) { broadcast(message) }
-                return true
+                return .sent
             default:
                 break
             }
@@ -120,7 +120,7 @@ final class SubscribePattern: SocketPattern {
             drops.atHighWaterMark += distributor.begin(publishers, allOrNothing: false) ?? 0
         }
         distributor.write(message)
-        return true
+        return .sent
     }
 
     func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound? {

@@ -37,9 +37,9 @@ extension Socket {
 
     /// Sends one part if it can go now; false, having sent nothing, when it would block (as
     /// ``trySend(_:)``, without taking commands in). A message's later parts always go.
-    func sendPart(_ part: Message) throws(ZeroMQError) -> Bool {
+    func sendPart(_ part: consuming Message) throws(ZeroMQError) -> Bool {
         let more = part.more
-        guard try pattern.send(part) else { return false }
+        guard try pattern.send(part).wasSent else { return false }
         messaging.value.sendingMore = more
         return true
     }

@@ -69,14 +69,15 @@ final class FairQueue {
                 index = 0
                 state.value.current = 0
             }
-            let peer = state.value.active[index]
-            if let message = peer.pipe.read() {
+            // As in ``LoadBalancer``: the end alone is held, the peer only where it is kept.
+            let pipe = state.value.active[index].pipe
+            if let message = pipe.read() {
                 if message.more {
-                    state.value.inMultipart = peer
+                    state.value.inMultipart = state.value.active[index]
                 } else {
                     state.value.current = index + 1 == count ? 0 : index + 1
                 }
-                return Inbound(message: message, from: wantsSource ? peer : nil)
+                return Inbound(message: message, from: wantsSource ? state.value.active[index] : nil)
             }
             state.value.active.remove(at: index)
         }
@@ -139,26 +140,26 @@ final class LoadBalancer {
         if state.value.current >= state.value.active.count { state.value.current = 0 }
     }
 
-    /// Sends one part; false when it is a first part and no pipe has room. Returns the pipe
-    /// it went to through `to`.
-    func send(_ message: consuming Message, to chosen: inout PeerPipe?) -> Bool {
+    /// Sends one part, or gives it back when it is a first part and no pipe has room. Returns
+    /// the pipe it went to through `to`.
+    func send(_ message: consuming Message, to chosen: inout PeerPipe?) -> SendOutcome {
         send(message) { chosen = $0 }
     }
 
-    /// Sends one part; false when it is a first part and no pipe has room.
-    func send(_ message: consuming Message) -> Bool {
+    /// Sends one part, or gives it back when it is a first part and no pipe has room.
+    func send(_ message: consuming Message) -> SendOutcome {
         send(message) { _ in }
     }
 
     /// The one implementation: `chose` hears the pipe (inlined away where nobody listens, which
     /// saves a retain per message).
     @inline(__always)
-    private func send(_ message: consuming Message, chose: (PeerPipe) -> Void) -> Bool {
+    private func send(_ message: consuming Message, chose: (PeerPipe) -> Void) -> SendOutcome {
         let more = message.more
         switch state.value.outbound {
         case .dropping:
             if !more { state.value.outbound = .betweenMessages }
-            return true
+            return .sent
         case .sending(let peer):
             chose(peer)
             let pipe = peer.pipe
@@ -168,30 +169,33 @@ final class LoadBalancer {
                 state.value.outbound = .betweenMessages
                 advance()
             }
-            return true
+            return .sent
         case .betweenMessages:
             break
         }
         while true {
             let count = state.value.active.count
-            if count == 0 { return false }
+            if count == 0 { return .wouldBlock(message) }
             var index = state.value.current
             if index >= count {
                 index = 0
                 state.value.current = 0
             }
-            let peer = state.value.active[index]
-            let pipe = peer.pipe
+            // The end alone is held for the length of the call (one retain), the peer only where
+            // it is kept: an `unowned(unsafe)` local would be retained again at each use.
+            let pipe = state.value.active[index].pipe
             if pipe.checkWrite() {
-                chose(peer)
-                pipe.write(message)
                 if more {
+                    let peer = state.value.active[index]
+                    chose(peer)
                     state.value.outbound = .sending(peer)
                 } else {
-                    pipe.flush()
+                    chose(state.value.active[index])
                     state.value.current = index + 1 == count ? 0 : index + 1
                 }
-                return true
+                pipe.write(message)
+                if !more { pipe.flush() }
+                return .sent
             }
             state.value.active.remove(at: index)
         }

@@ -68,9 +68,10 @@ protocol SocketPattern: AnyObject {
     func detach(_ peer: PeerPipe)
     func readActivated(_ peer: PeerPipe)
     func writeActivated(_ peer: PeerPipe)
-    /// Sends one part. Returns false (having written nothing) when the part is a message's first
-    /// and no pipe can take it now; throws for a send the pattern refuses.
-    func send(_ message: consuming Message) throws(ZeroMQError) -> Bool
+    /// Sends one part, taking it over: the part moves from the caller into a pipe without a
+    /// copy. Gives it back untouched (``SendOutcome/wouldBlock(_:)``) when it is a message's
+    /// first part and no pipe can take it now; throws for a send the pattern refuses.
+    func send(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome
     /// The next part, or nil when none is ready; with the pipe it came from when `wantsSource`.
     func receive(wantsSource: Bool) throws(ZeroMQError) -> Inbound?
     /// Whether a send of a new message could succeed now (ZMQ_POLLOUT).
@@ -90,6 +91,21 @@ extension SocketPattern {
     func subscribe(_ topic: [UInt8]) throws(ZeroMQError) { throw .notSupported("subscribe on this socket type") }
     func unsubscribe(_ topic: [UInt8]) throws(ZeroMQError) { throw .notSupported("unsubscribe on this socket type") }
     var drops: DropCounts { DropCounts() }
+}
+
+/// What a pattern did with a part handed to it (``SocketPattern/send(_:)``).
+enum SendOutcome {
+    /// The part went into a pipe, or was dropped as the pattern's rules say.
+    case sent
+    /// No pipe can take a message's first part now: the part comes back, so that a blocking
+    /// send retries it without having copied it.
+    case wouldBlock(Message)
+
+    /// Whether the part went (or was dropped by rule).
+    var wasSent: Bool {
+        if case .sent = self { return true }
+        return false
+    }
 }
 
 /// Messages a pattern dropped, by cause.

@@ -10,30 +10,44 @@ extension Socket {
     /// - Throws: ``ZeroMQError/Code/timedOut`` when the timeout passes (``ZeroMQError/Code/wouldBlock``
     ///   when it is zero); ``ZeroMQError/Code/wrongState``,
     ///   ``ZeroMQError/Code/hostUnreachable``, ``ZeroMQError/Code/notSupported`` as the pattern says.
-    public func send(_ message: Message) throws(ZeroMQError) {
-        // The fast path reads no option: each access to `options` costs an exclusivity check.
-        if try trySend(message) { return }
-        try send(message, timeout: options.sendTimeout)
+    public func send(_ message: consuming Message) throws(ZeroMQError) {
+        // The common case, room at a peer, needs neither the options nor a deadline.
+        guard case .wouldBlock(let message) = try sendNow(message) else { return }
+        try send(blocked: message, timeout: options.sendTimeout)
     }
 
     /// Sends one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
-    public func send(_ message: Message, timeout: Duration?) throws(ZeroMQError) {
-        // Nothing to compute while a message (or room) is there already.
-        if try trySend(message) { return }
+    public func send(_ message: consuming Message, timeout: Duration?) throws(ZeroMQError) {
+        guard case .wouldBlock(let message) = try sendNow(message) else { return }
+        try send(blocked: message, timeout: timeout)
+    }
+
+    /// Waits for room and retries a part the pattern gave back, moving it rather than copying it.
+    private func send(blocked message: consuming Message, timeout: Duration?) throws(ZeroMQError) {
         let deadline = Self.deadline(after: timeout)
+        var message = message
         while true {
             guard mailbox.wait(until: deadline) else { throw .expired(timeout, sending: true) }
-            if try trySend(message) { return }
+            switch try sendNow(message) {
+            case .sent: return
+            case .wouldBlock(let back): message = back
+            }
         }
     }
 
     /// Sends one part if it can go now; false (nothing sent) when it would block
     /// (`ZMQ_DONTWAIT`).
-    public func trySend(_ message: Message) throws(ZeroMQError) -> Bool {
+    public func trySend(_ message: consuming Message) throws(ZeroMQError) -> Bool {
+        try sendNow(message).wasSent
+    }
+
+    /// Hands one part to the pattern, which takes it over, or gives it back when it would block.
+    func sendNow(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         try checkUsable()
         let more = message.more
         let count = message.count
-        guard try pattern.send(message) else { return false }
+        let outcome = try pattern.send(message)
+        guard outcome.wasSent else { return outcome }
         messaging.value.sendingMore = more
         messaging.value.traffic.bytesSent &+= UInt64(count)
         if !more {
@@ -41,7 +55,7 @@ extension Socket {
             // Caller mode: the message goes out on this thread, now (or with its burst).
             if mailbox.isCallerDriven { callerSent(count) }
         }
-        return true
+        return outcome
     }
 
     /// Sends a multipart message: every part but the last gets MORE.

@@ -38,6 +38,9 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
     /// The writer thread only.
     struct WriterState {
         var chunk: Chunk
+        /// `chunk.slots`, kept here so that a write reaches the slot without loading (and
+        /// retaining) the chunk.
+        var slots: UnsafeMutablePointer<Element>
         var index = 0
         var written = 0
         /// What the last ``flush()`` published: the value `published` holds unless the reader
@@ -48,6 +51,8 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
     /// The reader thread only.
     struct ReaderState {
         var chunk: Chunk
+        /// `chunk.slots`, as the writer's.
+        var slots: UnsafeMutablePointer<Element>
         var index = 0
         var consumed = 0
         /// How many items the reader knows to be published: it touches `published` only when
@@ -74,8 +79,8 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
     /// An empty queue; the reader starts awake.
     public init() {
         let first = Chunk()
-        writer = Unchecked(WriterState(chunk: first))
-        reader = Unchecked(ReaderState(chunk: first))
+        writer = Unchecked(WriterState(chunk: first, slots: first.slots))
+        reader = Unchecked(ReaderState(chunk: first, slots: first.slots))
     }
 
     deinit {
@@ -102,9 +107,10 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
             next.next = nil
             writer.value.chunk.next = next
             writer.value.chunk = next
+            writer.value.slots = next.slots
             writer.value.index = 0
         }
-        (writer.value.chunk.slots + writer.value.index).initialize(to: item)
+        (writer.value.slots + writer.value.index).initialize(to: item)
         writer.value.index += 1
         writer.value.written += 1
     }
@@ -153,11 +159,12 @@ public final class SPSCQueue<Element>: @unchecked Sendable {
             guard let next = reader.value.chunk.next else { return nil }
             let drained = reader.value.chunk
             reader.value.chunk = next
+            reader.value.slots = next.slots
             reader.value.index = 0
             drained.next = nil
             spare.withLock { if $0 == nil { $0 = drained } }
         }
-        let item = (reader.value.chunk.slots + reader.value.index).move()
+        let item = (reader.value.slots + reader.value.index).move()
         reader.value.index += 1
         reader.value.consumed += 1
         return item
