@@ -107,6 +107,58 @@ public enum LiveStep: Equatable, Sendable {
     /// The vector goes on, but not in a way a live peer can follow: the case ends here, skipped
     /// for this reason if everything before passed.
     case horizon(String)
+    /// The runner's own CURVE side sends this command, built fresh (its transient keys and
+    /// nonces), then altered as the vector alters its bytes.
+    case curveSends(CurveCommand, [CurveAlteration])
+    /// The target's next frame is this CURVE command, judged on what it opens to.
+    case curveExpects(CurveExpectation)
+}
+
+/// A CURVE command the runner builds (RFC 26).
+public enum CurveCommand: Equatable, Sendable {
+    case hello
+    case welcome
+    /// INITIATE with the runner's metadata; `vouchSecret` signs the vouch with another key.
+    case initiate(metadata: [CurveProperty], vouchSecret: [UInt8]?)
+    case ready(metadata: [CurveProperty])
+    /// MESSAGE carrying this flags octet and body, in a data frame (as command frame when `asCommand`).
+    case message(flags: UInt8, body: [UInt8], asCommand: Bool)
+    /// The frame the runner sent `framesBack` CURVE frames ago, sent again (a replay).
+    case replay(framesBack: Int)
+}
+
+/// One metadata property (RFC 23 §3.4).
+public struct CurveProperty: Equatable, Sendable {
+    public var name: String
+    public var value: [UInt8]
+    public init(name: String, value: [UInt8]) { self.name = name; self.value = value }
+}
+
+/// How the vector alters a frame it sends: offsets count from the frame's first octet.
+public enum CurveAlteration: Equatable, Sendable {
+    case set(offset: Int, value: UInt8)
+    case xor(offset: Int, value: UInt8)
+    case truncate(Int)
+}
+
+/// A CURVE command the target must send, judged after opening it.
+public enum CurveExpectation: Equatable, Sendable {
+    case hello
+    case welcome
+    /// INITIATE or READY whose metadata names this socket type (and identity, when given).
+    case initiate(socketType: String, identity: [UInt8]?)
+    case ready(socketType: String, identity: [UInt8]?)
+    /// MESSAGE whose box opens to this flags octet and body.
+    case message(flags: UInt8, body: [UInt8])
+}
+
+/// The runner's long-term CURVE keys for a case, and its role.
+public struct CurveKeys: Equatable, Sendable {
+    public var asServer: Bool
+    public var publicKey: [UInt8]
+    public var secretKey: [UInt8]
+    /// The target's long-term public key (for a runner playing the client).
+    public var serverKey: [UInt8]?
 }
 
 /// What a socket adds to the frames a connection carries.
@@ -125,6 +177,8 @@ public struct LiveCase: Sendable {
         public var steps: [LiveStep]
         /// For each step, where it comes from ("step 4 (expectSend)").
         public var labels: [String]
+        /// The runner's CURVE side, when it plays one.
+        public var curve: CurveKeys? = nil
     }
 
     public enum Content: Sendable {
@@ -308,8 +362,6 @@ public enum LivePlanner {
         let reply = sideFields.optional("authenticationReply")
         let events = sideFields.optional("expectEvents")?.arrayValue ?? []
         try sideFields.finish()
-        var ours: [UInt8] = []
-        var theirs: [UInt8] = []
         var entries: [(ours: Bool, bytes: [UInt8])] = []
         for (index, entry) in transcript.enumerated() {
             var e = try Members(entry, "\(context).transcript[\(index)]")
@@ -319,7 +371,6 @@ public enum LivePlanner {
             _ = e.optional("comment")
             try e.finish()
             entries.append((from == side, bytes))
-            if from == side { ours += bytes } else { theirs += bytes }
         }
         guard case .success(let (setup, needsAuthentication, _)) = configured else {
             if case .failure(let skip) = configured { return .skip(skip.reason) }
@@ -329,17 +380,23 @@ public enum LivePlanner {
         for (index, send) in sends.enumerated() {
             try builder.add(.object([("send", send)]), "\(context).\(side).send[\(index)]")
         }
-        if case .curveClient = setup.mechanism {
-            builder.curveGreetingsOnly(ours: ours, theirs: theirs)
-            return .live(builder.plan)
-        }
-        if case .curveServer = setup.mechanism {
-            builder.curveGreetingsOnly(ours: ours, theirs: theirs)
-            return .live(builder.plan)
-        }
-        for (index, entry) in entries.enumerated() {
-            let label = "\(context).transcript[\(index)]"
-            try builder.add(.object([(entry.ours ? "expectSend" : "receive", .string(VectorValues.hexString(entry.bytes)))]), label)
+        var curve: CurveKeys?
+        switch setup.mechanism {
+        case .curveClient, .curveServer:
+            // The runner plays the other side with that side's long-term keys, fresh transient ones.
+            let other = side == "client" ? "server" : "client"
+            let peer = try CurveTranslation.peerSide(try fields.required(other), "\(context).\(other)")
+            var targetSends: [(flags: UInt8, body: [UInt8])] = []
+            for (index, send) in sends.enumerated() {
+                targetSends.append(try CurveTranslation.plaintext(send, "\(context).\(side).send[\(index)]"))
+            }
+            try CurveTranslation.handshake(&builder, entries: entries, peer: peer, targetSends: targetSends, context)
+            curve = peer.keys
+        case .null, .plainClient, .plainServer:
+            for (index, entry) in entries.enumerated() {
+                let label = "\(context).transcript[\(index)]"
+                try builder.add(.object([(entry.ours ? "expectSend" : "receive", .string(VectorValues.hexString(entry.bytes)))]), label)
+            }
         }
         for (index, event) in events.enumerated() {
             try builder.add(.object([("expectEvent", event)]), "\(context).\(side).expectEvents[\(index)]")
@@ -356,6 +413,8 @@ public enum LivePlanner {
                 builder.setup.zapReply = .hold
             }
         }
-        return .live(builder.plan)
+        var plan = builder.plan
+        plan.curve = curve
+        return .live(plan)
     }
 }

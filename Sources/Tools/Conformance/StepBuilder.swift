@@ -49,7 +49,7 @@ struct StepBuilder {
 
     var plan: LiveCase.Plan { LiveCase.Plan(setup: setup, steps: steps, labels: labels) }
 
-    private mutating func emit(_ step: LiveStep, _ label: String) {
+    mutating func emit(_ step: LiveStep, _ label: String) {
         guard !ended else { return }
         if case .horizon = step { ended = true }
         steps.append(step)
