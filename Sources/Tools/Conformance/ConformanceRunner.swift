@@ -167,21 +167,30 @@ public enum ConformanceRunner {
         let files = try jsonFiles(folder)
         guard !files.isEmpty else { throw FormatError("no .json vector files under \(folder)") }
         var out: [LiveCase] = []
+        var texts: [(name: String, text: String?)] = []
+        var references: [String: JSON] = [:]
         for path in files {
             let name = String(path.dropFirst(folder.count + 1))
-            guard let text = readFile(path) else {
-                out.append(LiveCase(file: name, name: "(file)", differences: [:], content: .invalid(FormatError("cannot read \(path)"))))
+            let text = readFile(path)
+            texts.append((name, text))
+            // CURVE connection cases cite handshake transcripts in other files.
+            if let text, let json = try? JSON.parse(text) { references.merge(CurveTranslation.references(file: name, json: json)) { first, _ in first } }
+        }
+        for (name, text) in texts {
+            guard let text else {
+                out.append(LiveCase(file: name, name: "(file)", differences: [:], content: .invalid(FormatError("cannot read \(folder)/\(name)"))))
                 continue
             }
-            out += cases(file: name, text: text)
+            out += cases(file: name, text: text, references: references)
         }
         return out
     }
 
-    /// The live cases of one file's text.
-    public static func cases(file: String, text: String) -> [LiveCase] {
+    /// The live cases of one file's text; `references` are the handshake cases CURVE
+    /// connection cases may cite.
+    public static func cases(file: String, text: String, references: [String: JSON] = [:]) -> [LiveCase] {
         do {
-            return LivePlanner.cases(file: file, json: try JSON.parse(text))
+            return LivePlanner.cases(file: file, json: try JSON.parse(text), references: references)
         } catch {
             return [LiveCase(file: file, name: "(file)", differences: [:], content: .invalid(FormatError("\(file): \(error)")))]
         }

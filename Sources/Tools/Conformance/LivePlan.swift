@@ -200,7 +200,8 @@ public enum LivePlanner {
     public static let maxRealTimeMs = 6_000
 
     /// The live cases of one parsed vector file (none for kinds that are not played live).
-    public static func cases(file: String, json: JSON) -> [LiveCase] {
+    /// `references` holds the handshake cases that CURVE connection cases cite ("from").
+    public static func cases(file: String, json: JSON, references: [String: JSON] = [:]) -> [LiveCase] {
         guard let kind = json["kind"]?.stringValue, ["connection", "handshake", "socket"].contains(kind) else { return [] }
         guard let cases = json["cases"]?.arrayValue else {
             return [LiveCase(file: file, name: "(file)", differences: [:], content: .invalid(FormatError("\(file): \"cases\" must be an array")))]
@@ -216,7 +217,8 @@ public enum LivePlanner {
                 continue
             }
             if kind == "connection" || kind == "socket" {
-                let content = connection(item, "\(file): \(name)", messages: kind == "socket" ? .asTheApplicationSeesThem : .asOnTheWire)
+                let content = connection(item, "\(file): \(name)", messages: kind == "socket" ? .asTheApplicationSeesThem : .asOnTheWire,
+                                         references: references)
                 out.append(LiveCase(file: file, name: name, differences: differences, content: content))
             } else {
                 for side in ["client", "server"] {
@@ -306,15 +308,16 @@ public enum LivePlanner {
 
     // MARK: Connection cases
 
-    static func connection(_ item: JSON, _ context: String, messages: StepBuilder.Messages) -> LiveCase.Content {
+    static func connection(_ item: JSON, _ context: String, messages: StepBuilder.Messages, references: [String: JSON] = [:]) -> LiveCase.Content {
         do throws(FormatError) {
-            return try connectionPlan(item, context, messages: messages)
+            return try connectionPlan(item, context, messages: messages, references: references)
         } catch {
             return .invalid(error)
         }
     }
 
-    static func connectionPlan(_ item: JSON, _ context: String, messages: StepBuilder.Messages) throws(FormatError) -> LiveCase.Content {
+    static func connectionPlan(_ item: JSON, _ context: String, messages: StepBuilder.Messages,
+                               references: [String: JSON] = [:]) throws(FormatError) -> LiveCase.Content {
         var fields = try Members(item, context)
         for key in ["name", "description", "source", "knownFailure", "differs", "random"] { _ = fields.optional(key) }
         let configured = try setup(try fields.required("configuration"), "\(context).configuration")
@@ -329,14 +332,41 @@ public enum LivePlanner {
             return .skip(skip.reason)
         case .success(let (setup, needsAuthentication, acceptsLegacy)):
             builder = StepBuilder(setup: setup, messages: messages)
-            for (index, step) in steps.enumerated() { try builder.add(step, "\(context) step \(index + 1)") }
+            var translator: CurveTranslation.ConnectionTranslator?
+            for (index, step) in steps.enumerated() {
+                let label = "\(context) step \(index + 1)"
+                // A CURVE step citing a handshake transcript is played by the runner's own CURVE side.
+                if let from = step["from"], let file = from["handshake"]?.stringValue, let name = from["case"]?.stringValue,
+                   let cited = references[CurveTranslation.key(file: file, name: name)] {
+                    let targetSide: String
+                    switch setup.mechanism {
+                    case .curveServer: targetSide = "server"
+                    case .curveClient: targetSide = "client"
+                    case .null, .plainClient, .plainServer: targetSide = ""
+                    }
+                    if !targetSide.isEmpty {
+                        if translator == nil {
+                            translator = try CurveTranslation.ConnectionTranslator(
+                                reference: try CurveTranslation.reference(cited, "\(file): \(name)"), targetSide: targetSide, label)
+                            builder.curveLive = true
+                        }
+                        let action = step["expectSend"] != nil ? "expectSend" : "receive"
+                        guard step["expectSend"] != nil || step["receive"] != nil else { throw FormatError("\(label): a step with from sends or expects octets") }
+                        try translator?.translate(&builder, action: action, from: from, label + " (\(action))")
+                        continue
+                    }
+                }
+                try builder.add(step, label)
+            }
             if needsAuthentication {
                 builder.setup.zapReply = builder.zapReply ?? .hold
             }
             if !acceptsLegacy, let first = builder.firstPeerBytes, StepBuilder.isLegacyGreeting(first) {
                 return .skip("sockets accept ZMTP 1.0/2.0 peers (libzmq and this implementation alike); the case needs a connection that refuses them")
             }
-            return .live(builder.plan)
+            var plan = builder.plan
+            if let translator { plan.curve = translator.peer.keys }
+            return .live(plan)
         }
     }
 

@@ -11,6 +11,9 @@ struct StepBuilder {
     private(set) var zapReply: TargetSetup.ZAPReply?
     /// The first octets the peer sends (to tell a legacy greeting).
     private(set) var firstPeerBytes: [UInt8]?
+    /// The runner plays CURVE with its own side (CurveTranslation): the target's octets after
+    /// the greeting are no longer out of reach.
+    var curveLive = false
 
     private var outgoing: [[UInt8]] = []
     private var incoming: [[UInt8]] = []
@@ -47,7 +50,21 @@ struct StepBuilder {
         self.messages = messages
     }
 
-    var plan: LiveCase.Plan { LiveCase.Plan(setup: setup, steps: steps, labels: labels) }
+    var plan: LiveCase.Plan {
+        var out = LiveCase.Plan(setup: setup, steps: steps, labels: labels)
+        if !incoming.isEmpty && !ended {
+            // The application sees whole messages only: whether the target took the parts
+            // the vector delivers cannot be seen.
+            out.steps.append(.horizon("the vector's last message has MORE set and never completes, so no application sees a part of it: whether the target accepted it cannot be seen live"))
+            out.labels.append("the end of the case")
+        }
+        return out
+    }
+
+    /// The peer's first octets, when a translation sends them rather than `add`.
+    mutating func notePeerBytes(_ bytes: [UInt8]) {
+        if firstPeerBytes == nil { firstPeerBytes = bytes }
+    }
 
     mutating func emit(_ step: LiveStep, _ label: String) {
         guard !ended else { return }
@@ -96,7 +113,7 @@ struct StepBuilder {
             emit(.peerSends(bytes), label)
         case "expectSend":
             let bytes = try fields.bytes("expectSend")
-            if isCurve && expectedTotal >= 64 {
+            if isCurve && !curveLive && expectedTotal >= 64 {
                 emit(.horizon(Self.curveHorizon), label)
             }
             expectedTotal += bytes.count
