@@ -103,9 +103,10 @@ enum CurveTranslation {
     }
 
     /// Appends the live steps of a handshake transcript: `entries` in order, `ours` for the
-    /// target's. Returns the runner's keys for the plan.
+    /// target's; with `deferTargetMessages` the target's MESSAGE frames are left for the caller.
     static func handshake(_ builder: inout StepBuilder, entries: [(ours: Bool, bytes: [UInt8])], peer: PeerSide,
-                          targetSends: [(flags: UInt8, body: [UInt8])], _ context: String) throws(FormatError) {
+                          targetSends: [(flags: UInt8, body: [UInt8])], deferTargetMessages: Bool = false,
+                          _ context: String) throws(FormatError) {
         var peerMessages = peer.sends[...]
         var targetMessages = targetSends[...]
         var greeted: Set<Bool> = []
@@ -131,7 +132,9 @@ enum CurveTranslation {
                     case "READY": builder.emit(.curveExpects(.ready(socketType: target.socketType, identity: targetIdentity)), label + " (READY)")
                     case "MESSAGE":
                         guard let message = targetMessages.popFirst() else { throw FormatError("\(label): more MESSAGE frames than the side sends") }
-                        builder.emit(.curveExpects(.message(flags: message.flags, body: message.body)), label + " (MESSAGE)")
+                        if !deferTargetMessages {
+                            builder.emit(.curveExpects(.message(flags: message.flags, body: message.body)), label + " (MESSAGE)")
+                        }
                     default: builder.emit(.expectBytes(frame.bytes), label)
                     }
                 } else {

@@ -407,8 +407,15 @@ public enum LivePlanner {
             return .skip("")
         }
         var builder = StepBuilder(setup: setup)
-        for (index, send) in sends.enumerated() {
-            try builder.add(.object([("send", send)]), "\(context).\(side).send[\(index)]")
+        func addSends(_ builder: inout StepBuilder) throws(FormatError) {
+            for (index, send) in sends.enumerated() {
+                try builder.add(.object([("send", send)]), "\(context).\(side).send[\(index)]")
+            }
+        }
+        func addEvents(_ builder: inout StepBuilder) throws(FormatError) {
+            for (index, event) in events.enumerated() {
+                try builder.add(.object([("expectEvent", event)]), "\(context).\(side).expectEvents[\(index)]")
+            }
         }
         var curve: CurveKeys?
         switch setup.mechanism {
@@ -420,16 +427,29 @@ public enum LivePlanner {
             for (index, send) in sends.enumerated() {
                 targetSends.append(try CurveTranslation.plaintext(send, "\(context).\(side).send[\(index)]"))
             }
-            try CurveTranslation.handshake(&builder, entries: entries, peer: peer, targetSends: targetSends, context)
+            // A socket whose application answers (REP) or publishes to a subscriber (PUB, XPUB)
+            // sends only after what it receives, where the vector's connection-level transcript
+            // may send at once: its MESSAGE frames are then expected after the events.
+            if ["REP", "PUB", "XPUB"].contains(setup.socketType) {
+                try CurveTranslation.handshake(&builder, entries: entries, peer: peer, targetSends: targetSends, deferTargetMessages: true, context)
+                try addEvents(&builder)
+                try addSends(&builder)
+                for (index, message) in targetSends.enumerated() {
+                    builder.emit(.curveExpects(.message(flags: message.flags, body: message.body)), "\(context).\(side).send[\(index)] (MESSAGE)")
+                }
+            } else {
+                try addSends(&builder)
+                try CurveTranslation.handshake(&builder, entries: entries, peer: peer, targetSends: targetSends, context)
+                try addEvents(&builder)
+            }
             curve = peer.keys
         case .null, .plainClient, .plainServer:
+            try addSends(&builder)
             for (index, entry) in entries.enumerated() {
                 let label = "\(context).transcript[\(index)]"
                 try builder.add(.object([(entry.ours ? "expectSend" : "receive", .string(VectorValues.hexString(entry.bytes)))]), label)
             }
-        }
-        for (index, event) in events.enumerated() {
-            try builder.add(.object([("expectEvent", event)]), "\(context).\(side).expectEvents[\(index)]")
+            try addEvents(&builder)
         }
         if needsAuthentication {
             if let reply {

@@ -29,6 +29,8 @@ struct StepBuilder {
     private var ended = false
     /// A ROUTER target has received a message (so its application knows a routing id).
     private var routingIdKnown = false
+    /// A REP target has received a request (so its application may answer).
+    private var requestDelivered = false
     /// A PUB or XPUB target has a subscriber.
     private var subscribed = false
     /// A SUB target's subscriptions.
@@ -215,6 +217,10 @@ struct StepBuilder {
             } else {
                 emit(.horizon("a REQ socket cannot send a message without its empty delimiter"), label)
             }
+        case "REP" where requestDelivered && message.first == []:
+            // The REP socket puts the request's envelope (a REQ's empty delimiter) back on.
+            requestDelivered = false
+            emit(.appSends(Array(message.dropFirst()), .none), label)
         case "SUB", "PULL", "REP":
             emit(.horizon("a \(setup.socketType) socket's application cannot send this message"), label)
         default:
@@ -323,6 +329,10 @@ struct StepBuilder {
             } else {
                 emit(.horizon("a REQ socket drops a reply without its empty delimiter"), label)
             }
+        case "REP" where message.first == []:
+            // A REQ peer's envelope is the empty delimiter, which the REP socket keeps.
+            requestDelivered = true
+            emit(.expectDelivery(Array(message.dropFirst()), .none), label)
         case "PUB", "PUSH", "REP":
             emit(.horizon("a \(setup.socketType) socket's application does not receive this message"), label)
         default:
