@@ -174,7 +174,7 @@ public enum ConformanceRunner {
             let text = readFile(path)
             texts.append((name, text))
             // CURVE connection cases cite handshake transcripts in other files.
-            if let text, let json = try? JSON.parse(text) { references.merge(CurveTranslation.references(file: name, json: json)) { first, _ in first } }
+            if let text { references.merge(Self.references(file: name, text: text)) { first, _ in first } }
         }
         for (name, text) in texts {
             guard let text else {
@@ -184,6 +184,13 @@ public enum ConformanceRunner {
             out += cases(file: name, text: text, references: references)
         }
         return out
+    }
+
+    /// The handshake cases of one file's text, keyed as CURVE connection cases cite them
+    /// (`"from": {"handshake": file, "case": name}`); none when the text does not parse.
+    public static func references(file: String, text: String) -> [String: JSON] {
+        guard let json = try? JSON.parse(text) else { return [:] }
+        return CurveTranslation.references(file: file, json: json)
     }
 
     /// The live cases of one file's text; `references` are the handshake cases CURVE

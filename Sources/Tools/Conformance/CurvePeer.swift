@@ -206,7 +206,7 @@ struct CurvePeer {
     mutating func open(_ name: String, _ body: [UInt8]) -> Result<Opened, CurveProblem> {
         let nameBytes = Array(name.utf8)
         guard body.count > nameBytes.count, Int(body[0]) == nameBytes.count, Array(body[1...nameBytes.count]) == nameBytes else {
-            let got = body.first.map { Int($0) < body.count ? String(decoding: body[1...Int($0)], as: UTF8.self) : "?" } ?? "(empty)"
+            let got = body.first.map { String(decoding: body.dropFirst().prefix(Int($0)), as: UTF8.self) } ?? "(empty)"
             return .failure(CurveProblem("the target sent \(got) where the vector has \(name)"))
         }
         let fields = Array(body[(nameBytes.count + 1)...])

@@ -243,6 +243,7 @@ extension CurveTranslation {
                 try p.finish()
             }
             let truncate = try fields.optionalInt("truncate")
+            if let truncate, truncate < 0 { throw FormatError("\(label).from.truncate must be 0 or more") }
             try fields.finish()
             let ours = action == "expectSend"
             let side = ours ? targetSide : (targetSide == "server" ? "client" : "server")
