@@ -152,6 +152,16 @@ public enum CurveExpectation: Equatable, Sendable {
     case message(flags: UInt8, body: [UInt8])
 }
 
+extension LiveStep {
+    /// A step of the runner's own CURVE side.
+    var isCurve: Bool {
+        switch self {
+        case .curveSends, .curveExpects: return true
+        default: return false
+        }
+    }
+}
+
 /// The runner's long-term CURVE keys for a case, and its role.
 public struct CurveKeys: Equatable, Sendable {
     public var asServer: Bool
@@ -365,7 +375,9 @@ public enum LivePlanner {
                 return .skip("sockets accept ZMTP 1.0/2.0 peers (libzmq and this implementation alike); the case needs a connection that refuses them")
             }
             var plan = builder.plan
-            if let translator { plan.curve = translator.peer.keys }
+            // Keys only where the runner's CURVE side has a frame to build or open (a case that
+            // ends at the greeting has none).
+            if let translator, plan.steps.contains(where: \.isCurve) { plan.curve = translator.peer.keys }
             return .live(plan)
         }
     }
