@@ -15,7 +15,8 @@ public enum ConformanceRunner {
         ZeroMQ implementation. The runner listens on 127.0.0.1 and, for each case, starts the
         shim command with the case's socket set-up appended (--type, --connect, --mechanism, ...);
         the shim's socket connects, and the runner plays the peer the vector describes, byte
-        for byte. The shim contract is in Vectors/README.md ("Live runs").
+        for byte; CURVE frames after the greeting it builds with its own transient keys and
+        judges by what they open to. The shim contract is in Vectors/README.md ("Live runs").
 
         With --endpoint, the runner connects to a peer that is already running (bound there)
         instead; the words after -- describe that peer's socket in the shim contract's
