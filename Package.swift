@@ -20,7 +20,8 @@ import PackageDescription
 //               (Sources/Examples/<name>/main.swift) and by Tests/ExamplesTests.
 //   ZMTPConformance  zmtp-conformance (Sources/Tools): plays the connection and handshake vectors
 //               over TCP against a live implementation behind a shim; links none of this package's
-//               protocol code, so it judges this implementation as it judges libzmq.
+//               protocol code, so it judges this implementation as it judges libzmq (its own
+//               CURVE side uses libsodium directly, through CSodium).
 //   ZeroMQCat   zmqcat, the command-line peer (Sources/Tools): its commands as a library that
 //               Tests/ZeroMQCatTests runs in-process, and the thin `zmqcat` executable. With the
 //               trait "Tools" only (`swift build --traits Tools --product zmqcat`).
@@ -112,7 +113,7 @@ let package = Package(
                 dependencies: ["ZeroMQ", "ZeroMQPGM", "ZMTPSodium", .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Tools"]))],
                 path: "Sources/Tools/ZeroMQCat"),
         .executableTarget(name: "zmqcat", dependencies: ["ZeroMQCat"], path: "Sources/Tools/zmqcat"),
-        .target(name: "ZMTPConformance", path: "Sources/Tools/Conformance"),
+        .target(name: "ZMTPConformance", dependencies: ["CSodium"], path: "Sources/Tools/Conformance"),
         .executableTarget(name: "zmtp-conformance", dependencies: ["ZMTPConformance"], path: "Sources/Tools/zmtp-conformance"),
         // The live runner against libzmq (Vectors/shims/libzmq-shim.py) and zmqcat, and its parsers
         // under random input.

@@ -17,15 +17,18 @@ struct LiveConformanceTests {
         return parts.joined(separator: "/")
     }()
 
+    // The floors are the counts of a quiet run (libzmq 122, zmqcat 145) less 4 and 5: the
+    // margin covers the 8 passing cases that wait real time (advanceMs, heartbeats), which a busy
+    // machine may push to a skip. The CURVE cases wait on events only and have no margin.
     @Test("libzmq 4.3.4 passes every live case, or differs where a vector notes it")
     func libzmq() {
-        play(command: ["/usr/bin/python3", Self.root + "/Vectors/shims/libzmq-shim.py"], implementation: "libzmq", atLeast: 88)
+        play(command: ["/usr/bin/python3", Self.root + "/Vectors/shims/libzmq-shim.py"], implementation: "libzmq", atLeast: 118)
     }
 
     @Test("this implementation (zmqcat shim) passes every live case")
     func zmqcat() throws {
         let zmqcat = try #require(Self.productNextToTests("zmqcat"), "zmqcat was not built next to the tests (swift build --build-tests)")
-        play(command: [zmqcat, "shim"], implementation: nil, atLeast: 110)
+        play(command: [zmqcat, "shim"], implementation: nil, atLeast: 140)
     }
 
     func play(command: [String], implementation: String?, atLeast minimum: Int) {

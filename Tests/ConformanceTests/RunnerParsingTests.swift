@@ -113,6 +113,69 @@ struct RunnerParsingTests {
         #expect(invalid > 0)
     }
 
+    @Test("every CURVE connection case citing a transcript becomes a plan for the runner's own CURVE side")
+    func curveConnectionCasesArePlayable() throws {
+        let references = ConformanceRunner.references(file: "handshakes.json", text: Self.vectorFile("handshakes.json"))
+        try #require(!references.isEmpty)
+        let cases = ConformanceRunner.cases(file: "connection-curve.json", text: Self.vectorFile("connection-curve.json"), references: references)
+        var translated = 0
+        for live in cases {
+            guard case .live(let plan) = live.content else {
+                Issue.record("\(live.name) is not live: \(live.content)")
+                continue
+            }
+            // The runner's CURVE side builds frames, or opens the target's (a WELCOME of the
+            // wrong size needs only the target's HELLO judged).
+            let curveSteps = plan.steps.filter {
+                switch $0 {
+                case .curveSends, .curveExpects: return true
+                default: return false
+                }
+            }
+            if plan.curve != nil {
+                translated += 1
+                #expect(!curveSteps.isEmpty, "\(live.name): CURVE keys but no CURVE frame to build or open")
+            } else {
+                #expect(curveSteps.isEmpty, "\(live.name): CURVE frames without keys")
+            }
+        }
+        // The cases whose steps cite handshakes.json (all but the hand-built greeting mismatches
+        // and the HELLO-only cases).
+        #expect(translated >= 20, "only \(translated) CURVE cases were translated")
+    }
+
+    @Test("a CURVE connection file or its cited transcripts edited at random are reported, never a trap")
+    func mutatedCurveReferences() throws {
+        let connection = Self.vectorFile("connection-curve.json")
+        let handshakes = Self.vectorFile("handshakes.json")
+        let references = ConformanceRunner.references(file: "handshakes.json", text: handshakes)
+        let json = try JSON.parse(connection)
+        let handshakeJSON = try JSON.parse(handshakes)
+        var random = Random(state: 0xC0_4B_E5)
+        var invalid = 0
+        for round in 0..<300 {
+            // One side edited at a time: the connection cases, or the transcripts they cite.
+            let cases: [LiveCase]
+            switch round % 3 {
+            case 0:
+                cases = ConformanceRunner.cases(file: "connection-curve.json", text: Self.replaceNode(json, &random).compact, references: references)
+            case 1:
+                let mutated = String(decoding: Self.mutate(Array(connection.utf8), &random), as: UTF8.self)
+                cases = ConformanceRunner.cases(file: "connection-curve.json", text: mutated, references: references)
+            default:
+                let cited = ConformanceRunner.references(file: "handshakes.json", text: Self.replaceNode(handshakeJSON, &random).compact)
+                cases = ConformanceRunner.cases(file: "connection-curve.json", text: connection, references: cited)
+            }
+            for live in cases {
+                if case .invalid(let error) = live.content {
+                    invalid += 1
+                    #expect(!error.message.isEmpty)
+                }
+            }
+        }
+        #expect(invalid > 0, "no edit was reported: the edits did not reach the translation")
+    }
+
     @Test("a shim line of random words parses or is refused with a reason")
     func randomShimLines() throws {
         let words = ["recv", "event", "zap", "send-failed", "unsupported", "handshake-succeeded", "handshake-failed-auth",

@@ -15,7 +15,8 @@ public enum ConformanceRunner {
         ZeroMQ implementation. The runner listens on 127.0.0.1 and, for each case, starts the
         shim command with the case's socket set-up appended (--type, --connect, --mechanism, ...);
         the shim's socket connects, and the runner plays the peer the vector describes, byte
-        for byte. The shim contract is in Vectors/README.md ("Live runs").
+        for byte; CURVE frames after the greeting it builds with its own transient keys and
+        judges by what they open to. The shim contract is in Vectors/README.md ("Live runs").
 
         With --endpoint, the runner connects to a peer that is already running (bound there)
         instead; the words after -- describe that peer's socket in the shim contract's
@@ -167,21 +168,37 @@ public enum ConformanceRunner {
         let files = try jsonFiles(folder)
         guard !files.isEmpty else { throw FormatError("no .json vector files under \(folder)") }
         var out: [LiveCase] = []
+        var texts: [(name: String, text: String?)] = []
+        var references: [String: JSON] = [:]
         for path in files {
             let name = String(path.dropFirst(folder.count + 1))
-            guard let text = readFile(path) else {
-                out.append(LiveCase(file: name, name: "(file)", differences: [:], content: .invalid(FormatError("cannot read \(path)"))))
+            let text = readFile(path)
+            texts.append((name, text))
+            // CURVE connection cases cite handshake transcripts in other files.
+            if let text { references.merge(Self.references(file: name, text: text)) { first, _ in first } }
+        }
+        for (name, text) in texts {
+            guard let text else {
+                out.append(LiveCase(file: name, name: "(file)", differences: [:], content: .invalid(FormatError("cannot read \(folder)/\(name)"))))
                 continue
             }
-            out += cases(file: name, text: text)
+            out += cases(file: name, text: text, references: references)
         }
         return out
     }
 
-    /// The live cases of one file's text.
-    public static func cases(file: String, text: String) -> [LiveCase] {
+    /// The handshake cases of one file's text, keyed as CURVE connection cases cite them
+    /// (`"from": {"handshake": file, "case": name}`); none when the text does not parse.
+    public static func references(file: String, text: String) -> [String: JSON] {
+        guard let json = try? JSON.parse(text) else { return [:] }
+        return CurveTranslation.references(file: file, json: json)
+    }
+
+    /// The live cases of one file's text; `references` are the handshake cases CURVE
+    /// connection cases may cite.
+    public static func cases(file: String, text: String, references: [String: JSON] = [:]) -> [LiveCase] {
         do {
-            return LivePlanner.cases(file: file, json: try JSON.parse(text))
+            return LivePlanner.cases(file: file, json: try JSON.parse(text), references: references)
         } catch {
             return [LiveCase(file: file, name: "(file)", differences: [:], content: .invalid(FormatError("\(file): \(error)")))]
         }

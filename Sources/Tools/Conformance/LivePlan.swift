@@ -107,6 +107,68 @@ public enum LiveStep: Equatable, Sendable {
     /// The vector goes on, but not in a way a live peer can follow: the case ends here, skipped
     /// for this reason if everything before passed.
     case horizon(String)
+    /// The runner's own CURVE side sends this command, built fresh (its transient keys and
+    /// nonces), then altered as the vector alters its bytes.
+    case curveSends(CurveCommand, [CurveAlteration])
+    /// The target's next frame is this CURVE command, judged on what it opens to.
+    case curveExpects(CurveExpectation)
+}
+
+/// A CURVE command the runner builds (RFC 26).
+public enum CurveCommand: Equatable, Sendable {
+    case hello
+    case welcome
+    /// INITIATE with the runner's metadata; `vouchSecret` signs the vouch with another key.
+    case initiate(metadata: [CurveProperty], vouchSecret: [UInt8]?)
+    case ready(metadata: [CurveProperty])
+    /// MESSAGE carrying this flags octet and body, in a data frame (as command frame when `asCommand`).
+    case message(flags: UInt8, body: [UInt8], asCommand: Bool)
+    /// The frame the runner sent `framesBack` CURVE frames ago, sent again (a replay).
+    case replay(framesBack: Int)
+}
+
+/// One metadata property (RFC 23 §3.4).
+public struct CurveProperty: Equatable, Sendable {
+    public var name: String
+    public var value: [UInt8]
+    public init(name: String, value: [UInt8]) { self.name = name; self.value = value }
+}
+
+/// How the vector alters a frame it sends: offsets count from the frame's first octet.
+public enum CurveAlteration: Equatable, Sendable {
+    case set(offset: Int, value: UInt8)
+    case xor(offset: Int, value: UInt8)
+    case truncate(Int)
+}
+
+/// A CURVE command the target must send, judged after opening it.
+public enum CurveExpectation: Equatable, Sendable {
+    case hello
+    case welcome
+    /// INITIATE or READY whose metadata names this socket type (and identity, when given).
+    case initiate(socketType: String, identity: [UInt8]?)
+    case ready(socketType: String, identity: [UInt8]?)
+    /// MESSAGE whose box opens to this flags octet and body.
+    case message(flags: UInt8, body: [UInt8])
+}
+
+extension LiveStep {
+    /// A step of the runner's own CURVE side.
+    var isCurve: Bool {
+        switch self {
+        case .curveSends, .curveExpects: return true
+        default: return false
+        }
+    }
+}
+
+/// The runner's long-term CURVE keys for a case, and its role.
+public struct CurveKeys: Equatable, Sendable {
+    public var asServer: Bool
+    public var publicKey: [UInt8]
+    public var secretKey: [UInt8]
+    /// The target's long-term public key (for a runner playing the client).
+    public var serverKey: [UInt8]?
 }
 
 /// What a socket adds to the frames a connection carries.
@@ -125,6 +187,8 @@ public struct LiveCase: Sendable {
         public var steps: [LiveStep]
         /// For each step, where it comes from ("step 4 (expectSend)").
         public var labels: [String]
+        /// The runner's CURVE side, when it plays one.
+        public var curve: CurveKeys? = nil
     }
 
     public enum Content: Sendable {
@@ -146,7 +210,8 @@ public enum LivePlanner {
     public static let maxRealTimeMs = 6_000
 
     /// The live cases of one parsed vector file (none for kinds that are not played live).
-    public static func cases(file: String, json: JSON) -> [LiveCase] {
+    /// `references` holds the handshake cases that CURVE connection cases cite ("from").
+    public static func cases(file: String, json: JSON, references: [String: JSON] = [:]) -> [LiveCase] {
         guard let kind = json["kind"]?.stringValue, ["connection", "handshake", "socket"].contains(kind) else { return [] }
         guard let cases = json["cases"]?.arrayValue else {
             return [LiveCase(file: file, name: "(file)", differences: [:], content: .invalid(FormatError("\(file): \"cases\" must be an array")))]
@@ -162,7 +227,8 @@ public enum LivePlanner {
                 continue
             }
             if kind == "connection" || kind == "socket" {
-                let content = connection(item, "\(file): \(name)", messages: kind == "socket" ? .asTheApplicationSeesThem : .asOnTheWire)
+                let content = connection(item, "\(file): \(name)", messages: kind == "socket" ? .asTheApplicationSeesThem : .asOnTheWire,
+                                         references: references)
                 out.append(LiveCase(file: file, name: name, differences: differences, content: content))
             } else {
                 for side in ["client", "server"] {
@@ -252,15 +318,16 @@ public enum LivePlanner {
 
     // MARK: Connection cases
 
-    static func connection(_ item: JSON, _ context: String, messages: StepBuilder.Messages) -> LiveCase.Content {
+    static func connection(_ item: JSON, _ context: String, messages: StepBuilder.Messages, references: [String: JSON] = [:]) -> LiveCase.Content {
         do throws(FormatError) {
-            return try connectionPlan(item, context, messages: messages)
+            return try connectionPlan(item, context, messages: messages, references: references)
         } catch {
             return .invalid(error)
         }
     }
 
-    static func connectionPlan(_ item: JSON, _ context: String, messages: StepBuilder.Messages) throws(FormatError) -> LiveCase.Content {
+    static func connectionPlan(_ item: JSON, _ context: String, messages: StepBuilder.Messages,
+                               references: [String: JSON] = [:]) throws(FormatError) -> LiveCase.Content {
         var fields = try Members(item, context)
         for key in ["name", "description", "source", "knownFailure", "differs", "random"] { _ = fields.optional(key) }
         let configured = try setup(try fields.required("configuration"), "\(context).configuration")
@@ -275,14 +342,43 @@ public enum LivePlanner {
             return .skip(skip.reason)
         case .success(let (setup, needsAuthentication, acceptsLegacy)):
             builder = StepBuilder(setup: setup, messages: messages)
-            for (index, step) in steps.enumerated() { try builder.add(step, "\(context) step \(index + 1)") }
+            var translator: CurveTranslation.ConnectionTranslator?
+            for (index, step) in steps.enumerated() {
+                let label = "\(context) step \(index + 1)"
+                // A CURVE step citing a handshake transcript is played by the runner's own CURVE side.
+                if let from = step["from"], let file = from["handshake"]?.stringValue, let name = from["case"]?.stringValue,
+                   let cited = references[CurveTranslation.key(file: file, name: name)] {
+                    let targetSide: String
+                    switch setup.mechanism {
+                    case .curveServer: targetSide = "server"
+                    case .curveClient: targetSide = "client"
+                    case .null, .plainClient, .plainServer: targetSide = ""
+                    }
+                    if !targetSide.isEmpty {
+                        if translator == nil {
+                            translator = try CurveTranslation.ConnectionTranslator(
+                                reference: try CurveTranslation.reference(cited, "\(file): \(name)"), targetSide: targetSide, label)
+                            builder.curveLive = true
+                        }
+                        let action = step["expectSend"] != nil ? "expectSend" : "receive"
+                        guard step["expectSend"] != nil || step["receive"] != nil else { throw FormatError("\(label): a step with from sends or expects octets") }
+                        try translator?.translate(&builder, action: action, from: from, label + " (\(action))")
+                        continue
+                    }
+                }
+                try builder.add(step, label)
+            }
             if needsAuthentication {
                 builder.setup.zapReply = builder.zapReply ?? .hold
             }
             if !acceptsLegacy, let first = builder.firstPeerBytes, StepBuilder.isLegacyGreeting(first) {
                 return .skip("sockets accept ZMTP 1.0/2.0 peers (libzmq and this implementation alike); the case needs a connection that refuses them")
             }
-            return .live(builder.plan)
+            var plan = builder.plan
+            // Keys only where the runner's CURVE side has a frame to build or open (a case that
+            // ends at the greeting has none).
+            if let translator, plan.steps.contains(where: \.isCurve) { plan.curve = translator.peer.keys }
+            return .live(plan)
         }
     }
 
@@ -308,8 +404,6 @@ public enum LivePlanner {
         let reply = sideFields.optional("authenticationReply")
         let events = sideFields.optional("expectEvents")?.arrayValue ?? []
         try sideFields.finish()
-        var ours: [UInt8] = []
-        var theirs: [UInt8] = []
         var entries: [(ours: Bool, bytes: [UInt8])] = []
         for (index, entry) in transcript.enumerated() {
             var e = try Members(entry, "\(context).transcript[\(index)]")
@@ -319,30 +413,55 @@ public enum LivePlanner {
             _ = e.optional("comment")
             try e.finish()
             entries.append((from == side, bytes))
-            if from == side { ours += bytes } else { theirs += bytes }
         }
         guard case .success(let (setup, needsAuthentication, _)) = configured else {
             if case .failure(let skip) = configured { return .skip(skip.reason) }
             return .skip("")
         }
         var builder = StepBuilder(setup: setup)
-        for (index, send) in sends.enumerated() {
-            try builder.add(.object([("send", send)]), "\(context).\(side).send[\(index)]")
+        func addSends(_ builder: inout StepBuilder) throws(FormatError) {
+            for (index, send) in sends.enumerated() {
+                try builder.add(.object([("send", send)]), "\(context).\(side).send[\(index)]")
+            }
         }
-        if case .curveClient = setup.mechanism {
-            builder.curveGreetingsOnly(ours: ours, theirs: theirs)
-            return .live(builder.plan)
+        func addEvents(_ builder: inout StepBuilder) throws(FormatError) {
+            for (index, event) in events.enumerated() {
+                try builder.add(.object([("expectEvent", event)]), "\(context).\(side).expectEvents[\(index)]")
+            }
         }
-        if case .curveServer = setup.mechanism {
-            builder.curveGreetingsOnly(ours: ours, theirs: theirs)
-            return .live(builder.plan)
-        }
-        for (index, entry) in entries.enumerated() {
-            let label = "\(context).transcript[\(index)]"
-            try builder.add(.object([(entry.ours ? "expectSend" : "receive", .string(VectorValues.hexString(entry.bytes)))]), label)
-        }
-        for (index, event) in events.enumerated() {
-            try builder.add(.object([("expectEvent", event)]), "\(context).\(side).expectEvents[\(index)]")
+        var curve: CurveKeys?
+        switch setup.mechanism {
+        case .curveClient, .curveServer:
+            // The runner plays the other side with that side's long-term keys, fresh transient ones.
+            let other = side == "client" ? "server" : "client"
+            let peer = try CurveTranslation.peerSide(try fields.required(other), "\(context).\(other)")
+            var targetSends: [(flags: UInt8, body: [UInt8])] = []
+            for (index, send) in sends.enumerated() {
+                targetSends.append(try CurveTranslation.plaintext(send, "\(context).\(side).send[\(index)]"))
+            }
+            // A socket whose application answers (REP) or publishes to a subscriber (PUB, XPUB)
+            // sends only after what it receives, where the vector's connection-level transcript
+            // may send at once: its MESSAGE frames are then expected after the events.
+            if ["REP", "PUB", "XPUB"].contains(setup.socketType) {
+                try CurveTranslation.handshake(&builder, entries: entries, peer: peer, targetSends: targetSends, deferTargetMessages: true, context)
+                try addEvents(&builder)
+                try addSends(&builder)
+                for (index, message) in targetSends.enumerated() {
+                    builder.emit(.curveExpects(.message(flags: message.flags, body: message.body)), "\(context).\(side).send[\(index)] (MESSAGE)")
+                }
+            } else {
+                try addSends(&builder)
+                try CurveTranslation.handshake(&builder, entries: entries, peer: peer, targetSends: targetSends, context)
+                try addEvents(&builder)
+            }
+            curve = peer.keys
+        case .null, .plainClient, .plainServer:
+            try addSends(&builder)
+            for (index, entry) in entries.enumerated() {
+                let label = "\(context).transcript[\(index)]"
+                try builder.add(.object([(entry.ours ? "expectSend" : "receive", .string(VectorValues.hexString(entry.bytes)))]), label)
+            }
+            try addEvents(&builder)
         }
         if needsAuthentication {
             if let reply {
@@ -356,6 +475,8 @@ public enum LivePlanner {
                 builder.setup.zapReply = .hold
             }
         }
-        return .live(builder.plan)
+        var plan = builder.plan
+        plan.curve = curve
+        return .live(plan)
     }
 }

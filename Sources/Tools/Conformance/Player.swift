@@ -26,6 +26,9 @@ struct Player {
     var authenticationRequests = 0
     /// The routing id of the last message a ROUTER target received.
     var lastRoutingId: [UInt8]?
+    /// The runner's CURVE side, when the plan has one, and the frames it has sent (for replays).
+    var curve: CurvePeer?
+    var curveSent: [[UInt8]] = []
 
     init(link: LiveLink, timing: Timing) {
         self.link = link
@@ -52,6 +55,10 @@ struct Player {
     }
 
     mutating func run(_ plan: LiveCase.Plan) -> Outcome {
+        if let keys = plan.curve {
+            curve = CurvePeer(role: keys.asServer ? .server : .client, publicKey: keys.publicKey, secretKey: keys.secretKey,
+                              peerPublicKey: keys.serverKey)
+        }
         // The target connects first; the greeting follows.
         let connected = link.wait(milliseconds: timing.patience) {
             if case .awaiting = $0.peer { return $0.unsupported != nil || $0.shimHasExited() }
@@ -91,7 +98,7 @@ struct Player {
             // target's application sees anything: the greeting may wait for either.
             let peerActsLater = later.contains { step in
                 switch step {
-                case .peerSends, .expectClosed, .expectClosedOrUnknown, .horizon: return true
+                case .peerSends, .expectClosed, .expectClosedOrUnknown, .horizon, .curveSends: return true
                 default: return false
                 }
             }
@@ -173,6 +180,10 @@ struct Player {
             return nil
         case .horizon:
             return ""
+        case .curveSends(let command, let alterations):
+            return curveSends(command, alterations)
+        case .curveExpects(let expectation):
+            return curveExpects(expectation)
         }
     }
 
@@ -191,7 +202,7 @@ struct Player {
         for step in later {
             switch step {
             case .expectClosed, .expectClosedOrUnknown: return true
-            case .peerSends, .expectDelivery, .expectHandshake, .appSends: return false
+            case .peerSends, .expectDelivery, .expectHandshake, .appSends, .curveSends, .curveExpects: return false
             default: continue
             }
         }

@@ -46,7 +46,7 @@ public struct RunningEndpoint: Equatable, Sendable {
     /// ends (skipped, if all before passed) at the first step that only the application could
     /// make or see happen.
     public static func adapt(_ plan: LiveCase.Plan) -> LiveCase.Plan {
-        var out = LiveCase.Plan(setup: plan.setup, steps: [], labels: [])
+        var out = LiveCase.Plan(setup: plan.setup, steps: [], labels: [], curve: plan.curve)
         for (step, label) in zip(plan.steps, plan.labels) {
             switch step {
             case .appSends, .appSubscribes:
@@ -60,7 +60,7 @@ public struct RunningEndpoint: Equatable, Sendable {
                 continue
             case .expectClosed(let code):
                 out.steps.append(.expectClosedOrUnknown(code))
-            case .peerSends, .expectBytes, .expectQuiet, .discardBytes, .expectClosedOrUnknown, .wait, .horizon:
+            case .peerSends, .expectBytes, .expectQuiet, .discardBytes, .expectClosedOrUnknown, .wait, .horizon, .curveSends, .curveExpects:
                 out.steps.append(step)
             }
             out.labels.append(label)

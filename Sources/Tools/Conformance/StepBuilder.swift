@@ -11,6 +11,9 @@ struct StepBuilder {
     private(set) var zapReply: TargetSetup.ZAPReply?
     /// The first octets the peer sends (to tell a legacy greeting).
     private(set) var firstPeerBytes: [UInt8]?
+    /// The runner plays CURVE with its own side (CurveTranslation): the target's octets after
+    /// the greeting are no longer out of reach.
+    var curveLive = false
 
     private var outgoing: [[UInt8]] = []
     private var incoming: [[UInt8]] = []
@@ -26,6 +29,8 @@ struct StepBuilder {
     private var ended = false
     /// A ROUTER target has received a message (so its application knows a routing id).
     private var routingIdKnown = false
+    /// A REP target has received a request (so its application may answer).
+    private var requestDelivered = false
     /// A PUB or XPUB target has a subscriber.
     private var subscribed = false
     /// A SUB target's subscriptions.
@@ -47,9 +52,23 @@ struct StepBuilder {
         self.messages = messages
     }
 
-    var plan: LiveCase.Plan { LiveCase.Plan(setup: setup, steps: steps, labels: labels) }
+    var plan: LiveCase.Plan {
+        var out = LiveCase.Plan(setup: setup, steps: steps, labels: labels)
+        if !incoming.isEmpty && !ended {
+            // The application sees whole messages only: whether the target took the parts
+            // the vector delivers cannot be seen.
+            out.steps.append(.horizon("the vector's last message has MORE set and never completes, so no application sees a part of it: whether the target accepted it cannot be seen live"))
+            out.labels.append("the end of the case")
+        }
+        return out
+    }
 
-    private mutating func emit(_ step: LiveStep, _ label: String) {
+    /// The peer's first octets, when a translation sends them rather than `add`.
+    mutating func notePeerBytes(_ bytes: [UInt8]) {
+        if firstPeerBytes == nil { firstPeerBytes = bytes }
+    }
+
+    mutating func emit(_ step: LiveStep, _ label: String) {
         guard !ended else { return }
         if case .horizon = step { ended = true }
         steps.append(step)
@@ -96,7 +115,7 @@ struct StepBuilder {
             emit(.peerSends(bytes), label)
         case "expectSend":
             let bytes = try fields.bytes("expectSend")
-            if isCurve && expectedTotal >= 64 {
+            if isCurve && !curveLive && expectedTotal >= 64 {
                 emit(.horizon(Self.curveHorizon), label)
             }
             expectedTotal += bytes.count
@@ -198,6 +217,10 @@ struct StepBuilder {
             } else {
                 emit(.horizon("a REQ socket cannot send a message without its empty delimiter"), label)
             }
+        case "REP" where requestDelivered && message.first == []:
+            // The REP socket puts the request's envelope (a REQ's empty delimiter) back on.
+            requestDelivered = false
+            emit(.appSends(Array(message.dropFirst()), .none), label)
         case "SUB", "PULL", "REP":
             emit(.horizon("a \(setup.socketType) socket's application cannot send this message"), label)
         default:
@@ -306,6 +329,10 @@ struct StepBuilder {
             } else {
                 emit(.horizon("a REQ socket drops a reply without its empty delimiter"), label)
             }
+        case "REP" where message.first == []:
+            // A REQ peer's envelope is the empty delimiter, which the REP socket keeps.
+            requestDelivered = true
+            emit(.expectDelivery(Array(message.dropFirst()), .none), label)
         case "PUB", "PUSH", "REP":
             emit(.horizon("a \(setup.socketType) socket's application does not receive this message"), label)
         default:
