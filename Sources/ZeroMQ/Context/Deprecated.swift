@@ -26,10 +26,11 @@ extension Socket {
         try send(parts)
     }
 
-    /// What ``receive(timeout:)`` returned before it returned a ``Message`` as ``receive()``
-    /// does; ``receiveMultipart(timeout:)`` gives the peer's properties.
+    /// What `receive(timeout:)` returned before it returned a `Message` as `receive()`
+    /// does; `receiveMultipart(timeout:)` gives the peer's properties.
     @available(*, deprecated, message: "receive(timeout:) returns a Message; receiveMultipart(timeout:) gives the properties")
     public struct Received: Sendable {
+        /// The part received.
         public var message: Message
         /// The sending peer's properties.
         public var properties: Metadata
@@ -41,7 +42,7 @@ extension Socket {
 
 extension Message {
     /// The message itself, so that `socket.receive(timeout:).message`, written when
-    /// ``Socket/receive(timeout:)`` returned a `Received`, still compiles.
+    /// `Socket.receive(timeout:)` returned a `Received`, still compiles.
     @available(*, deprecated, message: "receive(timeout:) returns the Message itself")
     public var message: Message { self }
 }

@@ -12,11 +12,13 @@ import ZMTP
 /// try router.send([identity, "", "OK"] as Multipart)
 /// ```
 public struct Multipart: Sendable, Hashable {
-    /// The parts, in order. ``Socket/send(_:)-(Multipart)`` sets each part's MORE flag itself.
+    /// The parts, in order. `Socket.send(_:)` sets each part's MORE flag itself.
     public var parts: [Message]
     /// The sending peer's properties (empty for a message built to be sent).
     public var properties: Metadata
 
+    /// A message of `parts`, with the `properties` of the peer it came from when it stands for one
+    /// received.
     public init(parts: [Message], properties: Metadata = Metadata()) {
         self.parts = parts
         self.properties = properties

@@ -4,12 +4,15 @@ import ZMTP
 /// What turns a value into a message body: `JSONEncoder` and `PropertyListEncoder` already
 /// are; conform your own (CBOR, MessagePack, ...) with one method.
 public protocol MessageEncoder {
+    /// The bytes of `value`; an error the encoder throws reaches the caller of the send.
     func encode<Value: Encodable>(_ value: Value) throws -> Data
 }
 
 /// What turns a message body back into a value: `JSONDecoder` and `PropertyListDecoder`
 /// already are.
 public protocol MessageDecoder {
+    /// The value of `type` that `data` holds; an error the decoder throws reaches the caller of
+    /// the receive.
     func decode<Value: Decodable>(_ type: Value.Type, from data: Data) throws -> Value
 }
 

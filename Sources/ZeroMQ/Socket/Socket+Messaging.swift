@@ -105,7 +105,7 @@ extension Socket {
     }
 
     /// Receives one part, waiting at most `timeout` (nil: forever; `.zero`: not at all).
-    /// ``receiveMultipart(timeout:)`` gives the whole message with its peer's properties.
+    /// `receiveMultipart(timeout:)` gives the whole message with its peer's properties.
     /// - Throws: ``ZeroMQError/Code/timedOut`` when `timeout` passes (``ZeroMQError/Code/wouldBlock``
     ///   when it is zero).
     public func receive(timeout: Duration?) throws(ZeroMQError) -> Message {

@@ -117,7 +117,7 @@ extension SocketOptions {
     /// CURVE key is still missing gives NULL; ``resolvedSecurity()`` says what is missing.
     ///
     /// At the socket level a server asks the ZAP handler whenever one is bound, as libzmq does,
-    /// so ``SecurityMechanism/curveServer(keyPair:zapDomain:authenticate:)``'s `authenticate` only
+    /// so ``/ZMTP/Security/curveServer(keyPair:zapDomain:authenticate:)``'s `authenticate` only
     /// matters to drivers of the core.
     public var security: SecurityMechanism {
         get { (try? resolvedSecurity()) ?? .null(zapDomain: zapDomain.isEmpty ? nil : zapDomain) }

@@ -9,7 +9,7 @@ import Synchronization
 /// turn (``runTasks()``), which is how caller-driven I/O works, since the thread that posts is
 /// the one that runs the next turn, before its call returns. A concrete
 /// class, not a protocol: engines keep it and post through it with no dynamic dispatch.
-/// (`@unchecked Sendable`: ``spare`` is touched only by the thread running the driver's turn,
+/// (`@unchecked Sendable`: `spare` is touched only by the thread running the driver's turn,
 /// one at a time; everything else is under the lock.)
 public final class DriverMailbox: @unchecked Sendable {
     private struct State {

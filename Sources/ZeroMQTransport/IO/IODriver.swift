@@ -81,6 +81,7 @@ public struct IORegistration: Hashable, Sendable {
     /// The descriptor.
     public let fd: Int32
 
+    /// A registration a driver hands out: its own `token` for the descriptor `fd`.
     public init(token: UInt64, fd: Int32) {
         self.token = token
         self.fd = fd
@@ -92,6 +93,7 @@ public struct IOTimer: Hashable, Sendable {
     /// The driver's name for this timer.
     public let token: UInt64
 
+    /// A timer a driver hands out, named by its own `token`.
     public init(token: UInt64) {
         self.token = token
     }

@@ -9,7 +9,7 @@ import ZMTP
 /// `mailbox_t`). One ``IODriver`` among others; the socket layer knows it only through that
 /// protocol.
 ///
-/// Everything but ``post(_:)``, ``start()``, ``stop()``, ``drive(timeoutMilliseconds:)``,
+/// Everything but `post(_:)`, `start()`, `stop()`, `drive(timeoutMilliseconds:)`,
 /// ``nextTimerDeadline`` and ``isOnDriverThread`` must be called on the driver's thread, from a
 /// handler, a timer or a posted task. The mailbox wakes the loop through an eventfd only when it
 /// goes from empty to non-empty, so a burst of posts costs one wakeup (about 0.8 µs here), not
@@ -43,7 +43,7 @@ public final class Reactor: IODriver, @unchecked Sendable {
     /// Who runs the turns.
     public let mode: Mode
     private let poller: ReadinessPoller
-    /// The queue other threads post to; its eventfd is registered under ``wakeupToken``.
+    /// The queue other threads post to; its eventfd is registered under `wakeupToken`.
     public let mailbox: DriverMailbox
     private let runState = Mutex<RunState>(.idle)
     private var thread = pthread_t()

@@ -20,7 +20,7 @@ private let pipeSerials = Atomic<UInt64>(0)
 
 /// Where a pipe end's wakeups go. Called from the thread of the *other* end (an I/O thread for a
 /// socket's end, the socket's thread for a session's end), so implementations hand the news to
-/// their own thread: a socket through its mailbox, a session through ``Reactor/post(_:)``.
+/// their own thread: a socket through its mailbox, a session through `Reactor.post(_:)`.
 public protocol PipeEventSink: AnyObject, Sendable {
     /// Messages arrived after the end was found empty (its reader had gone to sleep).
     func pipeBecameReadable(_ pipe: PipeID)
