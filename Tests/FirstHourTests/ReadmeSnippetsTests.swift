@@ -23,7 +23,8 @@ import Testing
             return (name: name, imports: Set(Self.imports(in: text)), code: Self.normalized(text))
         }
         let blocks = Self.swiftBlocks(in: readme)
-        try #require(blocks.count >= 15, "found only \(blocks.count) ```swift blocks in README.md: is the parser still right?")
+        // The README has 18 blocks, 4 of them skipped; far fewer means the parser lost them.
+        try #require(blocks.count >= 10, "found only \(blocks.count) ```swift blocks in README.md: is the parser still right?")
 
         var checked = 0
         for block in blocks {
@@ -49,7 +50,7 @@ import Testing
                 checked += 1
             }
         }
-        #expect(checked >= 15, "only \(checked) blocks checked")
+        #expect(checked >= 10, "only \(checked) blocks checked: are most of them marked skip?")
     }
 
     struct Block {
