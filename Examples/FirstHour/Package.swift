@@ -32,7 +32,9 @@ let package = Package(
     targets: programs.map { name in
         .executableTarget(name: name, dependencies: [.product(name: "ZeroMQ", package: "swift-zeromq")])
     } + [
-        .target(name: "ReadmeSnippets", dependencies: [.product(name: "ZeroMQ", package: "swift-zeromq")]),
+        .target(name: "ReadmeSnippets", dependencies: ["ZeroMQ", "ZeroMQPGM", "ZMTP", "ZMTPSodium"].map {
+            .product(name: $0, package: "swift-zeromq")
+        }),
     ],
     swiftLanguageModes: [.v6]
 )
