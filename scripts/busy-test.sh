@@ -12,6 +12,8 @@ scripts/install-deps.sh
 swift build --enable-all-traits --build-tests
 # The fault suite's Swift peers run from a release build, as scripts/faults.sh runs them.
 swift build --enable-all-traits -c release --product FaultPeer
+# As scripts/test.sh: Tests/FirstHourTests runs the first-hour package built here.
+swift build --package-path Examples/FirstHour
 export FAULT_PEER="$PWD/.build/release/FaultPeer"
 ulimit -n 20000 2>/dev/null || true
 
