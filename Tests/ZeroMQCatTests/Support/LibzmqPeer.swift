@@ -76,7 +76,7 @@ final class LibzmqPeer {
     }
 
     /// Waits (bounded) until `condition` holds for the lines printed so far.
-    func wait(for what: String, timeoutSeconds: Double = 15, until condition: ([String]) -> Bool) throws {
+    func wait(for what: String, timeoutSeconds: Double = 60, until condition: ([String]) -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while true {
             drain()
