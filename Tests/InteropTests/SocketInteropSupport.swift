@@ -88,7 +88,7 @@ final class SocketLink {
     /// application polling it would: like libzmq's, a socket handles what its I/O thread reported
     /// (a new peer to attach, to which a SUB then sends its subscriptions) only when called.
     func peerMessage(timeoutMs: Int = 10_000) throws -> [[UInt8]] {
-        let deadline = monotonicNow().adding(milliseconds: timeoutMs)
+        let deadline = monotonicNow().adding(.milliseconds(timeoutMs))
         while true {
             _ = socket.events
             peer.drain()

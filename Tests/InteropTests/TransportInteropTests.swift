@@ -46,7 +46,7 @@ extension LibzmqInterop {
             func receive(_ count: Int, peer: LibzmqPeer) -> [[[UInt8]]] {
                 var messages: [[[UInt8]]] = []
                 var current: [[UInt8]] = []
-                let deadline = Reactor.now().adding(milliseconds: 10_000)
+                let deadline = Reactor.now().adding(.milliseconds(10_000))
                 while messages.count < count, Reactor.now() < deadline {
                     while let part = socketEnd.read() {
                         current.append(part.bytes)
@@ -96,7 +96,7 @@ extension LibzmqInterop {
                 }.start()
             }
             side.send([utf8("hello"), [], utf8("over the reactor")])
-            let deadline = Reactor.now().adding(milliseconds: 10_000)
+            let deadline = Reactor.now().adding(.milliseconds(10_000))
             while peer.received.isEmpty, Reactor.now() < deadline { peer.drain(); usleep(2_000) }
             #expect(peer.received == [[utf8("engine"), utf8("hello"), [], utf8("over the reactor")]])
             peer.send([utf8("engine"), utf8("reply")])

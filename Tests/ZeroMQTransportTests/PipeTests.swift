@@ -107,7 +107,7 @@ struct PipeTests {
         let total = 200_000
         let writer = TestThread {
             var i = 0
-            let deadline = Reactor.now().adding(milliseconds: 60_000)
+            let deadline = Reactor.now().adding(.milliseconds(60_000))
             while i < total, Reactor.now() < deadline {
                 if a.checkWrite() {
                     a.write(Message(string: "\(i)", more: true))
@@ -125,7 +125,7 @@ struct PipeTests {
         }
         var expected = 0
         var intact = true
-        let deadline = Reactor.now().adding(milliseconds: 60_000)
+        let deadline = Reactor.now().adding(.milliseconds(60_000))
         while expected < total, Reactor.now() < deadline {
             while let first = b.read() {
                 let last = b.read()

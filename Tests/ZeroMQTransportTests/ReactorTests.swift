@@ -8,7 +8,7 @@ import ZMTP
 
 /// Waits (bounded) until `condition` holds; the bound only turns a hang into a failure.
 func eventually(_ what: String, timeoutMilliseconds: Int = 10_000, _ condition: () -> Bool) -> Bool {
-    let deadline = Reactor.now().adding(milliseconds: timeoutMilliseconds)
+    let deadline = Reactor.now().adding(.milliseconds(timeoutMilliseconds))
     while !condition() {
         if Reactor.now() >= deadline {
             Issue.record("timed out waiting for \(what)")
@@ -164,11 +164,11 @@ struct ReactorTests {
         reactor.post {
             let base = Reactor.now()
             // Scheduled out of order; deadlines decide.
-            _ = reactor.schedule(at: base.adding(milliseconds: 30)) { fired.withLock { $0.append(3) } }
-            _ = reactor.schedule(at: base.adding(milliseconds: 10)) { fired.withLock { $0.append(1) } }
-            let cancelled = reactor.schedule(at: base.adding(milliseconds: 20)) { fired.withLock { $0.append(99) } }
-            _ = reactor.schedule(at: base.adding(milliseconds: 20)) { fired.withLock { $0.append(2) } }
-            _ = reactor.schedule(at: base.adding(milliseconds: 30)) { fired.withLock { $0.append(4) } }
+            _ = reactor.schedule(at: base.adding(.milliseconds(30))) { fired.withLock { $0.append(3) } }
+            _ = reactor.schedule(at: base.adding(.milliseconds(10))) { fired.withLock { $0.append(1) } }
+            let cancelled = reactor.schedule(at: base.adding(.milliseconds(20))) { fired.withLock { $0.append(99) } }
+            _ = reactor.schedule(at: base.adding(.milliseconds(20))) { fired.withLock { $0.append(2) } }
+            _ = reactor.schedule(at: base.adding(.milliseconds(30))) { fired.withLock { $0.append(4) } }
             reactor.cancel(cancelled)
         }
         #expect(eventually("four timers") { fired.withLock { $0.count } >= 4 })

@@ -75,7 +75,7 @@ struct SPSCQueueTests {
 
         var expected = 0
         var inOrder = true
-        let deadline = Reactor.now().adding(milliseconds: 60_000)
+        let deadline = Reactor.now().adding(.milliseconds(60_000))
         while expected < total, Reactor.now() < deadline {
             while let item = queue.read() {
                 if item != expected { inOrder = false }

@@ -66,7 +66,7 @@ final class EnginePair: @unchecked Sendable {
 
     /// Sends a multipart message from the client socket (waiting for room, bounded).
     func send(_ parts: [String], from end: PipeEnd, signal: WakeupSignal) -> Bool {
-        let deadline = Reactor.now().adding(milliseconds: 10_000)
+        let deadline = Reactor.now().adding(.milliseconds(10_000))
         while !end.checkWrite() {
             if Reactor.now() >= deadline { return false }
             var pfd = pollfd(fd: signal.fd, events: Int16(POLLIN), revents: 0)
@@ -82,7 +82,7 @@ final class EnginePair: @unchecked Sendable {
     func receive(_ count: Int, at end: PipeEnd, signal: WakeupSignal) -> [[String]] {
         var messages: [[String]] = []
         var current: [String] = []
-        let deadline = Reactor.now().adding(milliseconds: 20_000)
+        let deadline = Reactor.now().adding(.milliseconds(20_000))
         while messages.count < count, Reactor.now() < deadline {
             while let part = end.read() {
                 current.append(part.string)
@@ -134,7 +134,7 @@ struct StreamEngineTests {
     @Test func anIncompatiblePeerStopsBothEnginesWithATypedError() throws {
         let pair = try EnginePair(client: .init(socketType: .push), server: .init(socketType: .pub))
         defer { pair.stop() }
-        let deadline = Reactor.now().adding(milliseconds: 10_000)
+        let deadline = Reactor.now().adding(.milliseconds(10_000))
         while pair.serverDelegate.stops.value.isEmpty || pair.clientDelegate.stops.value.isEmpty, Reactor.now() < deadline {
             usleep(1_000)
         }

@@ -44,7 +44,7 @@ struct TCPTests {
             }
             connecter.start()
         }
-        let deadline = Reactor.now().adding(milliseconds: 10_000)
+        let deadline = Reactor.now().adding(.milliseconds(10_000))
         while (connected.value == nil || accepted.value < 0), Reactor.now() < deadline { usleep(1_000) }
         reactor.post { listener.close() }
         reactor.stop()
@@ -71,7 +71,7 @@ struct TCPTests {
         reactor.post {
             TCPConnecter(endpoint: endpoint, reactor: reactor) { r in result.withLock { $0 = r } }.start()
         }
-        let deadline = Reactor.now().adding(milliseconds: 10_000)
+        let deadline = Reactor.now().adding(.milliseconds(10_000))
         while result.value == nil, Reactor.now() < deadline { usleep(1_000) }
         guard case .failure(let error)? = result.value else {
             Issue.record("expected a failure, got \(String(describing: result.value))")

@@ -274,7 +274,7 @@ public func run(_ scenario: ConnectionScenario, stream: [UInt8], plan: ChunkPlan
         test.checker.timersFired = true
         var t = ZMTPInstant.zero
         for hours in [1, 3] {
-            t = t.adding(milliseconds: hours * 3_600_000)
+            t = t.adding(.seconds(hours * 3_600))
             test.connection.handleTimeout(now: t)
             test.pump(scenario, budget: budget + 2)
             if let deadline = test.connection.nextDeadline {

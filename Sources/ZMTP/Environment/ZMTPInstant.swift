@@ -12,12 +12,28 @@ public struct ZMTPInstant: Comparable, Hashable, Sendable, CustomStringConvertib
     /// The origin of a simulated clock.
     public static let zero = ZMTPInstant(nanoseconds: 0)
 
-    /// This instant moved forward by `milliseconds` (saturating).
-    public func adding(milliseconds: Int) -> ZMTPInstant {
-        let delta = UInt64(max(0, milliseconds)).multipliedReportingOverflow(by: 1_000_000)
+    /// This instant moved forward by `duration`, truncated to whole nanoseconds.
+    ///
+    /// Saturates at the largest instant rather than wrapping, and treats a negative duration as
+    /// zero: every deadline the core computes lies at or after the instant it starts from, so an
+    /// instant never moves backwards. (That is also why there is no `+` operator: it would suggest
+    /// ordinary signed arithmetic.)
+    public func adding(_ duration: Duration) -> ZMTPInstant {
+        guard duration > .zero else { return self }
+        let (seconds, attoseconds) = duration.components
+        // Both components are non-negative for a positive duration.
+        let whole = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if whole.overflow { return ZMTPInstant(nanoseconds: .max) }
+        let delta = whole.partialValue.addingReportingOverflow(UInt64(attoseconds / 1_000_000_000))
         if delta.overflow { return ZMTPInstant(nanoseconds: .max) }
         let sum = nanoseconds.addingReportingOverflow(delta.partialValue)
         return ZMTPInstant(nanoseconds: sum.overflow ? .max : sum.partialValue)
+    }
+
+    /// This instant moved forward by `milliseconds` (saturating; a negative count is zero).
+    @available(*, deprecated, message: "use adding(_:) with a Duration, e.g. adding(.milliseconds(n))")
+    public func adding(milliseconds: Int) -> ZMTPInstant {
+        adding(.milliseconds(milliseconds))
     }
 
     public static func < (lhs: ZMTPInstant, rhs: ZMTPInstant) -> Bool { lhs.nanoseconds < rhs.nanoseconds }

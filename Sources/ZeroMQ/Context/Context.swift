@@ -304,11 +304,11 @@ final class ContextCore: Sendable {
     /// it is forever; returns the latest instant one of them may deliver until.
     func closeSockets(madeBy thread: pthread_t, limit: Duration) -> ZMTPInstant {
         let owned = life.withLock { state in state.sockets.values.filter { pthread_equal($0.thread, thread) != 0 } }
-        var latest = IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds(limit))
+        var latest = IOClock.now().adding(limit)
         for entry in owned {
             guard let socket = entry.socket, !socket.isClosed else { continue }
             let linger = socket.options.linger ?? limit
-            latest = max(latest, IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds(linger)))
+            latest = max(latest, IOClock.now().adding(linger))
             socket.close(linger: linger)
         }
         return latest

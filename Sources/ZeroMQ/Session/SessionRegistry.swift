@@ -26,7 +26,7 @@ final class SessionRegistry: Sendable {
     /// count as lingering from now, not from when their I/O thread gets the request, so that
     /// the exit flush, which closes sockets and then waits, cannot miss one.
     func terminate(endpoint: String?, linger: Duration?) {
-        let deadline = linger.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        let deadline = linger.map { IOClock.now().adding($0) }
         let entries = sessions.withLock { all -> [Entry] in
             var chosen: [Entry] = []
             for (id, entry) in all where endpoint == nil || entry.session.endpoint == endpoint {

@@ -209,7 +209,7 @@ extension Socket {
 
     /// The moment a wait of `timeout` from now ends (nil: never).
     static func deadline(after timeout: Duration?) -> ZMTPInstant? {
-        timeout.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+        timeout.map { IOClock.now().adding($0) }
     }
 
     // MARK: Readiness

@@ -364,7 +364,7 @@ public final class Socket {
         context.core.socketClosed(mailbox)
         // Caller mode: LINGER runs here, since nothing runs once the application leaves.
         if context.core.callerDriver != nil {
-            let limit = options.linger.map { IOClock.now().adding(milliseconds: SessionConfiguration.milliseconds($0)) }
+            let limit = options.linger.map { IOClock.now().adding($0) }
             context.core.waitForLingeringSessions(until: limit ?? ZMTPInstant(nanoseconds: .max))
         }
     }

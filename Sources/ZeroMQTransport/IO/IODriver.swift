@@ -63,7 +63,7 @@ extension IODriver {
 
     /// Runs `action` on the driver's thread `milliseconds` from now.
     public func schedule(afterMilliseconds milliseconds: Int, _ action: @escaping () -> Void) -> IOTimer {
-        schedule(at: IOClock.now().adding(milliseconds: milliseconds), action)
+        schedule(at: IOClock.now().adding(.milliseconds(milliseconds)), action)
     }
 }
 

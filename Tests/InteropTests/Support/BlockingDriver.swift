@@ -138,7 +138,7 @@ final class BlockingDriver {
         until condition: (BlockingDriver) -> Bool, timeoutMs: Int = 10_000, _ what: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) -> Bool {
-        let deadline = monotonicNow().adding(milliseconds: timeoutMs)
+        let deadline = monotonicNow().adding(.milliseconds(timeoutMs))
         while true {
             step(maxWaitMs: min(20, milliseconds(until: deadline)))
             if condition(self) { return true }
@@ -159,7 +159,7 @@ final class BlockingDriver {
 
     /// Drives the connection for `durationMs` whatever happens (idling with heartbeats).
     func idle(forMs durationMs: Int) {
-        let end = monotonicNow().adding(milliseconds: durationMs)
+        let end = monotonicNow().adding(.milliseconds(durationMs))
         while milliseconds(until: end) > 0 {
             step(maxWaitMs: min(20, milliseconds(until: end)))
         }

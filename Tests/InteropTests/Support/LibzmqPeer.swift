@@ -127,7 +127,7 @@ final class LibzmqPeer {
     /// Waits (pumping only the peer) for the first line starting with `prefix`.
     @discardableResult
     func waitForLine(_ prefix: String, after index: Int = 0, timeoutMs: Int = 10_000) throws -> String {
-        let deadline = monotonicNow().adding(milliseconds: timeoutMs)
+        let deadline = monotonicNow().adding(.milliseconds(timeoutMs))
         while true {
             drain()
             if let line = lines[min(index, lines.count)...].first(where: { $0.hasPrefix(prefix) }) { return line }

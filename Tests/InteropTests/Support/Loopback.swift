@@ -99,7 +99,7 @@ final class LoopbackListener {
     /// Accepts one connection, waiting at most `timeoutMs`; `whileWaiting` runs between polls
     /// (it pumps the peer's output and throws if the peer died) so a broken peer fails fast.
     func accept(timeoutMs: Int, whileWaiting: () throws -> Void) throws -> Int32 {
-        let deadline = monotonicNow().adding(milliseconds: timeoutMs)
+        let deadline = monotonicNow().adding(.milliseconds(timeoutMs))
         while true {
             let fd = Glibc.accept(self.fd, nil, nil)
             if fd >= 0 {

@@ -125,7 +125,7 @@ enum ConnectionVectors {
             case "expectDeadlineMs":
                 let expected = try f.optionalInt("expectDeadlineMs")
                 let actual = d.connection.nextDeadline
-                let expectedInstant = expected.map { ZMTPInstant.zero.adding(milliseconds: $0) }
+                let expectedInstant = expected.map { ZMTPInstant.zero.adding(.milliseconds($0)) }
                 if actual != expectedInstant {
                     fail("\(at): nextDeadline \(actual.map { "\($0.nanoseconds / 1_000_000) ms" } ?? "none"), expected \(expected.map { "\($0) ms" } ?? "none")")
                 }

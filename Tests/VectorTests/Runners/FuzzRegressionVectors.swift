@@ -180,7 +180,7 @@ enum FuzzRegressionVectors {
         timersFired = true
         var t = ZMTPInstant.zero
         for hours in [1, 3] {
-            t = t.adding(milliseconds: hours * 3_600_000)
+            t = t.adding(.seconds(hours * 3_600))
             connection.handleTimeout(now: t)
             pump(t)
         }

@@ -25,7 +25,7 @@ struct Driver {
         pump()
     }
 
-    var now: ZMTPInstant { ZMTPInstant.zero.adding(milliseconds: nowMs) }
+    var now: ZMTPInstant { ZMTPInstant.zero.adding(.milliseconds(nowMs)) }
 
     /// Drains every event, answering authentication requests when an answer is configured, then
     /// collects what the connection wants to transmit.
