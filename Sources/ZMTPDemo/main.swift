@@ -80,7 +80,7 @@ var clientConfig = Connection.Configuration(socketType: .dealer,
     security: .curveClient(serverPublicKey: serverKeys.publicKey, keyPair: clientKeys))
 clientConfig.identity = Array("demo-client".utf8)
 clientConfig.properties = ["X-Demo": "hello from Swift"]
-clientConfig.heartbeatInterval = 50
+clientConfig.heartbeatInterval = .milliseconds(50)
 
 var server = End(name: "ROUTER", fd: fds[0], connection: Connection(configuration: serverConfig, crypto: crypto, random: random, now: monotonicNow()))
 var client = End(name: "DEALER", fd: fds[1], connection: Connection(configuration: clientConfig, crypto: crypto, random: random, now: monotonicNow()))

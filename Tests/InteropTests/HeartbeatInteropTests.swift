@@ -109,8 +109,8 @@ extension LibzmqInterop {
         @Test("libzmq answers the core's PINGs, so the core's heartbeat timeout never fires", arguments: Case.all)
         func libzmqAnswersCorePings(_ setup: Case) throws {
             var configuration = try setup.configuration()
-            configuration.heartbeatInterval = 100
-            configuration.heartbeatTimeout = 300
+            configuration.heartbeatInterval = .milliseconds(100)
+            configuration.heartbeatTimeout = .milliseconds(300)
             let (peer, driver) = try setup.start(peer: ["--type", "ROUTER", "--monitor"], configuration: configuration)
             defer { peer.stop() }
 

@@ -30,13 +30,13 @@ struct ConnectionHardeningTests {
 
     @Test func aHeartbeatTimeoutOfZeroNeverFires() {
         var c = Connection.Configuration(socketType: .dealer)
-        c.heartbeatInterval = 100
-        c.heartbeatTimeout = 0
+        c.heartbeatInterval = .milliseconds(100)
+        c.heartbeatTimeout = .milliseconds(0)
         var pair = ConnectionPair(client: c, server: Connection.Configuration(socketType: .router))
         pair.drive()
         var t = ZMTPInstant.zero
         for _ in 0..<50 {
-            t = t.adding(milliseconds: 100)
+            t = t.adding(.milliseconds(100))
             pair.client.handleTimeout(now: t)   // PINGs go out; nothing comes back
         }
         #expect(pair.client.error == nil)

@@ -114,7 +114,7 @@ struct ConnectionTests {
         pair.drive()
         #expect(pair.serverError?.code == .authenticationFailed)
         #expect(pair.clientError == nil)
-        pair.advance(milliseconds: 30_001)
+        pair.advance(by: .milliseconds(30_001))
         #expect(pair.clientError?.code == .handshakeTimeout)
     }
 
@@ -145,21 +145,21 @@ struct ConnectionTests {
 
     @Test func handshakeTimesOutWhenThePeerIsSilent() {
         var peer = RawPeer(Self.config(.dealer))
-        #expect(peer.connection.nextDeadline == ZMTPInstant.zero.adding(milliseconds: 30_000))
-        peer.connection.handleTimeout(now: .zero.adding(milliseconds: 29_999))
+        #expect(peer.connection.nextDeadline == ZMTPInstant.zero.adding(.milliseconds(30_000)))
+        peer.connection.handleTimeout(now: .zero.adding(.milliseconds(29_999)))
         #expect(peer.connection.error == nil)
-        peer.connection.handleTimeout(now: .zero.adding(milliseconds: 30_000))
+        peer.connection.handleTimeout(now: .zero.adding(.milliseconds(30_000)))
         #expect(peer.connection.error?.code == .handshakeTimeout)
     }
 
     @Test func heartbeatsKeepAnAnsweringPeerAlive() {
         var c = Self.config(.dealer)
-        c.heartbeatInterval = 100
-        c.heartbeatTTL = 1500
+        c.heartbeatInterval = .milliseconds(100)
+        c.heartbeatTTL = .milliseconds(1500)
         var pair = ConnectionPair(client: c, server: Self.config(.router))
         pair.drive()
         let before = pair.clientWire.count
-        for _ in 0..<20 { pair.advance(milliseconds: 50) }
+        for _ in 0..<20 { pair.advance(by: .milliseconds(50)) }
         #expect(pair.clientError == nil && pair.serverError == nil)
         // PINGs with TTL 15 deciseconds went out: 04 07 04 'PING' 00 0f.
         #expect(pair.clientWire[before...].starts(with: hex("04 07 04 50 49 4e 47 00 0f")))
@@ -167,14 +167,14 @@ struct ConnectionTests {
 
     @Test func heartbeatTimeoutFiresWhenNothingArrives() {
         var c = Self.config(.dealer)
-        c.heartbeatInterval = 100
-        c.heartbeatTimeout = 300
+        c.heartbeatInterval = .milliseconds(100)
+        c.heartbeatTimeout = .milliseconds(300)
         var pair = ConnectionPair(client: c, server: Self.config(.router))
         pair.drive()
         // Stop delivering: the client pings and hears nothing back.
         var t = ZMTPInstant.zero
         for _ in 0..<5 {
-            t = t.adding(milliseconds: 100)
+            t = t.adding(.milliseconds(100))
             pair.client.handleTimeout(now: t)
         }
         #expect(pair.client.error?.code == .heartbeatTimeout)
@@ -182,27 +182,72 @@ struct ConnectionTests {
 
     @Test func anyReceivedByteCountsAsLiveness() {
         var c = Self.config(.dealer)
-        c.heartbeatInterval = 100
-        c.heartbeatTimeout = 150
+        c.heartbeatInterval = .milliseconds(100)
+        c.heartbeatTimeout = .milliseconds(150)
         var pair = ConnectionPair(client: c, server: Self.config(.router))
         pair.drive()
-        pair.client.handleTimeout(now: .zero.adding(milliseconds: 100))  // PING sent
-        pair.client.receive([0x00], now: .zero.adding(milliseconds: 200)) // one byte of a frame
-        pair.client.handleTimeout(now: .zero.adding(milliseconds: 260))
+        pair.client.handleTimeout(now: .zero.adding(.milliseconds(100)))  // PING sent
+        pair.client.receive([0x00], now: .zero.adding(.milliseconds(200))) // one byte of a frame
+        pair.client.handleTimeout(now: .zero.adding(.milliseconds(260)))
         #expect(pair.client.error == nil)
     }
 
     @Test func peerTTLClosesASilentPeer() {
         var c = Self.config(.dealer)
-        c.heartbeatInterval = 100
-        c.heartbeatTTL = 1000
+        c.heartbeatInterval = .milliseconds(100)
+        c.heartbeatTTL = .milliseconds(1000)
         var pair = ConnectionPair(client: c, server: Self.config(.router))
         pair.drive()
-        pair.advance(milliseconds: 100) // client PINGs with TTL 10 ds, server answers
-        pair.server.handleTimeout(now: pair.now.adding(milliseconds: 999))
+        pair.advance(by: .milliseconds(100)) // client PINGs with TTL 10 ds, server answers
+        pair.server.handleTimeout(now: pair.now.adding(.milliseconds(999)))
         #expect(pair.server.error == nil)
-        pair.server.handleTimeout(now: pair.now.adding(milliseconds: 1000))
+        pair.server.handleTimeout(now: pair.now.adding(.milliseconds(1000)))
         #expect(pair.server.error?.code == .heartbeatTimeout)
+    }
+
+    @Test func thePingTTLIsTruncatedToWholeDeciseconds() {
+        var c = Self.config(.dealer)
+        c.heartbeatInterval = .milliseconds(100)
+        c.heartbeatTTL = .microseconds(1_599_999) // 15.99999 ds: libzmq's ms / 100 truncates too
+        var pair = ConnectionPair(client: c, server: Self.config(.router))
+        pair.drive()
+        let before = pair.clientWire.count
+        pair.advance(by: .milliseconds(100))
+        #expect(pair.clientWire[before...].starts(with: hex("04 07 04 50 49 4e 47 00 0f")))
+    }
+
+    @Test func theLargestHeartbeatTTLFillsTheWireFieldAndOneNanosecondMoreIsRefused() {
+        var c = Self.config(.dealer)
+        c.heartbeatInterval = .milliseconds(100)
+        c.heartbeatTTL = Connection.Configuration.maxHeartbeatTTL
+        var pair = ConnectionPair(client: c, server: Self.config(.router))
+        pair.drive()
+        let before = pair.clientWire.count
+        pair.advance(by: .milliseconds(100))
+        #expect(pair.clientWire[before...].starts(with: hex("04 07 04 50 49 4e 47 ff ff")))
+
+        c.heartbeatTTL = Connection.Configuration.maxHeartbeatTTL + .nanoseconds(1)
+        #expect(RawPeer(c).connection.error?.code == .invalidArgument)
+        c.heartbeatTTL = .nanoseconds(-1)
+        #expect(RawPeer(c).connection.error?.code == .invalidArgument)
+    }
+
+    @Test func aNegativeHandshakeTimeoutMeansNever() {
+        var c = Self.config(.dealer)
+        c.handshakeTimeout = .seconds(-1)
+        let peer = RawPeer(c)
+        #expect(peer.connection.nextDeadline == nil)
+        #expect(peer.connection.error == nil)
+    }
+
+    @Test func anInstantMovesForwardByADurationSaturatingAndNeverBackwards() {
+        let start = ZMTPInstant(nanoseconds: 1_000)
+        #expect(start.adding(.milliseconds(2)) == ZMTPInstant(nanoseconds: 2_001_000))
+        #expect(start.adding(.seconds(1.5)) == ZMTPInstant(nanoseconds: 1_500_001_000))
+        #expect(start.adding(.nanoseconds(1) / 2) == start)        // below a nanosecond truncates
+        #expect(start.adding(.seconds(-5)) == start)               // negative is zero
+        #expect(start.adding(.seconds(Int64.max)) == ZMTPInstant(nanoseconds: .max))
+        #expect(ZMTPInstant(nanoseconds: .max - 1).adding(.nanoseconds(5)) == ZMTPInstant(nanoseconds: .max))
     }
 
     // MARK: Subscriptions

@@ -224,7 +224,7 @@ struct DriverLoopArticleTests {
         // regularly, so each notices when the exchange is over.
         let server = Thread {
             var config = Connection.Configuration(socketType: .router)
-            config.heartbeatInterval = 20
+            config.heartbeatInterval = .milliseconds(20)
             var connection = Connection(configuration: config, random: SeededRandom(seed: 1), now: monotonicNow())
             _ = drive(fd: serverFD, &connection, clock: monotonicNow,
                       onEvent: { event, _ in if case .message(let m) = event { received.withLock { $0.append(m) } } },
@@ -232,7 +232,7 @@ struct DriverLoopArticleTests {
         }
         server.start()
         var config = Connection.Configuration(socketType: .dealer)
-        config.heartbeatInterval = 20
+        config.heartbeatInterval = .milliseconds(20)
         var client = Connection(configuration: config, random: SeededRandom(seed: 2), now: monotonicNow())
         try client.send(Message(string: "hello"))
         let error = drive(fd: fds[0], &client, clock: monotonicNow, onEvent: { _, _ in },
@@ -269,7 +269,7 @@ struct DriverLoopArticleTests {
         let serverError = Mutex<ZMTPError?>(nil)
         let server = Thread {
             var config = Connection.Configuration(socketType: .router)
-            config.heartbeatInterval = 20
+            config.heartbeatInterval = .milliseconds(20)
             let connection = Connection(configuration: config, random: SeededRandom(seed: 1), now: monotonicNow())
             var driver = CallbackDriver(fd: serverFD, connection: connection, clock: monotonicNow,
                                         onEvent: { event, _ in if case .message(let m) = event { received.withLock { $0.append(m) } } })
@@ -279,7 +279,7 @@ struct DriverLoopArticleTests {
         }
         server.start()
         var config = Connection.Configuration(socketType: .dealer)
-        config.heartbeatInterval = 20
+        config.heartbeatInterval = .milliseconds(20)
         var client = CallbackDriver(fd: fds[0], connection: Connection(configuration: config, random: SeededRandom(seed: 2), now: monotonicNow()),
                                     clock: monotonicNow, onEvent: { _, _ in })
         _ = try client.send(Message(string: "hello"))

@@ -172,9 +172,9 @@ public enum CurveHarness {
         case .client:
             configuration = clientConfiguration(pairs[pair].client)
             if mode & 0x40 != 0 {
-                configuration.heartbeatInterval = 1_000
-                configuration.heartbeatTTL = 5_000
-                configuration.heartbeatTimeout = 2_000
+                configuration.heartbeatInterval = .seconds(1)
+                configuration.heartbeatTTL = .seconds(5)
+                configuration.heartbeatTimeout = .seconds(2)
             }
             if mode & 0x80 != 0 { configuration.maxMessageSize = 64 }
         }
@@ -268,9 +268,9 @@ public enum ConnectionHarness {
         var configuration = Connection.Configuration(socketType: type, security: security)
         configuration.acceptLegacyPeers = b0 >= 126
         if b1 & 0x01 != 0 {
-            configuration.heartbeatInterval = 1_000
-            configuration.heartbeatTTL = 5_000
-            configuration.heartbeatTimeout = 2_000
+            configuration.heartbeatInterval = .seconds(1)
+            configuration.heartbeatTTL = .seconds(5)
+            configuration.heartbeatTimeout = .seconds(2)
         }
         if b1 & 0x02 != 0 { configuration.greetingMinorVersion = 0 }
         configuration.maxMessageSize = [nil, 0, 32, 300][Int(b1 >> 2) & 3]

@@ -13,8 +13,8 @@ extension Connection {
         handshakeDeadline = nil
         decoder.maxMessageSize = configuration.maxMessageSize
         // ZMTP 1.0/2.0 have no commands, so no heartbeats.
-        if configuration.heartbeatInterval > 0, peer.version.major >= 3 {
-            nextPing = clock.adding(milliseconds: configuration.heartbeatInterval)
+        if configuration.heartbeatInterval > .zero, peer.version.major >= 3 {
+            nextPing = clock.adding(configuration.heartbeatInterval)
         }
         let pending = queued
         queued.removeAll()
@@ -78,7 +78,7 @@ extension Connection {
         case .ping(let ttl, let context):
             // RFC 37: answer with the context (at most 16 bytes); honour the peer's TTL. One
             // PONG at a time, as libzmq: a PING flood from a peer that does not read gets no more.
-            peerTTL = Int(ttl) * 100
+            peerTTL = .milliseconds(Int(ttl) * 100)
             if case .ready(let peer) = state, !pongPending {
                 try encodeCommand(.pong(context: Array(context.prefix(Command.maxPingContext))), peer: peer)
                 pongPending = true
@@ -165,7 +165,7 @@ extension Connection {
     }
 
     private var peerTTLDeadline: ZMTPInstant? {
-        peerTTL > 0 ? lastReceived.adding(milliseconds: peerTTL) : nil
+        peerTTL > .zero ? lastReceived.adding(peerTTL) : nil
     }
 
     /// Fires every timer that is due at `now`: handshake timeout, heartbeat PING, heartbeat
@@ -178,7 +178,7 @@ extension Connection {
             return
         case .greeting, .handshake, .legacyIdentity:
             if let deadline = handshakeDeadline, deadline <= clock {
-                fail(ZMTPError(.handshakeTimeout, blame: .transport, "no handshake within \(configuration.handshakeTimeout) ms"))
+                fail(ZMTPError(.handshakeTimeout, blame: .transport, "no handshake within \(configuration.handshakeTimeout)"))
             }
         case .ready(let peer):
             if let deadline = pingTimeoutDeadline, deadline <= clock {
@@ -186,18 +186,26 @@ extension Connection {
                 return
             }
             if let deadline = peerTTLDeadline, deadline <= clock {
-                fail(ZMTPError(.heartbeatTimeout, blame: .transport, "nothing received within the peer's TTL of \(peerTTL) ms"))
+                fail(ZMTPError(.heartbeatTimeout, blame: .transport, "nothing received within the peer's TTL of \(peerTTL)"))
                 return
             }
             if let ping = nextPing, ping <= clock {
-                let ttl = UInt16(clamping: min(configuration.heartbeatTTL, Configuration.maxHeartbeatTTL) / 100)
+                let ttl = Self.deciseconds(configuration.heartbeatTTL)
                 do throws(ZMTPError) { try encodeCommand(.ping(ttl: ttl, context: []), peer: peer) } catch { fail(error); return }
-                nextPing = clock.adding(milliseconds: configuration.heartbeatInterval)
+                nextPing = clock.adding(configuration.heartbeatInterval)
                 let timeout = configuration.heartbeatTimeout ?? configuration.heartbeatInterval
-                if pingTimeoutDeadline == nil, timeout > 0 {
-                    pingTimeoutDeadline = clock.adding(milliseconds: timeout)
+                if pingTimeoutDeadline == nil, timeout > .zero {
+                    pingTimeoutDeadline = clock.adding(timeout)
                 }
             }
         }
+    }
+
+    /// The PING's TTL field: whole deciseconds, truncated as libzmq divides its milliseconds by
+    /// 100, clamped to the uint16 the field holds (RFC 37).
+    static func deciseconds(_ ttl: Duration) -> UInt16 {
+        guard ttl > .zero else { return 0 }
+        let (seconds, attoseconds) = min(ttl, Configuration.maxHeartbeatTTL).components
+        return UInt16(clamping: seconds * 10 + attoseconds / 100_000_000_000_000_000)
     }
 }

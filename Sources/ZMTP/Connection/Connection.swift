@@ -121,8 +121,8 @@ public struct Connection {
     var lastReceived: ZMTPInstant
     var nextPing: ZMTPInstant?
     var pingTimeoutDeadline: ZMTPInstant?
-    /// The TTL the peer asked for in its last PING, in ms (0 = none).
-    var peerTTL = 0
+    /// The TTL the peer asked for in its last PING (`.zero` = none).
+    var peerTTL: Duration = .zero
     /// A PONG is waiting in `outbound`: like libzmq, at most one is kept, so a peer that floods
     /// PINGs and never reads cannot make us queue answers without bound.
     var pongPending = false
@@ -159,8 +159,8 @@ public struct Connection {
             events.append(.failed(error))
             return
         }
-        if configuration.handshakeTimeout > 0 {
-            handshakeDeadline = now.adding(milliseconds: configuration.handshakeTimeout)
+        if configuration.handshakeTimeout > .zero {
+            handshakeDeadline = now.adding(configuration.handshakeTimeout)
         }
         let staged = configuration.acceptLegacyPeers && configuration.security.allowsLegacyPeers
         let greeting = ourGreeting()

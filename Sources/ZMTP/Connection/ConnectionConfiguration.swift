@@ -1,6 +1,10 @@
 extension Connection {
     /// Everything a connection needs to know about its own side (libzmq's socket options that
     /// reach the wire).
+    ///
+    /// Times are `Duration`s, as in the socket layer's `SocketOptions`. This is a source break for
+    /// code written before the first release, when they were `Int` milliseconds:
+    /// `heartbeatInterval = 1_000` becomes `heartbeatInterval = .seconds(1)`.
     public struct Configuration: Sendable {
         /// Our socket type, sent as `Socket-Type` and checked against the peer's (RFC 23).
         public var socketType: SocketType
@@ -12,15 +16,17 @@ extension Connection {
         public var security: Security = .null(zapDomain: nil)
         /// Inbound frames larger than this fail the connection (ZMQ_MAXMSGSIZE; nil = unlimited).
         public var maxMessageSize: Int? = nil
-        /// Greeting plus handshake must finish within this many ms (ZMQ_HANDSHAKE_IVL; 0 = never).
-        public var handshakeTimeout: Int = 30_000
-        /// Send PING every this many ms once ready (ZMQ_HEARTBEAT_IVL; 0 = off).
-        public var heartbeatInterval: Int = 0
-        /// Close if nothing arrives this many ms after a PING (ZMQ_HEARTBEAT_TIMEOUT; nil = the
-        /// interval, as libzmq's -1; 0 or less = never).
-        public var heartbeatTimeout: Int? = nil
-        /// The TTL we ask the peer to apply, in ms, sent in deciseconds (ZMQ_HEARTBEAT_TTL).
-        public var heartbeatTTL: Int = 0
+        /// Greeting plus handshake must finish within this time (ZMQ_HANDSHAKE_IVL; `.zero` or
+        /// less = never).
+        public var handshakeTimeout: Duration = .seconds(30)
+        /// Send PING this often once ready (ZMQ_HEARTBEAT_IVL; `.zero` or less = off).
+        public var heartbeatInterval: Duration = .zero
+        /// Close if nothing arrives this long after a PING (ZMQ_HEARTBEAT_TIMEOUT; nil = the
+        /// interval, as libzmq's -1; `.zero` or less = never).
+        public var heartbeatTimeout: Duration? = nil
+        /// The TTL we ask the peer to apply (ZMQ_HEARTBEAT_TTL; `.zero` = none), sent in whole
+        /// deciseconds, truncated; at most ``maxHeartbeatTTL``.
+        public var heartbeatTTL: Duration = .zero
         /// Accept ZMTP 1.0 and 2.0 peers (NULL without a ZAP domain only, as libzmq).
         ///
         /// Off: the whole 64-byte greeting is sent at once and legacy peers are refused.
@@ -43,8 +49,9 @@ extension Connection {
 
         /// The largest `Identity` (RFC 23).
         public static let maxIdentityLength = 255
-        /// The largest TTL libzmq accepts for ZMQ_HEARTBEAT_TTL, in ms (a uint16 of deciseconds).
-        public static let maxHeartbeatTTL = 6_553_599
+        /// The largest TTL libzmq accepts for ZMQ_HEARTBEAT_TTL: 6,553,599 ms, since the PING
+        /// carries it as a uint16 of deciseconds (RFC 37).
+        public static let maxHeartbeatTTL: Duration = .milliseconds(6_553_599)
 
         /// Checks everything that does not depend on the peer, so a bad configuration fails at
         /// once rather than after the greeting.
@@ -54,8 +61,8 @@ extension Connection {
             guard greetingMinorVersion <= 1 else {
                 throw .misuse(.invalidArgument, "greetingMinorVersion is 0 (ZMTP 3.0) or 1 (ZMTP 3.1)")
             }
-            guard heartbeatTTL >= 0, heartbeatTTL <= Self.maxHeartbeatTTL else {
-                throw .misuse(.invalidArgument, "heartbeatTTL is 0...\(Self.maxHeartbeatTTL) ms")
+            guard heartbeatTTL >= .zero, heartbeatTTL <= Self.maxHeartbeatTTL else {
+                throw .misuse(.invalidArgument, "heartbeatTTL is 0...6553599 ms")
             }
             switch security {
             case .null, .plainServer:

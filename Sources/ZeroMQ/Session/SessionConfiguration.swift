@@ -29,10 +29,10 @@ struct SessionConfiguration: Sendable {
         connection.identity = options.routingId
         connection.properties = options.metadata
         connection.maxMessageSize = options.maxMessageSize
-        connection.handshakeTimeout = options.handshakeInterval.map(Self.milliseconds) ?? 0
-        connection.heartbeatInterval = options.heartbeatInterval.map(Self.milliseconds) ?? 0
-        connection.heartbeatTimeout = options.heartbeatTimeout.map(Self.milliseconds)
-        connection.heartbeatTTL = options.heartbeatTTL.map(Self.milliseconds) ?? 0
+        connection.handshakeTimeout = options.handshakeInterval ?? .zero
+        connection.heartbeatInterval = options.heartbeatInterval ?? .zero
+        connection.heartbeatTimeout = options.heartbeatTimeout
+        connection.heartbeatTTL = options.heartbeatTTL ?? .zero
         connection.greetingMinorVersion = options.zmtpMinorVersion
         if case .null(let domain) = security, domain == nil || domain == "" {
             connection.acceptLegacyPeers = true

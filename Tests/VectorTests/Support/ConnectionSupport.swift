@@ -79,10 +79,11 @@ struct VectorConfiguration {
         c.identity = try f.optionalBytes("identity") ?? []
         if let p = f.optional("properties") { c.properties = try Vectors.metadata(p, "\(context).properties") }
         if f.has("maxMessageSize") { c.maxMessageSize = try f.optionalInt("maxMessageSize") }
-        c.handshakeTimeout = try f.optionalInt("handshakeTimeoutMs") ?? c.handshakeTimeout
-        c.heartbeatInterval = try f.optionalInt("heartbeatIntervalMs") ?? c.heartbeatInterval
-        if f.has("heartbeatTimeoutMs") { c.heartbeatTimeout = try f.optionalInt("heartbeatTimeoutMs") }
-        c.heartbeatTTL = try f.optionalInt("heartbeatTTLMs") ?? c.heartbeatTTL
+        // The vectors keep libzmq's millisecond option values; the core takes Durations.
+        c.handshakeTimeout = try f.optionalInt("handshakeTimeoutMs").map(Duration.milliseconds) ?? c.handshakeTimeout
+        c.heartbeatInterval = try f.optionalInt("heartbeatIntervalMs").map(Duration.milliseconds) ?? c.heartbeatInterval
+        if f.has("heartbeatTimeoutMs") { c.heartbeatTimeout = try f.optionalInt("heartbeatTimeoutMs").map(Duration.milliseconds) }
+        c.heartbeatTTL = try f.optionalInt("heartbeatTTLMs").map(Duration.milliseconds) ?? c.heartbeatTTL
         c.acceptLegacyPeers = try f.bool("acceptLegacyPeers", default: c.acceptLegacyPeers)
         if let minor = try f.optionalInt("greetingMinorVersion") {
             guard let m = UInt8(exactly: minor) else { throw VectorFormatError("\(context).greetingMinorVersion out of range") }

@@ -65,8 +65,8 @@ struct ConnectionPair {
     }
 
     /// Advances the simulated clock, firing due timers on both sides.
-    mutating func advance(milliseconds: Int) {
-        now = now.adding(milliseconds: milliseconds)
+    mutating func advance(by duration: Duration) {
+        now = now.adding(duration)
         client.handleTimeout(now: now)
         server.handleTimeout(now: now)
         drive()
