@@ -31,6 +31,9 @@ extension PerfTool {
         try CurveKeys.applyIfRequested(socket, server: false)
         try socket.connect(a[0])
         try sendAll(socket, size: size, count: count).finish()
+        // Caller-driven I/O writes a burst's last sends at the next call; the wait below makes
+        // no call, so write them now (``Socket/flush()``; nothing to do with I/O threads).
+        socket.flush()
         // BENCH_HOLD=1 (set by Benchmarks/run): stay connected until stdin closes, which the
         // runner does once the receiver has everything (libzmq issue #4660: a libzmq receiver
         // over ipc loses what is still queued when its sender closes first).

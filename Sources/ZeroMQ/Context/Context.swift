@@ -240,9 +240,12 @@ final class ContextCore: Sendable {
     /// Blocks until every socket is closed and every session ended.
     func waitUntilIdle() {
         if let callerDriver {
-            _ = callerDriver.drive(until: { self.life.withLock { $0.sockets.isEmpty && $0.sessions == 0 } },
-                                   wakingOn: lifeSignal.fd, deadline: nil)
-            lifeSignal.drain()
+            // The signal is drained before each look at the state, not after the wait: a
+            // signal left on the descriptor would make every poll between turns return at once.
+            _ = callerDriver.drive(until: {
+                self.lifeSignal.drain()
+                return self.life.withLock { $0.sockets.isEmpty && $0.sessions == 0 }
+            }, wakingOn: lifeSignal.fd, deadline: nil)
             return
         }
         while true {
@@ -319,9 +322,10 @@ final class ContextCore: Sendable {
     func waitForLingeringSessions(until deadline: ZMTPInstant) {
         if let callerDriver {
             let lingerDeadline = life.withLock { $0.lingerDeadline }
-            _ = callerDriver.drive(until: { self.life.withLock { $0.lingering == 0 } }, wakingOn: lifeSignal.fd,
-                                   deadline: max(deadline, lingerDeadline ?? deadline))
-            lifeSignal.drain()
+            _ = callerDriver.drive(until: {
+                self.lifeSignal.drain()
+                return self.life.withLock { $0.lingering == 0 }
+            }, wakingOn: lifeSignal.fd, deadline: max(deadline, lingerDeadline ?? deadline))
             return
         }
         while true {
