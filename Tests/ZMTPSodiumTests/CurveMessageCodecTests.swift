@@ -130,7 +130,7 @@ import ZMTPSodium
     @Test(arguments: Provider.allCases)
     func openAcceptsASliceInsideALargerBuffer(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let framed = [0x00, 0x2A] + seal(client, bytes("in a frame")) + [0xFF]
         #expect(try server.open(framed[2..<(framed.count - 1)]).payload == bytes("in a frame"))
     }

@@ -85,6 +85,11 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// `callerDriver != nil`, as a plain flag: the check on every send and receive then costs
     /// a load, not a retain and release of the reactor.
     let isCallerDriven: Bool
+    /// Caller mode: the thread inside ``wait(until:)`` on this mailbox, which runs the context's
+    /// turns and looks at the queue after each one (0: none). A command that this thread posts
+    /// from inside one of its turns needs no eventfd signal: the write, and the read that drains
+    /// it, would be two system calls per message on a request/reply round trip.
+    private let waitingThread = Atomic<UInt>(0)
 
     init(callerDriver: Reactor? = nil) throws(TransportError) {
         signal = try WakeupSignal()
@@ -96,14 +101,16 @@ final class SocketMailbox: PipeEventSink, Sendable {
     var fd: Int32 { signal.fd }
 
     func post(_ command: SocketCommand) {
+        let postedByWaiter = isCallerDriven && waitingThread.load(ordering: .relaxed) == UInt(pthread_self())
         let (needsSignal, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
             state.commands.append(command)
             let waiter = state.waiter?.continuation
             state.waiter = nil
+            pending.store(true, ordering: .relaxed)
+            if postedByWaiter { return (false, waiter) }
             // One signal until the reader drains it: a burst of posts costs one write.
             let needsSignal = !state.signaled
             state.signaled = true
-            pending.store(true, ordering: .relaxed)
             return (needsSignal, waiter)
         }
         if needsSignal { signal.signal() }
@@ -124,14 +131,15 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// Every command waiting, swapped into `buffer`, which must be empty: its capacity goes to
     /// the mailbox, so posts and takes reuse two buffers and allocate nothing.
     func take(into buffer: inout [SocketCommand]) {
-        let mayBeSignaled = state.withLock { state -> Bool in
-            guard state.signaled || !state.commands.isEmpty else { return false }
-            state.signaled = false
+        let wasSignaled = state.withLock { state -> Bool? in
+            guard state.signaled || !state.commands.isEmpty else { return nil }
+            defer { state.signaled = false }
             pending.store(!state.commands.isEmpty, ordering: .relaxed)
-            return true
+            return state.signaled
         }
-        guard mayBeSignaled else { return }
-        signal.drain()
+        guard let wasSignaled else { return }
+        // Commands posted without a signal (``waitingThread``) left nothing to drain.
+        if wasSignaled { signal.drain() }
         state.withLock { state in
             swap(&buffer, &state.commands)
             pending.store(state.signaled || !state.commands.isEmpty, ordering: .relaxed)
@@ -149,6 +157,8 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// Returns false on timeout. In caller mode the thread runs the context's I/O meanwhile.
     func wait(until deadline: ZMTPInstant?) -> Bool {
         if let callerDriver {
+            waitingThread.store(UInt(pthread_self()), ordering: .relaxed)
+            defer { waitingThread.store(0, ordering: .relaxed) }
             return callerDriver.drive(until: { !isEmpty }, wakingOn: signal.fd, deadline: deadline)
         }
         while true {

@@ -252,8 +252,15 @@ public final class Reactor: IODriver, @unchecked Sendable {
     public func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?) -> Bool {
         var watched = [pollfd(fd: fd ?? -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: poller.waitDescriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+        // The first turn comes after the first sleep unless tasks wait: descriptors with
+        // something ready make the wait descriptor readable, and a due timer makes the sleep
+        // end at once, so a turn before it would find nothing (a call has usually just run
+        // one), and costs a system call of the five a request/reply message takes. A deadline
+        // already past gets its one turn.
+        var sleepFirst = mailbox.isOpen && !mailbox.hasTasks && deadline.map { $0 > Self.now() } ?? true
         while true {
-            let driving = drive()
+            let driving = sleepFirst || drive()
+            sleepFirst = false
             if condition() { return true }
             if !driving { watched[1].fd = -1 }
             var wakeAt = deadline
