@@ -218,7 +218,7 @@ public final class Socket {
             messaging.value.callerWrites = .burst(pending: pending + bytes, lastSend: now)
             return
         }
-        driveTurn()
+        mailbox.callerDriver?.driveQueued()
         messaging.value.callerWrites = .burst(pending: 0, lastSend: now)
     }
 

@@ -90,11 +90,15 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// from inside one of its turns needs no eventfd signal: the write, and the read that drains
     /// it, would be two system calls per message on a request/reply round trip.
     private let waitingThread = Atomic<UInt>(0)
+    /// Caller mode: the eventfd also wakes a thread asleep in a turn of the reactor, so a wait
+    /// may sleep there (``Reactor/drive(until:wakingOn:deadline:wakeupIsWatched:)``).
+    private let wakeupIsWatched: Bool
 
     init(callerDriver: Reactor? = nil) throws(TransportError) {
         signal = try WakeupSignal()
         self.callerDriver = callerDriver
         isCallerDriven = callerDriver != nil
+        wakeupIsWatched = callerDriver?.watchWakeups(fd: signal.fd) ?? false
     }
 
     /// The descriptor that becomes readable when commands wait (edge-like: read ``take()``).
@@ -159,7 +163,8 @@ final class SocketMailbox: PipeEventSink, Sendable {
         if let callerDriver {
             waitingThread.store(UInt(pthread_self()), ordering: .relaxed)
             defer { waitingThread.store(0, ordering: .relaxed) }
-            return callerDriver.drive(until: { !isEmpty }, wakingOn: signal.fd, deadline: deadline)
+            return callerDriver.drive(until: { !isEmpty }, wakingOn: signal.fd, deadline: deadline,
+                                      wakeupIsWatched: wakeupIsWatched)
         }
         while true {
             if !isEmpty { return true }

@@ -63,6 +63,12 @@ public final class DriverMailbox: @unchecked Sendable {
         return true
     }
 
+    /// Makes ``wakeupFD`` readable whether or not tasks wait: ends a driver's wait for
+    /// readiness so that it looks again (caller mode, when another thread needs the turn).
+    public func wake() {
+        wakeup.signal()
+    }
+
     /// Whether tasks are waiting.
     public var hasTasks: Bool { state.withLock { !$0.tasks.isEmpty } }
 

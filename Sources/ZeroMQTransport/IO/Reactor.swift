@@ -39,6 +39,8 @@ public final class Reactor: IODriver, @unchecked Sendable {
     private enum RunState { case idle, running, stopped }
 
     private static let wakeupToken: UInt64 = 0
+    /// Callers' own wakeups (``watchWakeups(fd:)``): they only end a wait; no handler.
+    private static let callerWakeupToken: UInt64 = .max
 
     /// Who runs the turns.
     public let mode: Mode
@@ -54,6 +56,12 @@ public final class Reactor: IODriver, @unchecked Sendable {
     /// Caller mode: the earliest timer deadline after the last turn, in nanoseconds (0: none),
     /// so that callers waiting outside a turn bound their wait by it.
     private let publishedDeadline = Atomic<UInt64>(0)
+    /// Caller mode: how many threads are inside a call that runs turns.
+    private let callers = Atomic<Int>(0)
+    /// Caller mode: whether a thread may be asleep in a turn's wait for readiness.
+    private let asleepInTurn = Atomic<Bool>(false)
+    /// Caller mode: when a turn last looked at the descriptors (turn lock).
+    private var lastLook = ZMTPInstant.zero
 
     // Driver-thread state.
     private var handlers: [UInt64: IOHandler] = [:]
@@ -221,45 +229,82 @@ public final class Reactor: IODriver, @unchecked Sendable {
 
     /// Caller mode: runs one turn on the calling thread (waiting up to `timeoutMilliseconds`
     /// for readiness, 0: not at all), then the due timers. One thread at a time: a caller that
-    /// finds another thread's turn under way waits for it to end (turns that do not wait are
-    /// short), then runs its own, so work posted before the call is always done by the time it
-    /// returns. Returns false once the reactor is stopped. A call from inside a turn (a handler
-    /// or task that ends up here) does nothing.
+    /// finds another thread's turn under way waits for it to end (a thread asleep inside its
+    /// turn is woken for it), then runs its own, so work posted before the call is always done
+    /// by the time it returns. Returns false once the reactor is stopped. A call from inside a
+    /// turn (a handler or task that ends up here) does nothing.
     @discardableResult
     public func drive(timeoutMilliseconds: Int32 = 0) -> Bool {
         guard mode == .caller else { return false }
         if isOnDriverThread { return true }
-        return turn.withLock { _ -> Bool in
-            guard running, runState.withLock({ if case .stopped = $0 { false } else { true } }) else { return false }
-            enterTurn()
-            var events: [PollEvent] = []
-            swap(&events, &callerEvents)
-            runTurn(timeoutMilliseconds: timeoutMilliseconds, events: &events)
-            swap(&events, &callerEvents)
-            let next = timers.nextDeadline()
-            publishedDeadline.store(next.map { max($0.nanoseconds, 1) } ?? 0, ordering: .releasing)
-            leaveTurn()
-            return true
-        }
+        enterCall()
+        defer { leaveCall() }
+        return turn(lookingAtDescriptors: true) { _ in timeoutMilliseconds }
+    }
+
+    /// Caller mode: the turn of a call that has just queued work (a send to write): runs the
+    /// posted tasks and the due timers, and looks at the descriptors too unless a turn did in
+    /// the last ``lookInterval``. A request/reply exchange then costs no readiness check for
+    /// its send, the receive that follows having just made one; a thread that only sends still
+    /// sees what its peers did (a closed connection, a heartbeat, room to write) at that pace.
+    @discardableResult
+    public func driveQueued() -> Bool {
+        guard mode == .caller else { return false }
+        if isOnDriverThread { return true }
+        enterCall()
+        defer { leaveCall() }
+        return turn(lookingAtDescriptors: false) { _ in 0 }
+    }
+
+    /// How long a send's turn may go without looking at the descriptors (``driveQueued()``).
+    public static let lookIntervalNanoseconds: UInt64 = 1_000_000
+
+    /// Caller mode: makes each signal of the eventfd `fd` wake a thread asleep in a turn, so that
+    /// ``drive(until:wakingOn:deadline:wakeupIsWatched:)`` with `wakeupIsWatched` can sleep
+    /// in the turn itself (one system call where `poll(2)` and then a turn take two). The
+    /// registration ends when the descriptor is closed. False when the poller cannot.
+    public func watchWakeups(fd: Int32) -> Bool {
+        mode == .caller && poller.addWakeup(fd: fd, token: Self.callerWakeupToken)
     }
 
     /// Caller mode: runs turns on the calling thread until `condition()` holds or `deadline`
-    /// passes (nil: no limit); returns whether it holds. Between turns the thread sleeps in
-    /// `poll(2)` on `fd` (the caller's own wakeup, nil: none) and ``waitDescriptor``, never
-    /// past the next timer, so whichever waiting thread wakes first runs the next turn (the
-    /// others wait for the lock, then find the work done). Once the reactor is stopped it only
-    /// sleeps on `fd`.
-    public func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?) -> Bool {
+    /// passes (nil: no limit); returns whether it holds.
+    ///
+    /// A thread alone in a call sleeps inside its turn, in the wait for readiness, when its
+    /// wakeup `fd` is one of the reactor's (`wakeupIsWatched`, see ``watchWakeups(fd:)``).
+    /// Otherwise, and whenever another thread is in a call, it sleeps between turns in
+    /// `poll(2)` on `fd` (the caller's own wakeup, nil: none) and ``waitDescriptor``, never past
+    /// the next timer, so whichever waiting thread wakes first runs the next turn (the others
+    /// wait for the lock, then find the work done). Once the reactor is stopped it only sleeps
+    /// on `fd`.
+    public func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?,
+                      wakeupIsWatched: Bool = false) -> Bool {
+        guard !isOnDriverThread else { return condition() }
+        enterCall()
+        defer { leaveCall() }
         var watched = [pollfd(fd: fd ?? -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: poller.waitDescriptor ?? -1, events: Int16(POLLIN), revents: 0)]
         // The first turn comes after the first sleep unless tasks wait: descriptors with
         // something ready make the wait descriptor readable, and a due timer makes the sleep
         // end at once, so a turn before it would find nothing (a call has usually just run
-        // one), and costs a system call of the five a request/reply message takes. A deadline
-        // already past gets its one turn.
+        // one). A deadline already past gets its one turn.
         var sleepFirst = mailbox.isOpen && !mailbox.hasTasks && deadline.map { $0 > Self.now() } ?? true
         while true {
-            let driving = sleepFirst || drive()
+            if wakeupIsWatched && callers.load(ordering: .sequentiallyConsistent) == 1 {
+                if condition() { return true }
+                let driving = turn(lookingAtDescriptors: true) { nextTimer in
+                    // Asleep in the turn: not while tasks wait or another thread wants in.
+                    guard !self.mailbox.hasTasks, self.callers.load(ordering: .sequentiallyConsistent) == 1 else { return 0 }
+                    var wakeAt = deadline
+                    if let nextTimer { wakeAt = min(wakeAt ?? nextTimer, nextTimer) }
+                    return wakeAt.map { Self.milliseconds(until: $0) } ?? -1
+                }
+                if condition() { return true }
+                if let deadline, deadline <= Self.now() { return false }
+                if driving { continue }
+                watched[1].fd = -1
+            }
+            let driving = sleepFirst || drive(lookingAtDescriptors: true)
             sleepFirst = false
             if condition() { return true }
             if !driving { watched[1].fd = -1 }
@@ -273,10 +318,59 @@ public final class Reactor: IODriver, @unchecked Sendable {
             _ = poll(&watched, 2, timeout)
             if watched[0].revents != 0, condition() { return true }
             if let deadline, deadline <= Self.now() {
-                _ = drive()
+                _ = drive(lookingAtDescriptors: true)
                 return condition()
             }
         }
+    }
+
+    /// One turn that does not wait for readiness, for a thread already counted in a call.
+    private func drive(lookingAtDescriptors: Bool) -> Bool {
+        turn(lookingAtDescriptors: lookingAtDescriptors) { _ in 0 }
+    }
+
+    /// Caller mode: one turn under the turn lock, waiting for readiness up to what `timeout`
+    /// says (given the next timer's deadline; 0: not at all, -1: no limit). With `lookingAtDescriptors` false
+    /// the descriptors are skipped if a turn looked within ``lookIntervalNanoseconds``.
+    private func turn(lookingAtDescriptors: Bool, timeout: (_ nextTimer: ZMTPInstant?) -> Int32) -> Bool {
+        turn.withLock { _ -> Bool in
+            guard running, runState.withLock({ if case .stopped = $0 { false } else { true } }) else { return false }
+            enterTurn()
+            let now = Self.now()
+            if lookingAtDescriptors || now.nanoseconds &- lastLook.nanoseconds >= Self.lookIntervalNanoseconds {
+                // Announced before the last look at `callers`, which a thread entering a call
+                // makes after counting itself: one of the two sees the other.
+                asleepInTurn.store(true, ordering: .sequentiallyConsistent)
+                let wait = timeout(timers.nextDeadline())
+                if wait == 0 { asleepInTurn.store(false, ordering: .relaxed) }
+                var events: [PollEvent] = []
+                swap(&events, &callerEvents)
+                runTurn(timeoutMilliseconds: wait, events: &events)
+                swap(&events, &callerEvents)
+                asleepInTurn.store(false, ordering: .relaxed)
+                lastLook = wait == 0 ? now : Self.now()
+            } else {
+                mailbox.runTasks()
+                if timers.count > 0 {
+                    for action in timers.popDue(now: now) { action() }
+                }
+            }
+            let next = timers.nextDeadline()
+            publishedDeadline.store(next.map { max($0.nanoseconds, 1) } ?? 0, ordering: .releasing)
+            leaveTurn()
+            return true
+        }
+    }
+
+    /// Counts the calling thread in a call, and wakes a thread asleep inside its turn so that
+    /// this one gets the turn (or sleeps beside it in `poll(2)`).
+    private func enterCall() {
+        callers.add(1, ordering: .sequentiallyConsistent)
+        if asleepInTurn.load(ordering: .sequentiallyConsistent) { mailbox.wake() }
+    }
+
+    private func leaveCall() {
+        callers.subtract(1, ordering: .relaxed)
     }
 
     private func enterTurn() {

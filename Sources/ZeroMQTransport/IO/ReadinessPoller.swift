@@ -40,10 +40,15 @@ public protocol ReadinessPoller: AnyObject {
     /// something (epoll's own descriptor), or nil: what lets callers wait on it with `poll(2)`
     /// beside descriptors of their own (``Reactor/Mode/caller``).
     var waitDescriptor: Int32? { get }
+    /// Makes each signal of the eventfd `fd` end a wait, reported once per signal under `token`
+    /// (edge-triggered, so a signal nobody drains yet does not end every later wait). False
+    /// when the poller cannot.
+    func addWakeup(fd: Int32, token: UInt64) -> Bool
 }
 
 extension ReadinessPoller {
     public var waitDescriptor: Int32? { nil }
+    public func addWakeup(fd: Int32, token: UInt64) -> Bool { false }
 }
 
 /// ``ReadinessPoller`` over Linux epoll, level-triggered.
@@ -77,6 +82,11 @@ public final class EpollPoller: ReadinessPoller {
     public func modify(fd: Int32, token: UInt64, events: IOEvents) throws(TransportError) {
         var event = epoll_event(events: Self.mask(events), data: epoll_data_t(u64: token))
         guard epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) == 0 else { throw TransportError.system("epoll_ctl(MOD)", errno) }
+    }
+
+    public func addWakeup(fd: Int32, token: UInt64) -> Bool {
+        var event = epoll_event(events: EPOLLIN.rawValue | EPOLLET.rawValue, data: epoll_data_t(u64: token))
+        return epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0
     }
 
     public func remove(fd: Int32) {
