@@ -169,7 +169,7 @@ public final class Socket {
         if type == .stream, scheme != "tcp", scheme != "ipc" {
             throw ZeroMQError(.incompatibleProtocol, "STREAM needs a byte-stream transport")
         }
-        let reactor = context.chooseReactor()
+        let reactor = context.chooseDriver()
         let configuration = try SessionConfiguration(socketType: type, options: options, receiveBudget: receiveBudget)
         let acceptor = Acceptor(context: context.core, mailbox: mailbox, registry: sessions, events: eventLog, reactor: reactor,
                                 configuration: configuration)
@@ -266,7 +266,7 @@ public final class Socket {
         } catch {
             throw ZeroMQError(error)
         }
-        let reactor = context.chooseReactor()
+        let reactor = context.chooseDriver()
         let configuration = try SessionConfiguration(socketType: type, options: options, receiveBudget: receiveBudget)
         let id = SessionID(value: context.core.makeIdentifier())
         if let assigned = options.connectRoutingId {

@@ -79,14 +79,14 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// that the socket's check on every send and receive (``mayHaveCommands``) takes no lock.
     private let pending = Atomic<Bool>(false)
     private let signal: WakeupSignal
-    /// The context's reactor when the caller drives the I/O (``Context/IOMode/caller``): a
+    /// The context's driver when the caller drives the I/O (``Context/IOMode/caller``): a
     /// blocked call runs its turns while it waits.
-    let callerDriver: Reactor?
+    let callerDriver: (any CallerDrivenIODriver)?
     /// `callerDriver != nil`, as a plain flag: the check on every send and receive then costs
-    /// a load, not a retain and release of the reactor.
+    /// a load, not a retain and release of the driver.
     let isCallerDriven: Bool
 
-    init(callerDriver: Reactor? = nil) throws(TransportError) {
+    init(callerDriver: (any CallerDrivenIODriver)? = nil) throws(TransportError) {
         signal = try WakeupSignal()
         self.callerDriver = callerDriver
         isCallerDriven = callerDriver != nil
