@@ -10,7 +10,7 @@ import ZMTP
 /// beside the driver watches ``waitDescriptor`` and never sleeps past ``nextTimerDeadline``.
 /// ``Reactor`` in ``Reactor/Mode/caller`` mode conforms.
 ///
-/// A conforming driver's ``mailbox`` need not signal its ``DriverMailbox/wakeupFD``: the thread
+/// A conforming driver's ``IODriver/mailbox`` need not signal its ``DriverMailbox/wakeupFD``: the thread
 /// that posts is the one that runs the next turn, before its call returns, and each turn runs
 /// the tasks queued so far.
 public protocol CallerDrivenIODriver: IODriver {
