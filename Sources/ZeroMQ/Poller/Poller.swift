@@ -182,7 +182,7 @@ public final class Poller {
         while true {
             var remaining = Self.milliseconds(until: deadline)
             if let driver {
-                driver.drive()
+                driver.drive(timeoutMilliseconds: 0)
                 if driver.mailbox.hasTasks { remaining = 0 }
                 if let timer = driver.nextTimerDeadline {
                     let untilTimer = Self.milliseconds(until: timer)
