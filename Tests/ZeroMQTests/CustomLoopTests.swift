@@ -362,6 +362,40 @@ struct CustomLoopTests {
         while !loopThread.isFinished { usleep(1_000) }
     }
 
+    // ZAP runs over inproc to the Authenticator's socket; handshakes, ZAP requests and monitor
+    // events of the tcp connections all go through the loop.
+    @Test("PLAIN with a ZAP handler, monitor events and inproc, on a context made on the loop")
+    func zapMonitorAndInprocOnTheLoop() throws {
+        let loop = try PollLoop()
+        let loopThread = Thread { loop.run() }
+        loopThread.start()
+        let context = try Context(io: .drivers([loop]))
+        let auth = try Authenticator(context: context)
+        auth.allowPlain(passwords: ["admin": "password"])
+        let (server, refused) = try ZAPTests.pair(context, .plain, password: "wrong")
+        #expect((ZAPTests.outcome(server) ?? nil)?.code == .authenticationFailed)
+
+        let admitted = try Fixture.socket(context, .dealer)
+        admitted.options.plainUsername = "admin"
+        admitted.options.plainPassword = "password"
+        try admitted.connect(server.lastEndpoint)
+        try admitted.send("ping")
+        let request = try server.receiveMultipart()
+        #expect(request.last?.string == "ping")
+        #expect(request.property("User-Id") == "admin")
+
+        let pull = try Fixture.bound(context, .pull, "inproc://\(Fixture.unique("loop"))")
+        let push = try Fixture.connected(context, .push, to: pull)
+        try push.send("over inproc")
+        #expect(try pull.receiveString() == "over inproc")
+
+        for socket in [refused, admitted, server, push, pull] { socket.close() }
+        auth.stop()
+        context.terminate()
+        loop.stop()
+        while !loopThread.isFinished { usleep(1_000) }
+    }
+
     /// Binds `socket` to `endpoint`, which a socket that just closed may still hold for a moment.
     private static func bind(_ socket: Socket, to endpoint: String) throws {
         for _ in 0..<200 {
