@@ -193,7 +193,7 @@ final class UppercaseService: IOHandler {
 struct CustomLoopTests {
     static let patience = Duration.seconds(30)
 
-    @Test("The article quotes the compiled driver and service")
+    @Test("The article quotes the driver and the service verbatim, and every other snippet line for line")
     func theArticleQuotesTheCompiledCode() throws {
         let here = String(#filePath)
         let root = here.components(separatedBy: "/Tests/")[0]
