@@ -216,7 +216,7 @@ struct AcceptExhaustionTests {
     /// The kernel's id of the context's (only) I/O thread, asked on that thread.
     static func ioThreadID(_ context: Context) throws -> pid_t {
         let id = Atomic<Int32>(0)
-        context.reactors[0].post { id.store(currentThreadID(), ordering: .releasing) }
+        context.drivers[0].post { id.store(currentThreadID(), ordering: .releasing) }
         _ = Fixture.eventually { id.load(ordering: .acquiring) != 0 }
         return try #require(Optional(id.load(ordering: .acquiring)).flatMap { $0 == 0 ? nil : $0 }, "the I/O thread never ran the task")
     }

@@ -15,10 +15,11 @@ import ZeroMQTransport
 /// let socket = try context.socket(.rep)
 /// ```
 public final class Context: Sendable {
-    /// The drivers this context made: the one place above the transport module that names the
-    /// epoll ``Reactor``; everything else reaches them as ``IODriver``s.
-    let reactors: [Reactor]
-    private let nextReactor = Atomic<Int>(0)
+    /// The drivers that run this context's connections and listeners, round robin.
+    let drivers: [any IODriver]
+    /// Stops the drivers this context made (none when the application supplied them).
+    private let stopOwnedDrivers: @Sendable () -> Void
+    private let nextDriver = Atomic<Int>(0)
     private let transports: Mutex<[String: any Transport]>
     private let messageTransports = Mutex<[String: any MessageTransport]>([:])
     /// The inproc endpoints (held by the core: sessions reach the ZAP handler through them).
@@ -28,7 +29,7 @@ public final class Context: Sendable {
     let core: ContextCore
 
     /// Who performs a context's network I/O.
-    public enum IOMode: Sendable, Equatable {
+    public enum IOMode: Sendable {
         /// I/O threads of the context's own (`ioThreads` of them), as in libzmq: connections
         /// make progress whatever the application does, and every message crosses a thread.
         case threads
@@ -55,6 +56,16 @@ public final class Context: Sendable {
         /// LINGER, as `terminate()` would wait). The async API works, but a task waiting in
         /// it runs the I/O and holds its thread meanwhile: prefer ``threads`` for tasks.
         case caller
+        /// Drivers the application supplies and runs, such as its own event loop (see
+        /// <doc:RunningSocketsOnYourOwnEventLoop>): the context makes no I/O thread, spreads
+        /// connections and listeners over `drivers` round robin, and never stops them.
+        ///
+        /// The sockets behave as with ``threads``, the drivers' threads standing for the I/O
+        /// threads: their connections make progress while the drivers run. A call that waits
+        /// (a blocking send or receive, a poll with a timeout, ``Context/terminate()``) waits
+        /// for work that a driver does, so never make one on a driver's thread: there, use
+        /// the `try…` forms, ``Socket/events`` and ``Socket/fileDescriptor``.
+        case drivers([any IODriver])
 
         /// The mode the environment asks for: `SWIFT_ZEROMQ_IO=caller` or `threads` (the
         /// default, also for anything else), as the perf tools in Benchmarks/ read it.
@@ -69,31 +80,42 @@ public final class Context: Sendable {
 
     /// - Parameters:
     ///   - ioThreads: I/O threads for tcp and ipc connections (ZMQ_IO_THREADS, default 1;
-    ///     ignored in ``IOMode/caller`` mode, which has none).
+    ///     ignored in ``IOMode/caller`` and ``IOMode/drivers(_:)`` modes, which make none).
     ///   - io: who performs the I/O (``IOMode``).
     ///   - transports: transports of your own, by scheme, in addition to `tcp` and `ipc`.
+    /// - Throws: ``ZeroMQError/Code/invalidArgument`` for no I/O thread or an empty list of
+    ///   drivers.
     public init(ioThreads: Int = 1, io: IOMode = .threads, transports: [any Transport] = []) throws(ZeroMQError) {
         guard ioThreads >= 1 else { throw ZeroMQError(.invalidArgument, "at least one I/O thread") }
-        var reactors: [Reactor] = []
+        if case .drivers(let supplied) = io, supplied.isEmpty { throw ZeroMQError(.invalidArgument, "at least one driver") }
+        // The epoll reactors this context makes and therefore stops; it knows them as drivers.
+        var made: [Reactor] = []
         do throws(TransportError) {
             switch io {
             case .threads:
                 for _ in 0..<ioThreads {
                     let reactor = try Reactor()
                     try reactor.start()
-                    reactors.append(reactor)
+                    made.append(reactor)
                 }
+                drivers = made
+                core = try ContextCore(callerDriver: nil)
             case .caller:
                 let reactor = try Reactor(mode: .caller)
                 try reactor.start()
-                reactors.append(reactor)
+                made.append(reactor)
+                drivers = made
+                core = try ContextCore(callerDriver: reactor)
+            case .drivers(let supplied):
+                drivers = supplied
+                core = try ContextCore(callerDriver: nil)
             }
-            core = try ContextCore(callerDriver: io == .caller ? reactors[0] : nil)
         } catch {
-            for reactor in reactors { reactor.stop() }
+            for reactor in made { reactor.stop() }
             throw ZeroMQError(error)
         }
-        self.reactors = reactors
+        let owned = made
+        stopOwnedDrivers = { for reactor in owned { reactor.stop() } }
         self.io = io
         var table: [String: any Transport] = ["tcp": TCPTransport(), "ipc": IPCTransport()]
         for transport in transports { table[transport.scheme] = transport }
@@ -175,13 +197,28 @@ public final class Context: Sendable {
     public func terminate() {
         core.shutdown()
         core.waitUntilIdle()
-        if core.markStopped() { for reactor in reactors { reactor.stop() } }
+        if core.markStopped() { stopOwnedDrivers() }
     }
 
-    /// The I/O thread for a new connection or listener (round robin).
-    func chooseReactor() -> any IODriver {
-        let index = nextReactor.add(1, ordering: .relaxed).oldValue
-        return reactors[index % reactors.count]
+    /// The driver for a new connection or listener (round robin).
+    func chooseDriver() -> any IODriver {
+        let index = nextDriver.add(1, ordering: .relaxed).oldValue
+        return drivers[index % drivers.count]
+    }
+}
+
+extension Context.IOMode: Equatable {
+    /// Whether two modes are the same: the same case, and for ``drivers(_:)`` the same driver
+    /// objects in the same order.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        switch (lhs, rhs) {
+        case (.threads, .threads), (.caller, .caller):
+            return true
+        case (.drivers(let left), .drivers(let right)):
+            return left.count == right.count && zip(left, right).allSatisfy { $0 === $1 }
+        case (.threads, _), (.caller, _), (.drivers, _):
+            return false
+        }
     }
 }
 
@@ -215,11 +252,11 @@ final class ContextCore: Sendable {
     /// Signalled whenever a socket closes or a session ends, for ``Context/terminate()``.
     private let lifeSignal: WakeupSignal
 
-    /// The context's reactor in ``Context/IOMode/caller`` mode, which calls drive (nil: I/O
-    /// threads).
-    let callerDriver: Reactor?
+    /// The context's driver in ``Context/IOMode/caller`` mode, whose turns calls run (nil: the
+    /// drivers run on threads of their own).
+    let callerDriver: (any CallerDrivenIODriver)?
 
-    init(callerDriver: Reactor?) throws(TransportError) {
+    init(callerDriver: (any CallerDrivenIODriver)?) throws(TransportError) {
         self.callerDriver = callerDriver
         lifeSignal = try WakeupSignal()
         ExitFlush.track(self)

@@ -37,7 +37,7 @@ extension Poller {
     /// The I/O thread that watches for an async wait: the first socket's context's.
     private var ioThread: (any IODriver)? {
         for item in items {
-            if case .socket(let socket) = item.target { return socket.context.reactors[0] }
+            if case .socket(let socket) = item.target { return socket.context.drivers[0] }
         }
         return nil
     }

@@ -172,7 +172,7 @@ public final class Poller {
         var descriptors = items.map(\.pollDescriptor)
         // Caller mode: each round runs a turn of the sockets' I/O first, and the sleep also
         // ends when that I/O has work (its wait descriptor, after the items) or a timer is due.
-        let driver = items.lazy.compactMap { item -> Reactor? in
+        let driver = items.lazy.compactMap { item -> (any CallerDrivenIODriver)? in
             guard case .socket(let socket) = item.target else { return nil }
             return socket.mailbox.callerDriver
         }.first
@@ -182,7 +182,7 @@ public final class Poller {
         while true {
             var remaining = Self.milliseconds(until: deadline)
             if let driver {
-                driver.drive()
+                driver.drive(timeoutMilliseconds: 0)
                 if driver.mailbox.hasTasks { remaining = 0 }
                 if let timer = driver.nextTimerDeadline {
                     let untilTimer = Self.milliseconds(until: timer)

@@ -6,7 +6,7 @@ import ZeroMQTransport
 
 /// Moves raw bytes between a stream descriptor and a pipe, with no ZMTP (libzmq's `raw_engine_t`,
 /// for STREAM sockets). Each read becomes one message; each message from the pipe is written as
-/// is; an empty message from the socket closes the connection. Reactor thread only.
+/// is; an empty message from the socket closes the connection. Driver thread only.
 final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Sendable {
     static let readBufferSize = 65_536
 

@@ -147,7 +147,7 @@ extension Socket {
             _ = mailbox.wait(until: deadline)
             return
         }
-        await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
+        await mailbox.waitAsync(deadline: deadline, reactor: context.drivers[0])
         if Task.isCancelled { throw CancellationError() }
     }
 }

@@ -21,7 +21,7 @@ extension Socket {
         } catch {
             throw ZeroMQError(error)
         }
-        let reactor = context.chooseReactor()
+        let reactor = context.chooseDriver()
         let send = options.conflate ? 0 : options.sendHighWaterMark
         let receive = options.conflate ? 0 : options.receiveHighWaterMark
         let (socketEnd, linkEnd) = PipeEnd.makePair(hwmAB: send, hwmBA: receive)

@@ -43,7 +43,7 @@ extension Socket {
                 // I/O itself, holding its thread (as ``waitAsync(deadline:timeout:sending:)``).
                 _ = mailbox.wait(until: deadline)
             } else {
-                await mailbox.waitAsync(deadline: deadline, reactor: context.reactors[0])
+                await mailbox.waitAsync(deadline: deadline, reactor: context.drivers[0])
             }
             try checkUsable()
             ready = self.events.intersection(events)

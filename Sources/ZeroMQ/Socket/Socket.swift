@@ -169,7 +169,7 @@ public final class Socket {
         if type == .stream, scheme != "tcp", scheme != "ipc" {
             throw ZeroMQError(.incompatibleProtocol, "STREAM needs a byte-stream transport")
         }
-        let reactor = context.chooseReactor()
+        let reactor = context.chooseDriver()
         let configuration = try SessionConfiguration(socketType: type, options: options, receiveBudget: receiveBudget)
         let acceptor = Acceptor(context: context.core, mailbox: mailbox, registry: sessions, events: eventLog, reactor: reactor,
                                 configuration: configuration)
@@ -204,7 +204,8 @@ public final class Socket {
     /// contexts carry only the flag test.
     @inline(never)
     private func driveTurn() {
-        mailbox.callerDriver?.drive()
+        // The requirement itself, not the `drive()` shorthand: one witness call per turn.
+        mailbox.callerDriver?.drive(timeoutMilliseconds: 0)
     }
 
     /// Caller mode, after the last part of a message of `bytes` was queued: writes now, unless
@@ -266,7 +267,7 @@ public final class Socket {
         } catch {
             throw ZeroMQError(error)
         }
-        let reactor = context.chooseReactor()
+        let reactor = context.chooseDriver()
         let configuration = try SessionConfiguration(socketType: type, options: options, receiveBudget: receiveBudget)
         let id = SessionID(value: context.core.makeIdentifier())
         if let assigned = options.connectRoutingId {

@@ -79,11 +79,11 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// that the socket's check on every send and receive (``mayHaveCommands``) takes no lock.
     private let pending = Atomic<Bool>(false)
     private let signal: WakeupSignal
-    /// The context's reactor when the caller drives the I/O (``Context/IOMode/caller``): a
+    /// The context's driver when the caller drives the I/O (``Context/IOMode/caller``): a
     /// blocked call runs its turns while it waits.
-    let callerDriver: Reactor?
+    let callerDriver: (any CallerDrivenIODriver)?
     /// `callerDriver != nil`, as a plain flag: the check on every send and receive then costs
-    /// a load, not a retain and release of the reactor.
+    /// a load, not a retain and release of the driver.
     let isCallerDriven: Bool
     /// Caller mode: the thread inside ``wait(until:)`` on this mailbox, which runs the context's
     /// turns and looks at the queue after each one (0: none). A command that this thread posts
@@ -94,7 +94,7 @@ final class SocketMailbox: PipeEventSink, Sendable {
     /// may sleep there (``Reactor/drive(until:wakingOn:deadline:wakeupIsWatched:)``).
     private let wakeupIsWatched: Bool
 
-    init(callerDriver: Reactor? = nil) throws(TransportError) {
+    init(callerDriver: (any CallerDrivenIODriver)? = nil) throws(TransportError) {
         signal = try WakeupSignal()
         self.callerDriver = callerDriver
         isCallerDriven = callerDriver != nil

@@ -19,7 +19,7 @@ import ZMTP
 /// thread), or application threads run its turns inside their calls (``Mode/caller``): the
 /// reactor then has no thread, a call runs ``drive(timeoutMilliseconds:)`` until its condition
 /// holds, and nothing runs between calls.
-public final class Reactor: IODriver, @unchecked Sendable {
+public final class Reactor: CallerDrivenIODriver, @unchecked Sendable {
     /// A registered descriptor.
     public typealias Registration = IORegistration
     /// A scheduled timer.

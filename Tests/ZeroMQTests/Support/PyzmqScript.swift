@@ -13,7 +13,7 @@ final class PyzmqScript: @unchecked Sendable {
     static let alarmSeconds = 150
 
     fileprivate let process = Process()
-    private let output = Pipe()
+    fileprivate let output = Pipe()
 
     /// Starts `source` with `arguments` (`sys.argv[1...]`); `import zmq, sys, signal` and the
     /// alarm come first.
@@ -47,4 +47,14 @@ final class PyzmqScript: @unchecked Sendable {
 extension PyzmqScript {
     /// Whether the script has exited.
     var hasEnded: Bool { !process.isRunning }
+
+    /// ``finish(within:)`` for a synchronous test: waits on the calling thread.
+    func finishBlocking(within bound: Duration = .seconds(180)) -> (status: Int32, output: String) {
+        let deadline = ContinuousClock.now + bound
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, text)
+    }
 }
