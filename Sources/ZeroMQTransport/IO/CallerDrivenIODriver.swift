@@ -21,10 +21,22 @@ public protocol CallerDrivenIODriver: IODriver {
     @discardableResult
     func drive(timeoutMilliseconds: Int32) -> Bool
 
+    /// The turn of a call that has just queued work (a send to write): runs the posted tasks
+    /// and the due timers; it may skip the wait for readiness when a turn looked recently.
+    /// Returns false once the driver is stopped.
+    @discardableResult
+    func driveQueued() -> Bool
+
     /// Runs turns on the calling thread until `condition()` holds or `deadline` passes (nil: no
-    /// limit), sleeping between them on `fd` (the caller's own wakeup; nil: none) and on the
-    /// driver's work; returns whether `condition()` holds.
-    func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?) -> Bool
+    /// limit), sleeping on `fd` (the caller's own wakeup; nil: none) and on the driver's work;
+    /// returns whether `condition()` holds. `wakeupIsWatched`: `fd` was given to
+    /// ``watchWakeups(fd:)`` and accepted, so the driver may sleep on it inside a turn.
+    func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?,
+               wakeupIsWatched: Bool) -> Bool
+
+    /// Makes each signal of the eventfd `fd` end the driver's own wait for readiness, until the
+    /// descriptor is closed. False when the driver cannot (then callers sleep beside it).
+    func watchWakeups(fd: Int32) -> Bool
 
     /// A descriptor that is readable while the driver has work for a turn (nil: none), for a
     /// caller that sleeps in `poll(2)` on descriptors of its own.
@@ -36,6 +48,12 @@ public protocol CallerDrivenIODriver: IODriver {
 }
 
 extension CallerDrivenIODriver {
+    /// ``drive(until:wakingOn:deadline:wakeupIsWatched:)`` for a wakeup the driver does not
+    /// watch.
+    public func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?) -> Bool {
+        drive(until: condition, wakingOn: fd, deadline: deadline, wakeupIsWatched: false)
+    }
+
     /// Runs one turn that does not wait for readiness (``drive(timeoutMilliseconds:)`` with 0).
     @discardableResult
     public func drive() -> Bool {

@@ -278,7 +278,7 @@ public final class Reactor: CallerDrivenIODriver, @unchecked Sendable {
     /// wait for the lock, then find the work done). Once the reactor is stopped it only sleeps
     /// on `fd`.
     public func drive(until condition: () -> Bool, wakingOn fd: Int32?, deadline: ZMTPInstant?,
-                      wakeupIsWatched: Bool = false) -> Bool {
+                      wakeupIsWatched: Bool) -> Bool {
         guard !isOnDriverThread else { return condition() }
         enterCall()
         defer { leaveCall() }
