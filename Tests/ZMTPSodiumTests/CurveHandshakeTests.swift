@@ -56,7 +56,7 @@ import ZMTPSodium
     func sameSeedsGiveTheSameTranscriptByteForByte(_ provider: Provider) throws {
         func run(seed: UInt64) throws -> [[UInt8]] {
             var pair = try CurvePair(provider, seed: seed)
-            var (client, server) = try pair.codecs()
+            let (client, server) = try pair.codecs()
             return pair.transcript + [
                 seal(client, flags: 1, bytes("AB")), seal(client, bytes("C")), seal(server, bytes("reply")),
             ]
@@ -221,7 +221,7 @@ import ZMTPSodium
         let forger = Forger(serverPublicKey: pair.serverKeys.publicKey, hello: hello, welcome: welcome)
         let plaintext = forger.open(initiate: try pair.initiate(welcome))
         let step = try pair.server.receive(forger.initiate(plaintext: plaintext, shortNonce: 1000)[...])
-        var server = try codec(#require(step.completion))
+        let server = try codec(#require(step.completion))
         let client = CurveMessageCodec(
             role: .client, crypto: forger.crypto, sharedKey: forger.sessionKey, nextNonce: 1000, lastPeerNonce: 1)
         // Nonce 1000 was INITIATE's, so a MESSAGE reusing it is a replay.
@@ -302,7 +302,7 @@ import ZMTPSodium
         let welcome = try pair.welcome(hello)
         _ = try pair.initiate(welcome)
         let forger = Forger(serverPublicKey: pair.serverKeys.publicKey, hello: hello, welcome: welcome)
-        var client = try codec(pair.clientCompletion(forger.ready(plaintext: [], shortNonce: 50)))
+        let client = try codec(pair.clientCompletion(forger.ready(plaintext: [], shortNonce: 50)))
         let server = CurveMessageCodec(
             role: .server, crypto: forger.crypto, sharedKey: forger.sessionKey, nextNonce: 50, lastPeerNonce: 2)
         expectError(.invalidSequence) { _ = try client.open(seal(server, bytes("replay of READY's nonce"))[...]) }
@@ -431,8 +431,8 @@ import ZMTPSodium
         let client = try pair.clientCompletion(step.send[0])
         #expect(client.peerMetadata == CurvePair.serverMetadata)
 
-        var clientCodec = try codec(client)
-        var serverCodec = try codec(server)
+        let clientCodec = try codec(client)
+        let serverCodec = try codec(server)
         #expect(try serverCodec.open(seal(clientCodec, bytes("hi"))[...]).payload == bytes("hi"))
         expectError(.invalidState, blame: .apiMisuse) { _ = try pair.server.resume(reply) }
     }

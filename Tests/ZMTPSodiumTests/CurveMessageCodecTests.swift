@@ -8,7 +8,7 @@ import ZMTPSodium
     @Test(arguments: Provider.allCases)
     func messagesRoundTripBothWaysWithFlags(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let cases: [(flags: UInt8, payload: [UInt8])] = [
             (0x01, bytes("AB")), (0x00, bytes("C")), (0x02, [4] + bytes("PING") + [0, 0]), (0x00, []),
             (0x03, [UInt8](repeating: 0xEE, count: 70_000)),
@@ -30,7 +30,7 @@ import ZMTPSodium
     @Test(arguments: Provider.allCases)
     func noncesStartAfterTheHandshakeCommands(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let fromClient = seal(client, bytes("x"))
         let fromServer = seal(server, bytes("y"))
         #expect(Array(fromClient[0..<8]) == [7] + bytes("MESSAGE"))
@@ -43,7 +43,7 @@ import ZMTPSodium
     @Test(arguments: Provider.allCases)
     func replayedMessageIsInvalidSequence(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let message = seal(client, bytes("once"))
         _ = try server.open(message[...])
         expectError(.invalidSequence) { _ = try server.open(message[...]) }
@@ -52,7 +52,7 @@ import ZMTPSodium
     @Test(arguments: Provider.allCases)
     func reorderedMessageIsInvalidSequence(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let first = seal(client, bytes("1"))
         let second = seal(client, bytes("2"))
         _ = try server.open(second[...])
@@ -62,7 +62,7 @@ import ZMTPSodium
     @Test(arguments: Provider.allCases)
     func gapsInTheNonceSequenceAreAllowed(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let first = seal(client, bytes("1"))
         _ = seal(client, bytes("lost"))
         let third = seal(client, bytes("3"))
@@ -74,8 +74,8 @@ import ZMTPSodium
     func aMessageSentByOneSideCannotBeReflectedBackToIt(_ provider: Provider) throws {
         // The nonce prefixes differ per direction ("…MESSAGEC" / "…MESSAGES").
         var pair = try CurvePair(provider)
-        var (client, _) = try pair.codecs()
-        var reflected = client
+        let (client, _) = try pair.codecs()
+        let reflected = client
         let payload = bytes("mine, long enough to reach nonce byte 15")
         let message = seal(client, payload)
         if provider == .sodium {
@@ -88,10 +88,10 @@ import ZMTPSodium
 
     @Test func flippedBitAnywhereInTheBoxIsCryptographic() throws {
         var pair = try CurvePair(.sodium)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let message = seal(client, flags: 1, bytes("payload"))
         for index in 16..<message.count {
-            var fresh = server
+            let fresh = server
             expectError(.cryptographic) { _ = try fresh.open(flipped(message, at: index, bit: 0x80)[...]) }
         }
         // A raised nonce passes the sequence check but not the MAC.
@@ -102,7 +102,7 @@ import ZMTPSodium
 
     @Test func insecureProviderChecksItsFakeMAC() throws {
         var pair = try CurvePair(.insecure)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let message = seal(client, bytes("payload"))
         #expect(Array(message[16..<32]) == InsecureFuzzingCurveCrypto.fakeMAC)
         expectError(.cryptographic) { _ = try server.open(flipped(message, at: 16)[...]) }
@@ -111,7 +111,7 @@ import ZMTPSodium
     @Test(arguments: Provider.allCases)
     func shortMessageIsMalformed(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
-        var (client, server) = try pair.codecs()
+        let (client, server) = try pair.codecs()
         let message = seal(client, [])
         #expect(message.count == 33)
         expectError(.malformedCommandMessage) { _ = try server.open(message.dropLast()) }
@@ -121,7 +121,7 @@ import ZMTPSodium
     @Test(arguments: Provider.allCases)
     func otherCommandsAreUnexpected(_ provider: Provider) throws {
         var pair = try CurvePair(provider)
-        var (_, server) = try pair.codecs()
+        let (_, server) = try pair.codecs()
         expectError(.unexpectedCommand) { _ = try server.open(([4] + bytes("PING") + [UInt8](repeating: 0, count: 40))[...]) }
         expectError(.malformedCommandUnspecified) { _ = try server.open([][...]) }
         expectError(.malformedCommandUnspecified) { _ = try server.open([9, 1, 2][...]) }
