@@ -80,7 +80,8 @@ struct AcceptExhaustionTests {
         defer { fclose(file) }
         var buffer = [CChar](repeating: 0, count: 128)
         guard fgets(&buffer, Int32(buffer.count), file) != nil else { return "?" }
-        return String(cString: buffer).split(separator: " ").first.map(String.init) ?? "?"
+        let line = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: line, as: UTF8.self).split(separator: " ").first.map(String.init) ?? "?"
     }
 
     // MARK: The exhaustion (run in the child)

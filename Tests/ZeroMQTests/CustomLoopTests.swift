@@ -243,7 +243,7 @@ struct CustomLoopTests {
         let service = try UppercaseService(on: loop, endpoint: endpoint, requests: requests)
         let clients = try startRequesters(connectingTo: service.endpoint, requests: requests)
         // Give up after two minutes, as if done.
-        _ = loop.schedule(at: IOClock.now().adding(milliseconds: 120_000)) { service.finish() }
+        _ = loop.schedule(at: IOClock.now().adding(.seconds(120))) { service.finish() }
         loop.run()   // returns once the service has finished and its context has terminated
         #expect(service.answered == requests)
         let finished = clients.finishBlocking()
