@@ -103,6 +103,12 @@ public final class PipeEnd: @unchecked Sendable {
 
     private let incoming: Direction
     private let outgoing: Direction
+    /// `incoming.queue` and `outgoing.queue`, held by the end itself: a `let` of `self` is
+    /// borrowed for the length of a call, but a `let` reached through another object
+    /// (`outgoing.queue`) is retained and released around every use of it (callgrind: one
+    /// pair, about 40 instructions, per write, flush and read).
+    private let incomingQueue: SPSCQueue<Message>
+    private let outgoingQueue: SPSCQueue<Message>
 
     /// This end's name in its sink's wakeups.
     public var id: PipeID { PipeID(object: ObjectIdentifier(self), serial: serial) }
@@ -143,6 +149,8 @@ public final class PipeEnd: @unchecked Sendable {
     private init(incoming: Direction, outgoing: Direction) {
         self.incoming = incoming
         self.outgoing = outgoing
+        incomingQueue = incoming.queue
+        outgoingQueue = outgoing.queue
         state = Unchecked(EndState(readsUntilReport: incoming.lowWaterMark))
     }
 
@@ -229,7 +237,7 @@ public final class PipeEnd: @unchecked Sendable {
             return
         }
         if !state.value.partial.isEmpty { publishPartial() }
-        outgoing.queue.write(message)
+        outgoingQueue.write(message)
         state.value.messagesWritten += 1
         state.value.unpublished = true
     }
@@ -238,7 +246,7 @@ public final class PipeEnd: @unchecked Sendable {
     private func publishPartial() {
         var parts: [Message] = []
         swap(&parts, &state.value.partial)
-        for part in parts { outgoing.queue.write(part) }
+        for part in parts { outgoingQueue.write(part) }
         parts.removeAll(keepingCapacity: true)
         swap(&parts, &state.value.partial)
     }
@@ -259,7 +267,7 @@ public final class PipeEnd: @unchecked Sendable {
     public func flush() {
         guard state.value.unpublished else { return }
         state.value.unpublished = false
-        if !outgoing.queue.flush() {
+        if !outgoingQueue.flush() {
             outgoing.wakeReader()
         }
     }
@@ -269,7 +277,7 @@ public final class PipeEnd: @unchecked Sendable {
     /// The next part, or nil when none is published (the end is then asleep until the peer's
     /// next flush wakes it through its sink).
     public func read() -> Message? {
-        guard let message = incoming.queue.read() else { return nil }
+        guard let message = incomingQueue.read() else { return nil }
         if !message.more {
             state.value.messagesRead += 1
             state.value.readsUntilReport -= 1
@@ -279,7 +287,7 @@ public final class PipeEnd: @unchecked Sendable {
     }
 
     /// Whether a part can be read (marks the end asleep when none can).
-    public func checkRead() -> Bool { incoming.queue.checkRead() }
+    public func checkRead() -> Bool { incomingQueue.checkRead() }
 
     /// The next part, or whether the pipe is merely empty or closed for good. The peer's closing
     /// flag is read before looking again, so nothing published before it is missed.
