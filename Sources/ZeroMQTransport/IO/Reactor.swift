@@ -244,7 +244,7 @@ public final class Reactor: CallerDrivenIODriver, @unchecked Sendable {
 
     /// Caller mode: the turn of a call that has just queued work (a send to write): runs the
     /// posted tasks and the due timers, and looks at the descriptors too unless a turn did in
-    /// the last ``lookInterval``. A request/reply exchange then costs no readiness check for
+    /// the last ``lookIntervalNanoseconds``. A request/reply exchange then costs no readiness check for
     /// its send, the receive that follows having just made one; a thread that only sends still
     /// sees what its peers did (a closed connection, a heartbeat, room to write) at that pace.
     @discardableResult
