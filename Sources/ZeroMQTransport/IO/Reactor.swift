@@ -244,9 +244,10 @@ public final class Reactor: CallerDrivenIODriver, @unchecked Sendable {
 
     /// Caller mode: the turn of a call that has just queued work (a send to write): runs the
     /// posted tasks and the due timers, and looks at the descriptors too unless a turn did in
-    /// the last ``lookIntervalNanoseconds``. A request/reply exchange then costs no readiness check for
-    /// its send, the receive that follows having just made one; a thread that only sends still
-    /// sees what its peers did (a closed connection, a heartbeat, room to write) at that pace.
+    /// the last ``lookIntervalNanoseconds``. A request/reply exchange then costs no readiness
+    /// check for its send, the receive that follows having just made one; a thread that only
+    /// sends still sees what its peers did (a closed connection, a heartbeat, room to write) at
+    /// that pace.
     @discardableResult
     public func driveQueued() -> Bool {
         guard mode == .caller else { return false }
@@ -289,9 +290,10 @@ public final class Reactor: CallerDrivenIODriver, @unchecked Sendable {
         // end at once, so a turn before it would find nothing (a call has usually just run
         // one). A deadline already past gets its one turn.
         var sleepFirst = mailbox.isOpen && !mailbox.hasTasks && deadline.map { $0 > Self.now() } ?? true
+        // Looked at once on entry; after that, after each turn.
+        if wakeupIsWatched && condition() { return true }
         while true {
             if wakeupIsWatched && callers.load(ordering: .sequentiallyConsistent) == 1 {
-                if condition() { return true }
                 let driving = turn(lookingAtDescriptors: true) { nextTimer in
                     // Asleep in the turn: not while tasks wait or another thread wants in.
                     guard !self.mailbox.hasTasks, self.callers.load(ordering: .sequentiallyConsistent) == 1 else { return 0 }
