@@ -43,15 +43,19 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         // Empty unless the trait "Metrics" is enabled (below).
         .library(name: "ZeroMQMetrics", targets: ["ZeroMQMetrics"]),
+        // Empty unless the trait "NIO" is enabled (below).
+        .library(name: "ZeroMQNIO", targets: ["ZeroMQNIO"]),
     ],
-    // The two package dependencies are for two opt-in parts only, and a trait stands for each:
-    // a dependent package that enables neither (the default) resolves neither package. Each
-    // enabled trait is also a compilation condition in every target here, so the opt-in sources
-    // are wrapped in `#if Metrics` / `#if Tools`. This repository's scripts build with
+    // The package dependencies are for opt-in parts only, and a trait stands for each: a
+    // dependent package that enables none (the default) resolves none of them. Each enabled
+    // trait is also a compilation condition in every target here, so the opt-in sources are
+    // wrapped in `#if Metrics` / `#if Tools` / `#if NIO`. This repository's scripts build with
     // `--enable-all-traits`.
     traits: [
         .trait(name: "Metrics",
                description: "ZeroMQMetrics: socket statistics exported through swift-metrics."),
+        .trait(name: "NIO",
+               description: "ZeroMQNIO: the sockets on SwiftNIO event loops, with no I/O thread of their own."),
         .trait(name: "Tools",
                description: "zmqcat, the command-line peer (its options are parsed by swift-argument-parser)."),
         .default(enabledTraits: []),
@@ -59,6 +63,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .target(name: "ZMTP"),
@@ -98,6 +103,14 @@ let package = Package(
         .target(name: "ZeroMQMetrics", dependencies: ["ZeroMQ", .product(name: "CoreMetrics", package: "swift-metrics", condition: .when(traits: ["Metrics"]))]),
         .testTarget(name: "ZeroMQMetricsTests", dependencies: ["ZeroMQMetrics", "ZeroMQ",
                                                                .product(name: "MetricsTestKit", package: "swift-metrics", condition: .when(traits: ["Metrics"]))]),
+        // The sockets on SwiftNIO event loops (opt-in: a module of its own, so only its users
+        // resolve and link SwiftNIO).
+        .target(name: "ZeroMQNIO", dependencies: ["ZeroMQ", "ZeroMQTransport", "ZMTP",
+                                                  .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["NIO"])),
+                                                  .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["NIO"]))]),
+        .testTarget(name: "ZeroMQNIOTests", dependencies: ["ZeroMQNIO", "ZeroMQ", "ZeroMQTransport",
+                                                          .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["NIO"])),
+                                                          .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["NIO"]))]),
         .target(name: "ZeroMQExamples", dependencies: ["ZeroMQ"], path: "Sources/Examples/ZeroMQExamples"),
         .executableTarget(name: "hwserver", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/hwserver"),
         .executableTarget(name: "hwclient", dependencies: ["ZeroMQExamples"], path: "Sources/Examples/hwclient"),

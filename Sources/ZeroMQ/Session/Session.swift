@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZMTP
 import ZMTPSodium
 import ZeroMQTransport
@@ -128,10 +131,18 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         connectionConfiguration.peerAddress = connection.peerAddress
         let engine: any SessionEngine
         if configuration.raw {
-            engine = RawEngine(fd: connection.fd, reactor: reactor, delegate: self)
+            guard let fd = connection.fd else {
+                // STREAM sockets read and write raw descriptors; a pushed byte stream has none.
+                if case .byteStream(let stream) = connection.medium { stream.close() }
+                events.record(.disconnected(endpoint: endpoint, reason: .transport(.system("a STREAM socket over a byte stream", ENOTSUP))))
+                state = .idle
+                end()
+                return
+            }
+            engine = RawEngine(fd: fd, reactor: reactor, delegate: self)
         } else {
             let core = Connection(configuration: connectionConfiguration, crypto: context.crypto, random: SodiumRandom(), now: IOClock.now())
-            engine = StreamEngine(fd: connection.fd, reactor: reactor, connection: core, pipe: pipe,
+            engine = StreamEngine(medium: connection.medium, reactor: reactor, connection: core, pipe: pipe,
                                   sendsSubscriptions: configuration.socketType == .sub || configuration.socketType == .xsub,
                                   budget: configuration.receiveBudget, delegate: self)
         }

@@ -62,6 +62,29 @@ struct OutputBuffer {
         return .done
     }
 
+    /// Writes as much as `stream` takes, a contiguous piece at a time (the batch up to the next
+    /// large body, then the body itself: still no copy here; the stream copies or sends).
+    mutating func write(to stream: any ByteStream) -> Outcome {
+        while written < total {
+            let n = withNextPiece { stream.write($0) }
+            guard n > 0 else { return .wouldBlock }
+            advance(by: n)
+        }
+        return .done
+    }
+
+    /// The bytes from the current position up to the next large body, or the rest of that body.
+    private func withNextPiece<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let position = written - bodiesBefore
+        guard nextBody < bodies.count else { return bytes[position...].withUnsafeBytes(body) }
+        let large = bodies[nextBody]
+        if position < large.offset {
+            return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[position..<large.offset])) }
+        }
+        let inside = position - large.offset
+        return large.body.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[inside...])) }
+    }
+
     private mutating func advance(by n: Int) {
         written += n
         while nextBody < bodies.count {

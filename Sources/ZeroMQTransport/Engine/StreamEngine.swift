@@ -36,9 +36,11 @@ extension StreamEngineDelegate {
     public func engineFoundPipeClosed(_ engine: StreamEngine) {}
 }
 
-/// Drives one ZMTP ``/ZMTP/Connection`` over a connected, non-blocking stream descriptor on an
-/// ``IODriver``, moving messages between the byte stream and a ``PipeEnd`` (libzmq's
-/// `stream_engine_base_t`).
+/// Drives one ZMTP ``/ZMTP/Connection`` over a connected stream on an ``IODriver``, moving
+/// messages between the byte stream and a ``PipeEnd`` (libzmq's `stream_engine_base_t`). The
+/// stream is a non-blocking descriptor the engine reads and writes when the driver reports it
+/// ready, or a ``ByteStream`` that pushes its input (a SwiftNIO channel): the same core, limits
+/// and back-pressure either way.
 ///
 /// Reads go into one 64 KiB buffer per engine and are handed to the core; the messages the core
 /// decodes are written to the pipe and published once per read, not per message. Messages the
@@ -51,7 +53,7 @@ extension StreamEngineDelegate {
 /// calls from the socket's thread and which only post work to the driver's ``DriverMailbox``
 /// (kept as a concrete value, as is the driver's read buffer: the per-message paths make no call
 /// through the ``IODriver`` protocol).
-public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
+public final class StreamEngine: IOHandler, ByteStreamReceiver, PipeEventSink, @unchecked Sendable {
     /// Stop pulling messages from the pipe once this much output is waiting.
     public static let writeBatchSize = 65_536
     /// How many full batches one turn writes before letting other descriptors run.
@@ -71,12 +73,14 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     /// How long a connection waiting for the budget waits before trying again, in ms.
     static let budgetRetryInterval = 10
 
-    private let fd: Int32
+    /// What carries the bytes.
+    private let medium: StreamConnection.Medium
     private let reactor: any IODriver
     /// The driver's mailbox and read buffer, taken once.
     private let mailbox: DriverMailbox
     private let readBuffer: UnsafeMutableRawBufferPointer
-    /// What the descriptor is watched for now, so that an unchanged interest costs no call.
+    /// What the descriptor is watched for (or the byte stream asked for) now, so that an
+    /// unchanged interest costs no call.
     private var interest: IOEvents = .readable
     /// The protocol core, reached through a pointer (no exclusivity check per call; see
     /// ``Unchecked``).
@@ -137,9 +141,18 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     ///     leaves them unbounded.
     ///   - delegate: told of the handshake, authentication requests and the engine stopping;
     ///     held weakly, so the session that owns the engine is usually its delegate.
-    public init(fd: Int32, reactor: any IODriver, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
+    public convenience init(fd: Int32, reactor: any IODriver, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
+                            budget: ReceiveBudget? = nil, delegate: StreamEngineDelegate) {
+        self.init(medium: .descriptor(fd), reactor: reactor, connection: connection, pipe: pipe,
+                  sendsSubscriptions: sendsSubscriptions, budget: budget, delegate: delegate)
+    }
+
+    /// An engine over what a transport connected: a descriptor or a ``ByteStream`` (whose
+    /// thread must be `reactor`'s). The other parameters are those of
+    /// ``init(fd:reactor:connection:pipe:sendsSubscriptions:budget:delegate:)``.
+    public init(medium: StreamConnection.Medium, reactor: any IODriver, connection: Connection, pipe: PipeEnd?, sendsSubscriptions: Bool = false,
                 budget: ReceiveBudget? = nil, delegate: StreamEngineDelegate) {
-        self.fd = fd
+        self.medium = medium
         self.reactor = reactor
         self.mailbox = reactor.mailbox
         self.readBuffer = reactor.readBuffer
@@ -153,20 +166,25 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         pumpTask = { [weak self] in self?.pump() }
     }
 
-    /// Registers the descriptor and sends the greeting.
+    /// Registers the descriptor (or starts the byte stream) and sends the greeting.
     public func start() {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         pipe?.setSink(self)
-        do throws(TransportError) {
-            registration = try reactor.register(fd: fd, events: .readable, handler: self)
-        } catch {
-            stop(.transport(error))
-            return
+        switch medium {
+        case .descriptor(let fd):
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            do throws(TransportError) {
+                registration = try reactor.register(fd: fd, events: .readable, handler: self)
+            } catch {
+                stop(.transport(error))
+                return
+            }
+        case .byteStream(let stream):
+            stream.start(self)
         }
         pump()
     }
 
-    /// Stops the engine and closes the descriptor (after trying once to send what is queued).
+    /// Stops the engine and closes its stream (after trying once to send what is queued).
     public func stop() {
         if !stopped { flushOutput() }
         stop(.stopped)
@@ -202,6 +220,34 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         pump()
     }
 
+    // MARK: ByteStream callbacks
+
+    public func stream(received bytes: UnsafeRawBufferPointer) {
+        guard !stopped, !inputClosed else { return }
+        if wantsInput {
+            take(bytes, now: IOClock.now())
+        } else {
+            // Input the stream had read before it heard to stop: the core keeps it, behind the
+            // event or the room it waits for, so that nothing overtakes what waits.
+            connection.receive(bytes, now: IOClock.now())
+        }
+        pump()
+    }
+
+    public func streamBecameWritable() {
+        pump()
+    }
+
+    public func streamEnded(_ failure: TransportError?) {
+        guard !stopped else { return }
+        if let failure {
+            stop(.transport(failure))
+        } else {
+            inputClosed = true
+            pump()
+        }
+    }
+
     // MARK: Pipe callbacks (socket thread)
 
     public func pipeBecameReadable(_ pipe: PipeID) {
@@ -219,9 +265,8 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     // MARK: The work
 
     private func readStream() {
-        guard !stopped, wantsInput else { return }
+        guard !stopped, wantsInput, case .descriptor(let fd) = medium else { return }
         let now = IOClock.now()
-        let fd = self.fd
         // A large body being received is read straight into its message; anything else goes
         // through the reactor's read buffer.
         var readError: Int32 = 0
@@ -238,12 +283,16 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         let buffer = readBuffer
         let n = read(fd, buffer.baseAddress, buffer.count)
         guard n > 0 else { return readEnded(n, error: n < 0 ? errno : 0) }
-        // Whole message parts go from the read buffer straight to the pipe; the rest (commands,
-        // a frame cut by the end of the read, a part the pipe has no room for) is kept by the
-        // core and comes out of `nextEvent()` in `pump()`.
+        take(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), now: now)
+    }
+
+    /// Hands bytes read to the core. Whole message parts go from them straight to the pipe; the
+    /// rest (commands, a frame cut by the end of the read, a part the pipe has no room for) is
+    /// kept by the core and comes out of `nextEvent()` in `pump()`.
+    private func take(_ bytes: UnsafeRawBufferPointer, now: ZMTPInstant) {
         var passed = false
         roomLimitStale = false
-        connection.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), now: now) { message in
+        connection.receive(bytes, now: now) { message in
             guard passInPlace(message) else { return false }
             passed = true
             return true
@@ -537,7 +586,17 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
 
     private func flushOutput() {
         output.take(from: &connection)
-        switch output.write(to: fd) {
+        let outcome: OutputBuffer.Outcome
+        switch medium {
+        case .descriptor(let fd):
+            outcome = output.write(to: fd)
+        case .byteStream(let stream):
+            // Only when there was something to write: a flush is a call into the runtime.
+            guard !output.isEmpty else { return }
+            outcome = output.write(to: stream)
+            stream.flush()
+        }
+        switch outcome {
         case .done, .wouldBlock:
             break
         case .failed(let code):
@@ -563,13 +622,21 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
     }
 
     private func updateInterest() {
-        guard let registration else { return }
         var interest: IOEvents = []
         if wantsInput { interest.insert(.readable) }
-        if !output.isEmpty { interest.insert(.writable) }
-        guard interest != self.interest else { return }
-        self.interest = interest
-        try? reactor.update(registration, events: interest)
+        switch medium {
+        case .descriptor:
+            guard let registration else { return }
+            if !output.isEmpty { interest.insert(.writable) }
+            guard interest != self.interest else { return }
+            self.interest = interest
+            try? reactor.update(registration, events: interest)
+        case .byteStream(let stream):
+            // A stream says when it takes writes again on its own.
+            guard interest != self.interest else { return }
+            self.interest = interest
+            stream.setReading(wantsInput)
+        }
     }
 
     private func stop(_ reason: EngineStop) {
@@ -589,9 +656,14 @@ public final class StreamEngine: IOHandler, PipeEventSink, @unchecked Sendable {
         budgetRetry = nil
         budget?.release(held.reserved)
         held = HeldMessage()
-        if let registration { reactor.deregister(registration) }
-        registration = nil
-        close(fd)
+        switch medium {
+        case .descriptor(let fd):
+            if let registration { reactor.deregister(registration) }
+            registration = nil
+            close(fd)
+        case .byteStream(let stream):
+            stream.close()
+        }
         delegate?.engine(self, stoppedWith: reason)
     }
 }

@@ -17,20 +17,37 @@ public final class DriverMailbox: @unchecked Sendable {
         var open = true
     }
 
+    /// How a post reaches the driver.
+    private enum Wakeup {
+        /// Through an eventfd the driver watches; `signals` false: never written (caller mode).
+        case descriptor(WakeupSignal, signals: Bool)
+        /// Through a call (a runtime with a task queue of its own, such as a SwiftNIO event loop).
+        case callback(@Sendable (DriverMailbox) -> Void)
+    }
+
     private let state = Mutex(State())
-    private let wakeup: WakeupSignal
-    private let signalsWakeups: Bool
+    private let wakeup: Wakeup
     /// The second buffer of ``drain()``, touched only by the draining thread.
     private var spare: [@Sendable () -> Void] = []
 
     /// - Parameter signalsWakeups: whether a post makes ``wakeupFD`` readable.
     public init(signalsWakeups: Bool = true) throws(TransportError) {
-        wakeup = try WakeupSignal()
-        self.signalsWakeups = signalsWakeups
+        wakeup = .descriptor(try WakeupSignal(), signals: signalsWakeups)
     }
 
-    /// The descriptor that becomes readable when tasks are waiting.
-    public var wakeupFD: Int32 { wakeup.fd }
+    /// A mailbox with no descriptor: when a post finds it empty, it calls `wake` (from the posting
+    /// thread), which must make the driver's thread call ``drain()`` soon, such as by submitting
+    /// it to the runtime's own task queue. `wake` gets the mailbox, so it need not capture it.
+    public init(wake: @escaping @Sendable (DriverMailbox) -> Void) {
+        wakeup = .callback(wake)
+    }
+
+    /// The descriptor that becomes readable when tasks are waiting; -1 for a mailbox made with
+    /// ``init(wake:)``.
+    public var wakeupFD: Int32 {
+        if case .descriptor(let signal, _) = wakeup { return signal.fd }
+        return -1
+    }
 
     /// Queues `task` for the driver's thread. Returns false (and drops the task) once the
     /// mailbox is closed.
@@ -44,7 +61,7 @@ public final class DriverMailbox: @unchecked Sendable {
         guard let wasEmpty else { return false }
         // Only the empty→non-empty transition needs a wakeup: otherwise a drain is ahead of
         // the driver that will see this task.
-        if wasEmpty && signalsWakeups { wakeup.signal() }
+        if wasEmpty { signal(always: false) }
         return true
     }
 
@@ -59,14 +76,23 @@ public final class DriverMailbox: @unchecked Sendable {
             return state.tasks.count == 1
         }
         guard let wasEmpty else { return false }
-        if wasEmpty { wakeup.signal() }
+        if wasEmpty { signal(always: true) }
         return true
+    }
+
+    private func signal(always: Bool) {
+        switch wakeup {
+        case .descriptor(let signal, let signals):
+            if signals || always { signal.signal() }
+        case .callback(let wake):
+            wake(self)
+        }
     }
 
     /// Makes ``wakeupFD`` readable whether or not tasks wait: ends a driver's wait for
     /// readiness so that it looks again (caller mode, when another thread needs the turn).
     public func wake() {
-        wakeup.signal()
+        signal(always: true)
     }
 
     /// Whether tasks are waiting.
@@ -77,7 +103,7 @@ public final class DriverMailbox: @unchecked Sendable {
 
     /// Runs the tasks queued so far (on the driver's thread, when ``wakeupFD`` is readable).
     public func drain() {
-        wakeup.drain()
+        if case .descriptor(let signal, _) = wakeup { signal.drain() }
         runTasks()
     }
 

@@ -31,7 +31,7 @@ public struct IPCAddress: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "ipc://" + path }
 
     /// The `sockaddr_un` for the path (an abstract name starts with a NUL byte instead of `@`).
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)

@@ -37,7 +37,7 @@ public struct IPCTransport: Transport {
 /// the listener closes. Out of descriptors, it pauses rather than spin (``AcceptBackoff``).
 public final class IPCListener: TransportListener, @unchecked Sendable {
     public let boundEndpoint: String
-    private let address: IPCAddress
+    private let socket: ListeningSocket
     private let loop: AcceptLoop
     private var closed = false
     /// Told when accepting fails (see ``AcceptFailure``).
@@ -45,8 +45,6 @@ public final class IPCListener: TransportListener, @unchecked Sendable {
         get { loop.onFailure }
         set { loop.onFailure = newValue }
     }
-    /// The temporary directory made for `ipc://*`, removed on close.
-    private let temporaryDirectory: String?
 
     /// Binds and listens on `text` (`*` for a fresh path), accepting on `reactor`'s thread.
     /// - Parameters:
@@ -57,49 +55,15 @@ public final class IPCListener: TransportListener, @unchecked Sendable {
     /// - Throws: an invalid address, or the failing `socket`, `bind` or `listen`.
     public init(address text: String, reactor: any IODriver, backlog: Int32 = 100,
                 onAccept: @escaping (StreamConnection) -> Void) throws(TransportError) {
-        var temporary: String?
-        var address: IPCAddress
-        if text == "*" || text == "ipc://*" {
-            var template = Array("/tmp/zmq-XXXXXX".utf8CString)
-            guard mkdtemp(&template) != nil else { throw TransportError.system("mkdtemp", errno) }
-            let directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            temporary = directory
-            address = try IPCAddress(directory + "/socket")
-        } else {
-            address = try IPCAddress(text)
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TransportError.system("socket", errno) }
-        var bound = address.withSockaddr { bind(fd, $0, $1) } == 0
-        if !bound && errno == EADDRINUSE && !address.isAbstract && Self.isStale(address) {
-            unlink(address.path)
-            bound = address.withSockaddr { bind(fd, $0, $1) } == 0
-        }
-        guard bound, listen(fd, backlog) == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            if let temporary { rmdir(temporary) }
-            throw TransportError.system("bind \(address)", code)
-        }
-        self.address = address
-        self.loop = AcceptLoop(fd: fd, reactor: reactor) { client in
+        socket = try ListeningSocket.ipc(text, backlog: backlog)
+        loop = AcceptLoop(fd: socket.fd, reactor: reactor) { client in
             onAccept(StreamConnection(fd: client, peerAddress: IPCPeer.address(of: client)))
         }
-        self.temporaryDirectory = temporary
-        self.boundEndpoint = address.description
+        boundEndpoint = socket.boundEndpoint
     }
 
     /// The loop closes the descriptor (on close, or when it is released).
-    deinit { if !closed { removeFiles() } }
-
-    /// A socket file whose owner is gone: connecting to it is refused.
-    private static func isStale(_ address: IPCAddress) -> Bool {
-        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard probe >= 0 else { return false }
-        defer { Glibc.close(probe) }
-        let result = address.withSockaddr { connect(probe, $0, $1) }
-        return result != 0 && errno == ECONNREFUSED
-    }
+    deinit { if !closed { socket.removeFiles() } }
 
     public func start() throws(TransportError) {
         try loop.start()
@@ -109,12 +73,7 @@ public final class IPCListener: TransportListener, @unchecked Sendable {
         guard !closed else { return }
         closed = true
         loop.close()
-        removeFiles()
-    }
-
-    private func removeFiles() {
-        if !address.isAbstract { unlink(address.path) }
-        if let temporaryDirectory { rmdir(temporaryDirectory) }
+        socket.removeFiles()
     }
 }
 
@@ -156,6 +115,7 @@ enum IPCPeer {
     /// Linux's SO_PEERCRED (Swift's Glibc module leaves it out with `struct ucred`).
     static let peerCredentialsOption: Int32 = 17
 
+    /// `localhost:uid:gid:pid` of the process at the other end of `fd`.
     static func address(of fd: Int32) -> String {
         // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
         var credentials: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)

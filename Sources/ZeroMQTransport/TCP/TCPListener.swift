@@ -21,27 +21,12 @@ public final class TCPListener: @unchecked Sendable {
     /// Binds and listens at once (so the bound port is known); accepting starts with ``start()``.
     public init(endpoint: String, reactor: any IODriver, backlog: Int32 = 100, options: TransportOptions = TransportOptions(),
                 onAccept: @escaping (_ fd: Int32, _ peer: SocketAddress?) -> Void) throws(TransportError) {
-        let parsed = try TCPEndpoint(endpoint)
-        var lastError = TransportError.invalidEndpoint(endpoint, "no address to bind")
-        for address in try parsed.resolve(passive: true) {
-            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { lastError = .system("socket", errno); continue }
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            let bound = address.withSockaddr { bind(fd, $0, $1) } == 0 && listen(fd, backlog) == 0
-            guard bound else {
-                lastError = .system("bind \(address)", errno)
-                Glibc.close(fd)
-                continue
-            }
-            self.boundEndpoint = "tcp://" + (SocketAddress.local(of: fd)?.description ?? "?")
-            loop = AcceptLoop(fd: fd, reactor: reactor) { client in
-                TCPOptions.configure(client, options)
-                onAccept(client, SocketAddress.peer(of: client))
-            }
-            return
+        let bound = try ListeningSocket.tcp(endpoint, backlog: backlog)
+        boundEndpoint = bound.boundEndpoint
+        loop = AcceptLoop(fd: bound.fd, reactor: reactor) { client in
+            TCPOptions.configure(client, options)
+            onAccept(client, SocketAddress.peer(of: client))
         }
-        throw lastError
     }
 
     /// Starts accepting (on the reactor's thread).
@@ -56,8 +41,9 @@ public final class TCPListener: @unchecked Sendable {
 }
 
 /// The options every connected TCP descriptor gets.
-enum TCPOptions {
-    static func configure(_ fd: Int32, _ options: TransportOptions) {
+public enum TCPOptions {
+    /// Gives a connected descriptor TCP_NODELAY and the keepalive `options`.
+    public static func configure(_ fd: Int32, _ options: TransportOptions) {
         set(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
         if let keepalive = options.tcpKeepalive { set(fd, SOL_SOCKET, SO_KEEPALIVE, keepalive ? 1 : 0) }
         if let count = options.tcpKeepaliveCount { set(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, count) }

@@ -1,15 +1,38 @@
-/// A connected, non-blocking stream descriptor a transport hands to the engine.
+/// A connected stream a transport hands to the engine: a descriptor the engine reads and writes
+/// itself on its driver, or a ``ByteStream`` that pushes what it receives.
 public struct StreamConnection: Sendable {
-    /// The descriptor; the engine owns it from now on and closes it.
-    public var fd: Int32
+    /// What carries the bytes.
+    public enum Medium: @unchecked Sendable {
+        /// A connected stream socket; the engine owns it from now on, makes it non-blocking, and
+        /// closes it.
+        case descriptor(Int32)
+        /// A stream of the driver's runtime; the engine owns it from now on and closes it.
+        /// (Handed from the transport to the engine on the driver's thread, and used only there.)
+        case byteStream(any ByteStream)
+    }
+
+    /// What carries the bytes.
+    public var medium: Medium
     /// The peer's address as the transport names it (`127.0.0.1:5555`, an ipc path, …): the
     /// `Peer-Address` message property and ZAP's address.
     public var peerAddress: String
 
-    /// A connection over `fd`, from the peer at `peerAddress`.
+    /// A connection over the descriptor `fd`, from the peer at `peerAddress`.
     public init(fd: Int32, peerAddress: String) {
-        self.fd = fd
+        self.medium = .descriptor(fd)
         self.peerAddress = peerAddress
+    }
+
+    /// A connection over `stream`, from the peer at `peerAddress`.
+    public init(stream: any ByteStream, peerAddress: String) {
+        self.medium = .byteStream(stream)
+        self.peerAddress = peerAddress
+    }
+
+    /// The descriptor, when the medium is one.
+    public var fd: Int32? {
+        if case .descriptor(let fd) = medium { return fd }
+        return nil
     }
 }
 
