@@ -50,7 +50,7 @@ final class SocketLink {
          configure: (inout SocketOptions) -> Void = { _ in },
          io: Context.IOMode = .threads,
          context prepare: (Context) throws -> Void = { _ in }) throws {
-        let context = try Context(io: io)
+        let context = try TestContext.make(io: io)
         try prepare(context)
         socket = try context.socket(type)
         var options = socket.options

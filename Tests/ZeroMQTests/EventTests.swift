@@ -4,29 +4,19 @@ import ZeroMQ
 /// Connection failures, handshake errors and disconnects become typed events.
 @Suite("Connection events")
 struct EventTests {
-    /// Collects events until one matches or the attempts run out.
-    static func waitFor(_ socket: Socket, _ match: (MonitorEvent) -> Bool) -> [MonitorEvent] {
-        var seen: [MonitorEvent] = []
-        _ = Fixture.eventually {
-            seen += socket.takeEvents().events
-            return seen.contains(where: match)
-        }
-        return seen
-    }
-
     @Test("An incompatible peer fails the handshake with a typed error on both sides")
     func incompatibleSocketTypes() throws {
         let context = try Context()
         let server = try Fixture.bound(context, .push, "tcp://127.0.0.1:*")
         let client = try Fixture.connected(context, .push, to: server)
-        let serverEvents = Self.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
+        let serverEvents = Fixture.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
         #expect(serverEvents.contains(.listening(endpoint: server.lastEndpoint)))
         let failure = serverEvents.compactMap { event -> ZMTPError? in
             if case .handshakeFailed(_, let error) = event { return error }
             return nil
         }.first
         #expect(failure?.code == .incompatibleSocketType)
-        let clientEvents = Self.waitFor(client) { if case .handshakeFailed = $0 { return true }; return false }
+        let clientEvents = Fixture.waitFor(client) { if case .handshakeFailed = $0 { return true }; return false }
         #expect(clientEvents.contains { if case .connected = $0 { return true }; return false })
     }
 
@@ -37,7 +27,7 @@ struct EventTests {
         client.options.reconnectInterval = .milliseconds(10)
         let endpoint = "tcp://127.0.0.1:\(Fixture.freePort())"
         try client.connect(endpoint)
-        let events = Self.waitFor(client) { if case .connectRetried = $0 { return true }; return false }
+        let events = Fixture.waitFor(client) { if case .connectRetried = $0 { return true }; return false }
         let retry = events.first { if case .connectRetried = $0 { return true }; return false }
         if case .connectRetried(let where_, let after, let error)? = retry {
             #expect(where_ == endpoint)
@@ -56,7 +46,7 @@ struct EventTests {
         try client.send("hi")
         #expect(try server.receiveString() == "hi")
         client.close()
-        let events = Self.waitFor(server) { $0 == .disconnected(endpoint: server.lastEndpoint, reason: .closedByPeer) }
+        let events = Fixture.waitFor(server) { $0 == .disconnected(endpoint: server.lastEndpoint, reason: .closedByPeer) }
         #expect(events.contains { if case .accepted = $0 { return true }; return false })
         #expect(events.contains { if case .handshakeSucceeded = $0 { return true }; return false })
         #expect(events.contains(.disconnected(endpoint: server.lastEndpoint, reason: .closedByPeer)))

@@ -42,7 +42,7 @@ struct HeartbeatTests {
 
     @Test("A silent peer is disconnected after HEARTBEAT_TIMEOUT")
     func silentPeerIsDropped() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let server = try Fixture.socket(context, .router)
         server.options.heartbeatInterval = .milliseconds(100)
         server.options.heartbeatTimeout = .milliseconds(300)
@@ -55,7 +55,7 @@ struct HeartbeatTests {
 
     @Test("Two heartbeating peers stay connected and keep exchanging messages")
     func heartbeatingPeersStay() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let server = try Fixture.socket(context, .pair)
         let client = try Fixture.socket(context, .pair)
         for socket in [server, client] {
@@ -75,7 +75,7 @@ struct HeartbeatTests {
 
     @Test("HANDSHAKE_IVL: a peer that connects and never greets is dropped, with a typed event")
     func handshakeTimeout() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let server = try Fixture.socket(context, .dealer)
         server.options.handshakeInterval = .milliseconds(200)
         try server.bind("tcp://127.0.0.1:*")
@@ -93,7 +93,7 @@ struct HeartbeatTests {
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         #expect(Self.readUntilClosed(fd))
-        let events = EventTests.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
+        let events = Fixture.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
         let error = events.compactMap { event -> ZMTPError? in
             if case .handshakeFailed(_, let error) = event { return error }
             return nil

@@ -21,7 +21,7 @@ struct MonitorTests {
 
     @Test("Connect side: connect delayed, connected, handshake succeeded; then disconnected and retried")
     func connectSequence() async throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let server = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         let client = try Fixture.socket(context, .push)
         client.options.reconnectInterval = .milliseconds(20)
@@ -49,7 +49,7 @@ struct MonitorTests {
 
     @Test("Bind side: listening, accepted, handshake succeeded, disconnected; closed on unbind; monitor stopped on close")
     func bindSequence() async throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let server = try Fixture.socket(context, .pull)
         let monitor = server.monitor()
         try server.bind("tcp://127.0.0.1:*")
@@ -79,7 +79,7 @@ struct MonitorTests {
 
     @Test("Bind failed is an event too, with the error")
     func bindFailed() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let first = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         let second = try Fixture.socket(context, .pull)
         #expect(throws: ZeroMQError.self) { try second.bind(first.lastEndpoint) }
@@ -96,12 +96,12 @@ struct MonitorTests {
 
     @Test("Handshake failures by reason: protocol (incompatible peer), authentication (status 400), timeout")
     func handshakeFailures() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         // Incompatible socket types.
         let push = try Fixture.bound(context, .push, "tcp://127.0.0.1:*")
         let other = try Fixture.socket(context, .push)
         try other.connect(push.lastEndpoint)
-        let incompatible = EventTests.waitFor(push) { if case .handshakeFailed = $0 { return true }; return false }
+        let incompatible = Fixture.waitFor(push) { if case .handshakeFailed = $0 { return true }; return false }
         let protocolFailure = incompatible.first { if case .handshakeFailed = $0 { return true }; return false }
         #expect(protocolFailure.map { [.handshakeFailedProtocol, .handshakeFailedNoDetail].contains($0.libzmqEvent.event) } == true)
 
@@ -115,7 +115,7 @@ struct MonitorTests {
         let client = try Fixture.socket(context, .req)
         client.options.security = .plainClient(username: Array("admin".utf8), password: Array("wrong".utf8))
         try client.connect(server.lastEndpoint)
-        let refused = EventTests.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
+        let refused = Fixture.waitFor(server) { if case .handshakeFailed = $0 { return true }; return false }
         let authFailure = refused.first { if case .handshakeFailed = $0 { return true }; return false }
         #expect(authFailure?.libzmqEvent.event == .handshakeFailedAuth)
         #expect(authFailure?.libzmqEvent.value == 400)
@@ -125,7 +125,7 @@ struct MonitorTests {
 
     @Test("libzmq's monitor format over inproc: two frames, 16-bit event and 32-bit value, then the endpoint")
     func libzmqFormatOverInproc() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let watched = try Fixture.socket(context, .dealer)
         let name = "inproc://\(Fixture.unique("monitor"))"
         try watched.monitor(endpoint: name, events: [.listening, .monitorStopped])
@@ -163,7 +163,7 @@ struct MonitorTests {
 
     @Test("Statistics count messages and bytes both ways, and drops by cause")
     func statistics() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let endpoint = "inproc://\(Fixture.unique("stats"))"
         let router = try Fixture.bound(context, .router, endpoint)
         let dealer = try Fixture.socket(context, .dealer)

@@ -29,7 +29,7 @@ struct ProxyTests {
 
     @Test("ROUTER/DEALER queue: requests from REQ clients reach REP workers, each reply reaches its own client")
     func sharedQueue() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .router, Self.inproc("queue-front"))
         let backend = try Fixture.bound(context, .dealer, "tcp://127.0.0.1:*")
@@ -58,7 +58,7 @@ struct ProxyTests {
 
     @Test("XSUB/XPUB forwarder: subscriptions flow upstream, messages downstream, each SUB gets only its topic")
     func forwarder() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .xsub, "tcp://127.0.0.1:*")
         let backend = try Fixture.bound(context, .xpub, Self.inproc("forwarder-back"))
@@ -109,7 +109,7 @@ struct ProxyTests {
 
     @Test("PULL/PUSH streamer: every message reaches one worker, once and whole")
     func streamer() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .pull, Self.inproc("streamer-front"))
         let backend = try Fixture.bound(context, .push, "tcp://127.0.0.1:*")
@@ -138,7 +138,7 @@ struct ProxyTests {
 
     @Test("A single socket as both frontend and backend: a ROUTER's messages go back through it (echo)")
     func singleSocket() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let router = try Fixture.bound(context, .router, Self.inproc("single"))
         let client = try Fixture.connected(context, .req, to: router)
@@ -154,7 +154,7 @@ struct ProxyTests {
 
     @Test("The capture socket gets a copy of every message, whole, in the order the proxy took them")
     func capture() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .pull, Self.inproc("capture-front"))
         let backend = try Fixture.bound(context, .push, Self.inproc("capture-back"))
@@ -175,7 +175,7 @@ struct ProxyTests {
 
     @Test("A capture socket with no room misses messages instead of stalling the proxy")
     func captureNeverBlocks() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .pull, Self.inproc("slow-capture-front"))
         let backend = try Fixture.bound(context, .push, Self.inproc("slow-capture-back"))
@@ -193,7 +193,7 @@ struct ProxyTests {
 
     @Test("PAUSE stops the traffic (messages wait in the queues), RESUME lets it through, nothing is lost")
     func pauseAndResume() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let (frontend, backend, producer, consumer) = try Self.streamerSockets(context, "pause")
         let control = try Fixture.bound(context, .rep, Self.inproc("pause-control"))
@@ -218,7 +218,7 @@ struct ProxyTests {
 
     @Test("STATISTICS answers eight 8-byte counters: parts and bytes received and sent, frontend then backend")
     func statistics() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .router, Self.inproc("stats-front"))
         let backend = try Fixture.bound(context, .dealer, Self.inproc("stats-back"))
@@ -277,7 +277,7 @@ struct ProxyTests {
 
     @Test("TERMINATE makes the proxy return; unknown commands are answered and ignored")
     func terminate() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let (frontend, backend, _, _) = try Self.streamerSockets(context, "terminate")
         let control = try Fixture.bound(context, .rep, Self.inproc("terminate-control"))
@@ -296,7 +296,7 @@ struct ProxyTests {
 
     @Test("Context shutdown ends the proxy with .terminated (libzmq's ETERM)")
     func contextShutdown() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let (frontend, backend, _, _) = try Self.streamerSockets(context, "shutdown")
         let runner = ProxyRunner(frontend: frontend, backend: backend)
         context.shutdown()
@@ -311,7 +311,7 @@ struct ProxyTests {
 
     @Test("Bad capture and control sockets are refused")
     func refusesUnusableSockets() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.socket(context, .pull)
         let backend = try Fixture.socket(context, .push)
@@ -325,7 +325,7 @@ struct ProxyTests {
 
     @Test("A blocking backend at its HWM: the proxy stops taking from the frontend, and every message arrives once")
     func blockingBackendPushesBack() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .pull, Self.inproc("hwm-front"))
         let backend = try Fixture.socket(context, .push)
@@ -356,7 +356,7 @@ struct ProxyTests {
 
     @Test("XPUB_NODROP backend at its HWM: the proxy waits with the message it took instead of dropping it")
     func noDropBackendWaits() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .xsub, Self.inproc("nodrop-front"))
         let backend = try Fixture.socket(context, .xpub)
@@ -382,7 +382,7 @@ struct ProxyTests {
 
     @Test("One direction blocked at its HWM does not hold up the other")
     func directionsAreIndependent() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         defer { context.shutdown() }
         let frontend = try Fixture.bound(context, .pair, Self.inproc("both-front"))
         let backend = try Fixture.socket(context, .pair)

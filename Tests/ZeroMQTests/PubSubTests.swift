@@ -56,7 +56,7 @@ struct PubSubTests {
     @Test("SUBs get what matches their prefixes, the empty prefix gets everything, multipart messages arrive whole",
           arguments: transports)
     func prefixFiltering(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let publisher = try Fixture.bound(context, .pub, Self.endpoint(transport))
         let subscribers = try ["A", "B", ""].map { topic in
             let subscriber = try Fixture.connected(context, .sub, to: publisher)
@@ -89,7 +89,7 @@ struct PubSubTests {
 
     @Test("Unsubscribing stops delivery", arguments: transports)
     func unsubscribeStopsDelivery(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let publisher = try Fixture.bound(context, .pub, Self.endpoint(transport))
         let subscriber = try Fixture.connected(context, .sub, to: publisher)
         try subscriber.subscribe("A")
@@ -107,14 +107,14 @@ struct PubSubTests {
 
     @Test("Unsubscribing from a topic never subscribed to does nothing, as in libzmq 4.3")
     func unsubscribeUnknownTopic() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let subscriber = try Fixture.socket(context, .sub)
         try subscriber.unsubscribe("nothing")
     }
 
     @Test("test_pub_invert_matching: INVERT_MATCHING delivers what does not match", arguments: transports)
     func invertMatching(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let publisher = try Fixture.socket(context, .pub)
         publisher.options.invertMatching = true
         try publisher.bind(Self.endpoint(transport))
@@ -133,7 +133,7 @@ struct PubSubTests {
 
     @Test("PUB cannot receive, SUB cannot send, XPUB subscribes only in manual mode")
     func refusedOperations() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let publisher = try Fixture.socket(context, .pub)
         let subscriber = try Fixture.socket(context, .sub)
         let xpub = try Fixture.socket(context, .xpub)
@@ -154,7 +154,7 @@ struct PubSubTests {
     @Test("test_xpub_verbose(r): duplicate subscribes pass up with VERBOSE, duplicate unsubscribes with VERBOSER",
           arguments: Verbosity.allCases)
     func verbosity(_ verbosity: Verbosity) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let xpub = try Fixture.socket(context, .xpub)
         xpub.options.xpubVerbose = verbosity == .verbose
         xpub.options.xpubVerboser = verbosity == .verboser
@@ -187,7 +187,7 @@ struct PubSubTests {
 
     @Test("test_xpub_manual: the application decides which subscription applies to the subscriber", arguments: transports)
     func manual(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let xpub = try Fixture.socket(context, .xpub)
         xpub.options.xpubManual = true
         try xpub.bind(Self.endpoint(transport))
@@ -220,7 +220,7 @@ struct PubSubTests {
 
     @Test("test_xpub_welcome_msg: a SUB subscribed to the welcome's prefix receives it on connect", arguments: transports)
     func welcomeMessage(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let xpub = try Fixture.socket(context, .xpub)
         xpub.options.xpubWelcomeMessage = Array("W-welcome".utf8)
         try xpub.bind(Self.endpoint(transport))
@@ -233,7 +233,7 @@ struct PubSubTests {
 
     @Test("XPUB passes up the cancels of a subscriber that went away", arguments: transports)
     func unsubscribesOnDisconnect(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let xpub = try Fixture.bound(context, .xpub, Self.endpoint(transport))
         let staying = try Fixture.socket(context, .sub)
         let leaving = try Fixture.socket(context, .sub)
@@ -256,7 +256,7 @@ struct PubSubTests {
     @Test("test_xpub_nodrop: at the HWM the send would block instead of dropping, and everything sent arrives",
           arguments: ["inproc", "tcp"])
     func noDrop(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let xpub = try Fixture.socket(context, .xpub)
         xpub.options.xpubNoDrop = true
         xpub.options.sendHighWaterMark = 20
@@ -293,7 +293,7 @@ struct PubSubTests {
 
     @Test("test_hwm_pubsub: PUB never blocks at the HWM; what a full subscriber cannot take is dropped and counted")
     func publisherDropsAtHighWaterMark() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let publisher = try Fixture.socket(context, .pub)
         publisher.options.sendHighWaterMark = 10
         publisher.options.sendTimeout = .zero
@@ -313,7 +313,7 @@ struct PubSubTests {
 
     @Test("A SUB sends its subscriptions again to a publisher restarted on the same endpoint")
     func subscriptionsReplayedOnReconnect() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let first = try Fixture.bound(context, .pub, "tcp://127.0.0.1:*")
         let endpoint = first.lastEndpoint
         let subscriber = try Fixture.socket(context, .sub)
@@ -334,7 +334,7 @@ struct PubSubTests {
 
     @Test("A bound SUB sends what it subscribed to before a publisher connected", arguments: transports)
     func boundSubscriber(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let subscriber = try Fixture.socket(context, .sub)
         try subscriber.subscribe("A")
         try subscriber.bind(Self.endpoint(transport))
@@ -355,7 +355,7 @@ struct PubSubTests {
 
     @Test("XSUB to XPUB: subscriptions and messages go upstream, matching messages come back", arguments: transports)
     func extendedForwarding(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let xpub = try Fixture.bound(context, .xpub, Self.endpoint(transport))
         let xsub = try Fixture.connected(context, .xsub, to: xpub)
         try xsub.send(Self.subscription("T"))
@@ -378,7 +378,7 @@ struct PubSubTests {
 
     @Test("A proxy of XSUB and XPUB carries subscriptions up and messages down", arguments: ["inproc", "tcp"])
     func proxyChain(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let publisher = try Fixture.bound(context, .xpub, Self.endpoint(transport))
         let upstream = try Fixture.connected(context, .xsub, to: publisher)
         let downstream = try Fixture.bound(context, .xpub, Self.endpoint(transport))
@@ -396,7 +396,7 @@ struct PubSubTests {
 
     @Test("CONFLATE on a SUB keeps only the newest matching message")
     func conflate() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let publisher = try Fixture.socket(context, .pub)
         let endpoint = Self.endpoint("inproc")
         try publisher.bind(endpoint)

@@ -8,7 +8,7 @@ struct PushPullSpecTests {
 
     @Test("push_round_robin_out: each PULL gets one message of each round, in order", arguments: Fixture.endpoints("rr"))
     func roundRobinOut(endpoint: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let push = try Fixture.bound(context, .push, endpoint)
         var pulls: [Socket] = []
         for _ in 0..<Self.services {
@@ -27,7 +27,7 @@ struct PushPullSpecTests {
 
     @Test("pull_fair_queue_in: one message from each PUSH before anyone's second (inproc, where arrival is immediate)")
     func fairQueueIn() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let endpoint = "inproc://\(Fixture.unique("fq"))"
         let pull = try Fixture.bound(context, .pull, endpoint)
         var pushes: [Socket] = []
@@ -48,7 +48,7 @@ struct PushPullSpecTests {
 
     @Test("pull_fair_queue_in over the wire: every message arrives once, each PUSH's in its order", arguments: Fixture.endpoints("fq-wire"))
     func fairQueueInOverTheWire(endpoint: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let pull = try Fixture.bound(context, .pull, endpoint)
         var pushes: [Socket] = []
         for index in 0..<Self.services {
@@ -71,7 +71,7 @@ struct PushPullSpecTests {
 
     @Test("push_block_on_send_no_peers, over each transport", arguments: Fixture.endpoints("block"))
     func blockWithNoPeers(endpoint: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let push = try Fixture.bound(context, .push, endpoint)
         #expect(throws: ZeroMQError.self) { try push.send(Message(string: "x"), timeout: .zero) }
     }

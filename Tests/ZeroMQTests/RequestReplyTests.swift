@@ -62,7 +62,7 @@ struct RequestReplyTests {
     @Test("test_spec_req round_robin_out: REQ sends each request to the next REP, in connection order",
           arguments: Routing.transports)
     func requestRoundRobinsOverReplies(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let req = try Fixture.bound(context, .req, Routing.endpoint(transport))
         var reps: [Socket] = []
         for index in 0..<3 {
@@ -84,7 +84,7 @@ struct RequestReplyTests {
     @Test("test_spec_req req_message_format: a ROUTER sees [id][\"\"][body…]; its reply reaches REQ without the envelope",
           arguments: Routing.transports)
     func requestMessageFormat(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let req = try Fixture.connected(context, .req, to: router)
         try Routing.send(req, ["ABC", "DEF"])
@@ -100,7 +100,7 @@ struct RequestReplyTests {
 
     @Test("test_spec_req block_on_send_no_peers: REQ with no peer blocks")
     func requestWithoutPeersBlocks() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let req = try Fixture.socket(context, .req)
         #expect(Routing.errorCode { try req.send(Message(string: "x"), timeout: .zero) } == .wouldBlock)
         #expect(try req.trySend(Message(string: "x")) == false)
@@ -111,7 +111,7 @@ struct RequestReplyTests {
     @Test("test_spec_req only_listens_to_current_peer: REQ takes the reply of the peer it asked, discards the others",
           arguments: Routing.transports)
     func requestListensOnlyToCurrentPeer(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         var routers: [Socket] = []
         let req = try Fixture.socket(context, .req)
         req.options.routingId = Array("REQ".utf8)
@@ -154,7 +154,7 @@ struct RequestReplyTests {
     @Test("test_spec_rep fair_queue_in: REP serves every REQ, each reply going back to its requester",
           arguments: Routing.transports)
     func replyFairQueuesRequests(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let rep = try Fixture.bound(context, .rep, Routing.endpoint(transport))
         var reqs: [Socket] = []
         for _ in 0..<5 {
@@ -179,7 +179,7 @@ struct RequestReplyTests {
     @Test("test_spec_rep envelope: REP strips the envelope up to the delimiter and puts it back on the reply",
           arguments: Routing.transports)
     func replyKeepsTheEnvelope(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let rep = try Fixture.bound(context, .rep, Routing.endpoint(transport))
         let dealer = try Fixture.connected(context, .dealer, to: rep)
 
@@ -196,7 +196,7 @@ struct RequestReplyTests {
 
     @Test("REP discards a request without an envelope delimiter and serves the next one")
     func replyDropsRequestsWithoutDelimiter() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let rep = try Fixture.bound(context, .rep, Routing.endpoint("inproc"))
         let dealer = try Fixture.connected(context, .dealer, to: rep)
         try Routing.send(dealer, ["no", "delimiter"])
@@ -211,7 +211,7 @@ struct RequestReplyTests {
     @Test("test_spec_dealer round_robin_out: each REP gets exactly one of the DEALER's requests",
           arguments: Routing.transports)
     func dealerRoundRobinsOut(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let dealer = try Fixture.bound(context, .dealer, Routing.endpoint(transport))
         var reps: [Socket] = []
         for index in 0..<3 {
@@ -229,7 +229,7 @@ struct RequestReplyTests {
     @Test("test_spec_dealer fair_queue_in: a DEALER receives from every DEALER connected to it",
           arguments: Routing.transports)
     func dealerFairQueuesIn(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let receiver = try Fixture.bound(context, .dealer, Routing.endpoint(transport))
         var senders: [Socket] = []
         for index in 0..<5 {
@@ -244,7 +244,7 @@ struct RequestReplyTests {
 
     @Test("test_spec_dealer block_on_send_no_peers: DEALER with no peer blocks")
     func dealerWithoutPeersBlocks() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let dealer = try Fixture.socket(context, .dealer)
         #expect(Routing.errorCode { try dealer.send(Message(string: "x"), timeout: .zero) } == .wouldBlock)
     }
@@ -253,7 +253,7 @@ struct RequestReplyTests {
 
     @Test("REQ and REP enforce their send/receive alternation with wrongState")
     func stateErrors() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let rep = try Fixture.bound(context, .rep, Routing.endpoint("inproc"))
         let req = try Fixture.connected(context, .req, to: rep)
 
@@ -278,7 +278,7 @@ struct RequestReplyTests {
 
     @Test("REP drops a reply whose requester has gone, and serves the next request")
     func replyToAGonePeerIsDropped() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let rep = try Fixture.bound(context, .rep, Routing.endpoint("inproc"))
         let first = try Fixture.connected(context, .req, to: rep)
         try first.send("from first")
@@ -302,7 +302,7 @@ struct RequestReplyTests {
     @Test("test_req_correlate: the request carries a 4-byte id; a reply with another id is discarded",
           arguments: Routing.transports)
     func requestCorrelate(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let req = try Fixture.socket(context, .req)
         req.options.requestCorrelate = true
@@ -335,7 +335,7 @@ struct RequestReplyTests {
     @Test("test_req_relaxed: a second request goes to the next REP and the first REP's late reply is discarded",
           arguments: Routing.transports)
     func requestRelaxed(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let req = try Fixture.socket(context, .req)
         req.options.requestRelaxed = true
         req.options.requestCorrelate = true
@@ -370,7 +370,7 @@ struct RequestReplyTests {
     @Test("test_invalid_rep: REQ drops a reply without the delimiter and delivers the next valid one",
           arguments: Routing.transports)
     func requestDropsInvalidReplies(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let req = try Fixture.connected(context, .req, to: router)
         for round in 0..<2 {

@@ -18,7 +18,7 @@ struct RouterTests {
     @Test("test_spec_router fair_queue_in: a message from each of five DEALERs, each behind its routing id",
           arguments: Routing.transports)
     func fairQueueIn(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let names = ["A", "B", "C", "D", "E"]
         var dealers: [Socket] = []
@@ -44,7 +44,7 @@ struct RouterTests {
 
     @Test("A ROUTER gives a peer without a routing id an automatic 5-byte id starting with a zero byte")
     func automaticRoutingIds() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint("tcp"))
         var ids: Set<[UInt8]> = []
         var dealers: [Socket] = []
@@ -66,7 +66,7 @@ struct RouterTests {
     @Test("test_router_mandatory: an unknown id is dropped silently and counted; with MANDATORY it throws hostUnreachable",
           arguments: Routing.transports)
     func mandatory(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
 
         try Routing.send(router, to: Array("UNKNOWN".utf8), ["DATA"])
@@ -87,7 +87,7 @@ struct RouterTests {
 
     @Test("test_router_mandatory_hwm: with MANDATORY a full peer blocks the send; without, messages are dropped and counted")
     func mandatoryAtHighWaterMark() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.socket(context, .router)
         router.options.sendHighWaterMark = 1
         try router.bind(Routing.endpoint("inproc"))
@@ -117,7 +117,7 @@ struct RouterTests {
     @Test("test_router_handover: without HANDOVER a second DEALER with a taken id is ignored",
           arguments: Routing.transports)
     func duplicateIdIsIgnored(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let first = try Fixture.socket(context, .dealer)
         first.options.routingId = Array("X".utf8)
@@ -141,7 +141,7 @@ struct RouterTests {
     @Test("test_router_handover: with HANDOVER the second DEALER with the same id takes it over",
           arguments: Routing.transports)
     func handover(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.socket(context, .router)
         router.options.routerHandover = true
         try router.bind(Routing.endpoint(transport))
@@ -173,7 +173,7 @@ struct RouterTests {
     @Test("test_probe_router: a DEALER with PROBE_ROUTER announces itself with an empty message",
           arguments: Routing.transports)
     func probeFromDealer(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let dealer = try Fixture.socket(context, .dealer)
         dealer.options.routingId = Array("X".utf8)
@@ -187,7 +187,7 @@ struct RouterTests {
     @Test("test_probe_router: a probing ROUTER client learns the server's automatic id from its reply",
           arguments: Routing.transports)
     func probeBetweenRouters(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let server = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let client = try Fixture.socket(context, .router)
         client.options.routingId = Array("X".utf8)
@@ -206,7 +206,7 @@ struct RouterTests {
     @Test("test_connect_rid: CONNECT_ROUTING_ID names the peer of a ROUTER's connect, routable at once",
           arguments: Routing.transports)
     func connectRoutingId(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let server = try Fixture.bound(context, .router, Routing.endpoint(transport))
         let client = try Fixture.socket(context, .router)
         client.options.routingId = Array("client".utf8)
@@ -224,7 +224,7 @@ struct RouterTests {
     @Test("test_connect_rid: ROUTER to ROUTER with both routing ids set",
           arguments: Routing.transports)
     func routerToRouterNamed(transport: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let server = try Fixture.socket(context, .router)
         server.options.routingId = Array("S".utf8)
         try server.bind(Routing.endpoint(transport))
@@ -243,7 +243,7 @@ struct RouterTests {
 
     @Test("A ROUTER receives the peer's properties with each part")
     func properties() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint("tcp"))
         let dealer = try Fixture.socket(context, .dealer)
         dealer.options.routingId = Array("X".utf8)
@@ -258,7 +258,7 @@ struct RouterTests {
 
     @Test("A routing id sent without MORE is ignored, and the next message goes out whole")
     func lonelyRoutingIdIsIgnored() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let router = try Fixture.bound(context, .router, Routing.endpoint("inproc"))
         let dealer = try Fixture.socket(context, .dealer)
         dealer.options.routingId = Array("X".utf8)

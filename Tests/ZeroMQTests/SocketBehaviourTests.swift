@@ -9,7 +9,7 @@ import Testing
 struct SocketBehaviourTests {
     /// How many messages a PUSH can queue toward a PULL that never reads, over inproc.
     static func inprocCapacity(sendHWM: Int, receiveHWM: Int, bindFirst: Bool = true, limit: Int = 10_000) throws -> Int {
-        let context = try Context()
+        let context = try Fixture.context()
         let pull = try Fixture.socket(context, .pull)
         let push = try Fixture.socket(context, .push)
         pull.options.receiveHighWaterMark = receiveHWM
@@ -41,7 +41,7 @@ struct SocketBehaviourTests {
 
     @Test("test_hwm: an inproc connecter that fills its pipe and closes before anyone binds loses nothing")
     func inprocConnectAndCloseFirst() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let endpoint = "inproc://\(Fixture.unique("close-first"))"
         var sent = 0
         do {
@@ -59,7 +59,7 @@ struct SocketBehaviourTests {
 
     @Test("PUSH with no peer blocks: a send with no time to wait fails with wouldBlock")
     func pushWithoutPeersWouldBlock() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let push = try Fixture.socket(context, .push)
         #expect(throws: ZeroMQError.self) { try push.send(Message(string: "x"), timeout: .zero) }
         #expect(try push.trySend(Message(string: "x")) == false)
@@ -67,7 +67,7 @@ struct SocketBehaviourTests {
 
     @Test("test_bind_after_connect: messages sent before the peer binds arrive, in order", arguments: ["push", "dealer"])
     func bindAfterConnect(kind: String) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let endpoint = "tcp://127.0.0.1:\(Fixture.freePort())"
         let sender = try Fixture.socket(context, kind == "push" ? .push : .dealer)
         sender.options.reconnectInterval = .milliseconds(20)
@@ -80,7 +80,7 @@ struct SocketBehaviourTests {
 
     @Test("A connect survives its peer restarting: the session reconnects and the queue goes on")
     func reconnectsAfterThePeerRestarts() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let first = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         let endpoint = first.lastEndpoint
         let push = try Fixture.socket(context, .push)
@@ -98,7 +98,7 @@ struct SocketBehaviourTests {
 
     @Test("RECONNECT_IVL = nil (libzmq's -1): no reconnection after the peer goes away")
     func noReconnectWhenDisabled() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let first = try Fixture.bound(context, .pair, "tcp://127.0.0.1:*")
         let endpoint = first.lastEndpoint
         let client = try Fixture.socket(context, .pair)
@@ -129,7 +129,7 @@ struct SocketBehaviourTests {
 
     @Test("test_immediate: without IMMEDIATE half the messages queue for a dead peer; with it, all reach the live one", arguments: [false, true])
     func immediate(on: Bool) throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let live = try Fixture.socket(context, .pull, timeout: .seconds(2))
         try live.bind("tcp://127.0.0.1:*")
         let push = try Fixture.socket(context, .push)
@@ -148,7 +148,7 @@ struct SocketBehaviourTests {
 
     @Test("LINGER: a closed socket's queued messages still reach a peer that binds later")
     func lingerDeliversAfterClose() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let endpoint = "tcp://127.0.0.1:\(Fixture.freePort())"
         do {
             let push = try context.socket(.push)
@@ -164,11 +164,11 @@ struct SocketBehaviourTests {
 
     @Test("LINGER runs out on a connection whose peer never reads: the context terminates")
     func lingerExpiresOnAStuckConnection() throws {
-        let receiving = try Context()
+        let receiving = try Fixture.context()
         let pull = try Fixture.socket(receiving, .pull)
         pull.options.receiveHighWaterMark = 1
         try pull.bind("tcp://127.0.0.1:*")
-        let sending = Handoff<Context?>(try Context())
+        let sending = Handoff<Context?>(try Fixture.context())
         do {
             guard let context = sending.value else { return }
             let push = try context.socket(.push)
@@ -183,15 +183,15 @@ struct SocketBehaviourTests {
             push.close()
         }
         // Terminate on another thread; a bounded wait turns a hang into a failure.
-        let took = TerminateTests.terminate(sending)
+        let took = Fixture.terminate(sending)
         #expect(took != nil, "terminate must return once LINGER runs out")
-        if let took { print("terminate, PUSH (LINGER 100 ms), connected peer never reads: \(TerminateTests.milliseconds(took)) ms") }
+        if let took { print("terminate, PUSH (LINGER 100 ms), connected peer never reads: \(Fixture.milliseconds(took)) ms") }
         _ = pull
     }
 
     @Test("LINGER 0: closing discards the queue and context termination returns")
     func lingerZeroDiscards() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let push = try context.socket(.push)
         push.options.linger = .zero
         try push.connect("tcp://127.0.0.1:\(Fixture.freePort())")
@@ -202,7 +202,7 @@ struct SocketBehaviourTests {
 
     @Test("Context shutdown wakes a receive blocked on another thread with .terminated")
     func shutdownWakesBlockedReceive() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let socket = Handoff(try context.socket(.pull))
         let outcome = Handoff<ZeroMQError.Code?>(nil)
         let done = Handoff(false)
@@ -228,7 +228,7 @@ struct SocketBehaviourTests {
 
     @Test("CONFLATE: a PULL keeps only the newest message")
     func conflate() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let pull = try Fixture.socket(context, .pull)
         pull.options.conflate = true
         let endpoint = "inproc://\(Fixture.unique("conflate"))"
@@ -242,7 +242,7 @@ struct SocketBehaviourTests {
 
     @Test("Endpoint errors are typed: bad syntax, unknown scheme, address in use, unbind of nothing")
     func endpointErrors() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let socket = try Fixture.socket(context, .pull)
         func code(_ body: () throws -> Void) -> ZeroMQError.Code? {
             do { try body(); return nil } catch let error as ZeroMQError { return error.code } catch { return nil }
@@ -265,7 +265,7 @@ struct SocketBehaviourTests {
 
     @Test("Multipart messages arrive whole across a connection that breaks and comes back")
     func multipartAtomicityAcrossReconnects() throws {
-        let context = try Context()
+        let context = try Fixture.context()
         let first = try Fixture.bound(context, .pull, "tcp://127.0.0.1:*")
         let endpoint = first.lastEndpoint
         let push = try Fixture.socket(context, .push)

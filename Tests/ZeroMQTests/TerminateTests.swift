@@ -13,40 +13,6 @@ struct TerminateTests {
     /// A draft socket type by its libzmq number: the public API does not offer them by name.
     static func draft(_ number: UInt8) -> SocketType { SocketType(rawValue: number)! }
 
-    /// How long a terminate may take before the test calls it a hang: far beyond any LINGER
-    /// used here, so only a hang (or a machine stalled for that long) trips it.
-    static let hangBound: Duration = .seconds(25)
-
-    /// Terminates the context `holder` owns on a thread of its own and waits up to
-    /// ``hangBound``; returns how long terminate took, or nil if it had not returned.
-    static func terminate(_ holder: Handoff<Context?>) -> Duration? {
-        let result = Handoff<Duration?>(nil)
-        let box = Unmanaged.passRetained(Handoff((holder, result))).toOpaque()
-        var thread = pthread_t()
-        guard pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let items = Unmanaged<Handoff<(Handoff<Context?>, Handoff<Duration?>)>>.fromOpaque(raw).takeRetainedValue().value
-            let start = ContinuousClock.now
-            items.0.value?.terminate()
-            let took = ContinuousClock.now - start
-            items.0.value = nil
-            items.1.value = took
-            return nil
-        }, box) == 0 else { return nil }
-        let deadline = ContinuousClock.now + hangBound
-        while result.value == nil, ContinuousClock.now < deadline { usleep(5_000) }
-        guard let took = result.value else {
-            // Left running: it holds only the context it is stuck in.
-            pthread_detach(thread)
-            return nil
-        }
-        pthread_join(thread, nil)
-        return took
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-    }
 
     /// An endpoint nothing listens on (connections are refused, and retried).
     static func unreachable() -> String { "tcp://127.0.0.1:\(Fixture.freePort())" }
@@ -111,9 +77,9 @@ struct TerminateTests {
             }
             socket.close()
         }
-        let took = Self.terminate(holder)
+        let took = Fixture.terminate(holder)
         #expect(took != nil, "terminate hung after closing a \(type) whose peer was never reachable")
-        if let took { print("terminate, \(type) (default LINGER 0) to an unreachable peer: \(Self.milliseconds(took)) ms") }
+        if let took { print("terminate, \(type) (default LINGER 0) to an unreachable peer: \(Fixture.milliseconds(took)) ms") }
     }
 
     @Test("A SUB with LINGER set to forever has nothing to deliver: its subscriptions do not hold terminate")
@@ -129,9 +95,9 @@ struct TerminateTests {
             try sub.unsubscribe("a")
             sub.close()
         }
-        let took = Self.terminate(holder)
+        let took = Fixture.terminate(holder)
         #expect(took != nil, "terminate hung on a SUB's subscriptions")
-        if let took { print("terminate, SUB (LINGER forever) to an unreachable peer: \(Self.milliseconds(took)) ms") }
+        if let took { print("terminate, SUB (LINGER forever) to an unreachable peer: \(Fixture.milliseconds(took)) ms") }
     }
 
     @Test("A PUSH with default LINGER, connected to nowhere, nothing queued: terminate returns at once")
@@ -144,9 +110,9 @@ struct TerminateTests {
             try push.connect(Self.unreachable())
             push.close()
         }
-        let took = Self.terminate(holder)
+        let took = Fixture.terminate(holder)
         #expect(took != nil, "terminate hung on a PUSH with nothing queued")
-        if let took { print("terminate, PUSH (default LINGER forever), nothing queued, unreachable peer: \(Self.milliseconds(took)) ms") }
+        if let took { print("terminate, PUSH (default LINGER forever), nothing queued, unreachable peer: \(Fixture.milliseconds(took)) ms") }
     }
 
     @Test("A PUSH with messages queued for an unreachable peer and LINGER 200 ms: terminate returns after about LINGER")
@@ -160,8 +126,8 @@ struct TerminateTests {
             for index in 0..<10 { try push.send("message \(index)") }
             push.close()
         }
-        let took = Self.terminate(holder)
+        let took = Fixture.terminate(holder)
         #expect(took != nil, "terminate hung past LINGER")
-        if let took { print("terminate, PUSH (LINGER 200 ms), 10 queued, unreachable peer: \(Self.milliseconds(took)) ms") }
+        if let took { print("terminate, PUSH (LINGER 200 ms), 10 queued, unreachable peer: \(Fixture.milliseconds(took)) ms") }
     }
 }

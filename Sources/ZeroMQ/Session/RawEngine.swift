@@ -7,10 +7,11 @@ import ZeroMQTransport
 /// Moves raw bytes between a stream descriptor and a pipe, with no ZMTP (libzmq's `raw_engine_t`,
 /// for STREAM sockets). Each read becomes one message; each message from the pipe is written as
 /// is; an empty message from the socket closes the connection. Driver thread only.
-final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Sendable {
+final class RawEngine: SessionEngine, IOHandler, ByteStreamReceiver, PipeEventSink, @unchecked Sendable {
     static let readBufferSize = 65_536
 
-    private let fd: Int32
+    /// What carries the bytes: a descriptor read when ready, or a stream that pushes them.
+    private let medium: StreamConnection.Medium
     private let reactor: any IODriver
     private weak var delegate: Session?
     private var pipe: PipeEnd?
@@ -24,19 +25,24 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
     /// The socket asked to close the connection (empty message) or closed the pipe.
     private var closeAfterFlush = false
 
-    init(fd: Int32, reactor: any IODriver, delegate: Session) {
-        self.fd = fd
+    init(medium: StreamConnection.Medium, reactor: any IODriver, delegate: Session) {
+        self.medium = medium
         self.reactor = reactor
         self.delegate = delegate
     }
 
     func start() {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        do throws(TransportError) {
-            registration = try reactor.register(fd: fd, events: .readable, handler: self)
-        } catch {
-            stop()
-            return
+        switch medium {
+        case .descriptor(let fd):
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            do throws(TransportError) {
+                registration = try reactor.register(fd: fd, events: .readable, handler: self)
+            } catch {
+                stop()
+                return
+            }
+        case .byteStream(let stream):
+            stream.start(self)
         }
         // No handshake: the peer is "known" at once (STREAM's connect notification).
         delegate?.rawEngineConnected(self)
@@ -51,9 +57,14 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
     func stop() {
         guard !stopped else { return }
         stopped = true
-        if let registration { reactor.deregister(registration) }
-        registration = nil
-        close(fd)
+        switch medium {
+        case .descriptor(let fd):
+            if let registration { reactor.deregister(registration) }
+            registration = nil
+            close(fd)
+        case .byteStream(let stream):
+            stream.close()
+        }
         delegate?.engineStopped()
     }
 
@@ -66,8 +77,26 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
     func pipeBecameWritable(_ pipe: PipeID) { reactor.post { [weak self] in self?.pump() } }
     func pipePeerClosed(_ pipe: PipeID) { reactor.post { [weak self] in self?.pump() } }
 
+    func stream(received bytes: UnsafeRawBufferPointer) {
+        guard !stopped, !inputClosed else { return }
+        // A chunk read before the stream heard to stop joins the one that waits.
+        if let waiting = stalled {
+            stalled = Message(waiting.bytes + Array(bytes))
+        } else {
+            stalled = Message(copying: bytes)
+        }
+        pump()
+    }
+
+    func streamBecameWritable() { pump() }
+
+    func streamEnded(_ failure: TransportError?) {
+        inputClosed = true
+        pump()
+    }
+
     private func readStream() {
-        guard !stopped, !inputClosed, stalled == nil else { return }
+        guard !stopped, !inputClosed, stalled == nil, case .descriptor(let fd) = medium else { return }
         // The reactor's read buffer (one per I/O thread): the message copies what was read.
         let buffer = reactor.readBuffer
         let n = read(fd, buffer.baseAddress, buffer.count)
@@ -103,17 +132,13 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
             }
             break
         }
-        while written < output.count {
-            let n = output[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n > 0 {
-                written += n
-            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                stop()
-                return
+        switch medium {
+        case .descriptor(let fd):
+            guard write(to: fd) else { return stop() }
+        case .byteStream(let stream):
+            if written < output.count {
+                written += output[written...].withUnsafeBytes { stream.write($0) }
+                stream.flush()
             }
         }
         if written == output.count {
@@ -124,11 +149,33 @@ final class RawEngine: SessionEngine, IOHandler, PipeEventSink, @unchecked Senda
             stop()
             return
         }
-        if let registration {
+        let wantsInput = !inputClosed && stalled == nil
+        switch medium {
+        case .descriptor:
+            guard let registration else { return }
             var interest: IOEvents = []
-            if !inputClosed && stalled == nil { interest.insert(.readable) }
+            if wantsInput { interest.insert(.readable) }
             if !output.isEmpty { interest.insert(.writable) }
             try? reactor.update(registration, events: interest)
+        case .byteStream(let stream):
+            stream.setReading(wantsInput)
         }
+    }
+
+    /// Writes what the descriptor takes; false when it failed.
+    private func write(to fd: Int32) -> Bool {
+        while written < output.count {
+            let n = output[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                written += n
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return false
+            }
+        }
+        return true
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ZMTP
 import ZMTPSodium
 import ZeroMQTransport
@@ -131,15 +128,7 @@ final class Session: StreamEngineDelegate, PipeEventSink, @unchecked Sendable {
         connectionConfiguration.peerAddress = connection.peerAddress
         let engine: any SessionEngine
         if configuration.raw {
-            guard let fd = connection.fd else {
-                // STREAM sockets read and write raw descriptors; a pushed byte stream has none.
-                if case .byteStream(let stream) = connection.medium { stream.close() }
-                events.record(.disconnected(endpoint: endpoint, reason: .transport(.system("a STREAM socket over a byte stream", ENOTSUP))))
-                state = .idle
-                end()
-                return
-            }
-            engine = RawEngine(fd: fd, reactor: reactor, delegate: self)
+            engine = RawEngine(medium: connection.medium, reactor: reactor, delegate: self)
         } else {
             let core = Connection(configuration: connectionConfiguration, crypto: context.crypto, random: SodiumRandom(), now: IOClock.now())
             engine = StreamEngine(medium: connection.medium, reactor: reactor, connection: core, pipe: pipe,

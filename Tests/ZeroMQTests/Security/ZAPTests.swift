@@ -29,7 +29,7 @@ struct ZAPTests {
 
     /// The server's first handshake outcome: nil on success, else the error.
     static func outcome(_ socket: Socket) -> ZMTPError?? {
-        let events = EventTests.waitFor(socket) {
+        let events = Fixture.waitFor(socket) {
             switch $0 {
             case .handshakeSucceeded, .handshakeFailed: return true
             default: return false
@@ -155,7 +155,7 @@ struct ZAPTests {
             #expect(serverError.code == .authenticationFailed)
             #expect(MonitorEvent.handshakeFailed(endpoint: "", error: serverError).libzmqEvent.value == 300)
         }
-        let clientEvents = EventTests.waitFor(client) {
+        let clientEvents = Fixture.waitFor(client) {
             if case .disconnected = $0 { return true }
             if case .handshakeFailed = $0 { return true }
             return false

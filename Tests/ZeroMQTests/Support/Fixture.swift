@@ -75,3 +75,50 @@ final class Handoff<T>: @unchecked Sendable {
     var value: T
     init(_ value: T) { self.value = value }
 }
+
+extension Fixture {
+    /// Collects events until one matches or the attempts run out.
+    static func waitFor(_ socket: Socket, _ match: (MonitorEvent) -> Bool) -> [MonitorEvent] {
+        var seen: [MonitorEvent] = []
+        _ = Fixture.eventually {
+            seen += socket.takeEvents().events
+            return seen.contains(where: match)
+        }
+        return seen
+    }
+
+    /// How long a terminate may take before the test calls it a hang: far beyond any LINGER
+    /// used here, so only a hang (or a machine stalled for that long) trips it.
+    static let hangBound: Duration = .seconds(25)
+
+    /// Terminates the context `holder` owns on a thread of its own and waits up to
+    /// ``hangBound``; returns how long terminate took, or nil if it had not returned.
+    static func terminate(_ holder: Handoff<Context?>) -> Duration? {
+        let result = Handoff<Duration?>(nil)
+        let box = Unmanaged.passRetained(Handoff((holder, result))).toOpaque()
+        var thread = pthread_t()
+        guard pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            let items = Unmanaged<Handoff<(Handoff<Context?>, Handoff<Duration?>)>>.fromOpaque(raw).takeRetainedValue().value
+            let start = ContinuousClock.now
+            items.0.value?.terminate()
+            let took = ContinuousClock.now - start
+            items.0.value = nil
+            items.1.value = took
+            return nil
+        }, box) == 0 else { return nil }
+        let deadline = ContinuousClock.now + hangBound
+        while result.value == nil, ContinuousClock.now < deadline { usleep(5_000) }
+        guard let took = result.value else {
+            // Left running: it holds only the context it is stuck in.
+            pthread_detach(thread)
+            return nil
+        }
+        pthread_join(thread, nil)
+        return took
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,1 @@
+../../InteropTests/SecurityInteropTests.swift

@@ -1,0 +1,1 @@
+../../InteropTests/SocketInteropSupport.swift

@@ -1,0 +1,1 @@
+../../../InteropTests/Support/BlockingDriver.swift

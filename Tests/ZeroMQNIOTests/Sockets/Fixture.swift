@@ -1,0 +1,1 @@
+../../ZeroMQTests/Support/Fixture.swift

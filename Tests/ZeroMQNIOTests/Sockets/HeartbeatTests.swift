@@ -1,0 +1,1 @@
+../../ZeroMQTests/HeartbeatTests.swift
