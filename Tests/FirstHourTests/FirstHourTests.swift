@@ -164,10 +164,15 @@ final class Program {
         try Program(FirstHourBuild.shared.get() + "/" + name, arguments)
     }
 
-    static func pyzmq(_ role: String, _ arguments: [String]) throws -> Program {
+    static func pyzmq(_ role: String, _ arguments: [String], script: String = "zguide.py") throws -> Program {
         let file = #filePath
-        let peers = String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)]) + "/Peers/zguide.py"
+        let peers = String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)]) + "/Peers/" + script
         return try Program("/usr/bin/python3", [peers, role] + arguments)
+    }
+
+    /// A program of Examples/HTTPGateway.
+    static func httpGateway(_ name: String, _ arguments: [String]) throws -> Program {
+        try Program(FirstHourBuild.httpGateway.get() + "/" + name, arguments)
     }
 
     /// The endpoint a binding pyzmq peer printed.
@@ -225,12 +230,14 @@ final class Program {
 
 /// `swift build --package-path Examples/FirstHour`, once for the whole suite; its bin path.
 enum FirstHourBuild {
-    static let shared: Result<String, Program.Failure> = build()
+    static let shared: Result<String, Program.Failure> = build("FirstHour")
+    /// Examples/HTTPGateway, built the same way.
+    static let httpGateway: Result<String, Program.Failure> = build("HTTPGateway")
 
-    private static func build() -> Result<String, Program.Failure> {
+    private static func build(_ example: String) -> Result<String, Program.Failure> {
         let file = #filePath
         let root = String(file[..<(file.range(of: "/Tests/FirstHourTests/")?.lowerBound ?? file.endIndex)])
-        let package = root + "/Examples/FirstHour"
+        let package = root + "/Examples/" + example
         do {
             let build = try Program("/usr/bin/env", ["swift", "build", "--package-path", package])
             let (status, log) = try build.finish(within: .seconds(3600))

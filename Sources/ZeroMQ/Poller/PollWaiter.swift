@@ -18,9 +18,20 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
         let events: IOEvents
     }
 
+    /// How a wait ended.
+    enum Outcome {
+        /// Something was ready, the deadline passed, or the task was cancelled: look again.
+        case woke
+        /// The driver has stopped (its context was terminated).
+        case terminated
+        /// The driver watches no descriptors (a SwiftNIO event loop's).
+        case cannotWatch(TransportError)
+    }
+
     private struct Shared {
-        var continuation: CheckedContinuation<Bool, Never>?
+        var continuation: CheckedContinuation<Outcome, Never>?
         var finished = false
+        var failure: TransportError?
     }
 
     private let shared = Mutex(Shared())
@@ -42,12 +53,11 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
     }
 
     /// Suspends the calling task until one of `watches` is ready, `deadline` passes, or the task
-    /// is cancelled; never blocks a thread. Returns false when `reactor` has stopped (its
-    /// context was terminated), so nothing could be watched.
-    static func wait(for watches: [Watch], until deadline: ZMTPInstant?, on reactor: any IODriver) async -> Bool {
+    /// is cancelled; never blocks a thread.
+    static func wait(for watches: [Watch], until deadline: ZMTPInstant?, on reactor: any IODriver) async -> Outcome {
         let waiter = PollWaiter(watches: watches, deadline: deadline, reactor: reactor)
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
                 waiter.suspend(continuation)
             }
         } onCancel: {
@@ -55,14 +65,14 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
         }
     }
 
-    private func suspend(_ continuation: CheckedContinuation<Bool, Never>) {
+    private func suspend(_ continuation: CheckedContinuation<Outcome, Never>) {
         let cancelled = shared.withLock { shared -> Bool in
             if shared.finished { return true }
             shared.continuation = continuation
             return false
         }
         if cancelled {
-            continuation.resume(returning: true)
+            continuation.resume(returning: .woke)
         } else if !reactor.post({ self.start() }) {
             finish()
         }
@@ -75,6 +85,10 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
         for watch in watches {
             do throws(TransportError) {
                 try register(watch.fd, for: watch.events)
+            } catch where error.kind == .system && error.code == ENOTSUP {
+                shared.withLock { $0.failure = error }
+                finish()
+                return
             } catch {
                 // A regular file (epoll refuses it: poll(2) calls it always ready) or a closed
                 // descriptor: the next look reports it, as ready or as an error.
@@ -111,7 +125,7 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
     /// Ends the wait, once, from any thread: removes the registrations on the reactor's thread,
     /// then resumes the task.
     private func finish() {
-        let (first, continuation) = shared.withLock { shared -> (Bool, CheckedContinuation<Bool, Never>?) in
+        let (first, continuation) = shared.withLock { shared -> (Bool, CheckedContinuation<Outcome, Never>?) in
             guard !shared.finished else { return (false, nil) }
             shared.finished = true
             defer { shared.continuation = nil }
@@ -120,11 +134,15 @@ final class PollWaiter: IOHandler, @unchecked Sendable {
         guard first else { return }
         if reactor.isOnDriverThread {
             teardown()
-            continuation?.resume(returning: true)
-        } else if !reactor.post({ self.teardown(); continuation?.resume(returning: true) }) {
+            continuation?.resume(returning: outcome)
+        } else if !reactor.post({ self.teardown(); continuation?.resume(returning: self.outcome) }) {
             // The loop has ended, and dropped its registrations and timers with it.
-            continuation?.resume(returning: false)
+            continuation?.resume(returning: .terminated)
         }
+    }
+
+    private var outcome: Outcome {
+        shared.withLock { $0.failure }.map(Outcome.cannotWatch) ?? .woke
     }
 
     // MARK: IOHandler

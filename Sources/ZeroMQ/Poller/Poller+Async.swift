@@ -15,7 +15,8 @@ extension Poller {
     /// the task makes it throw Swift's `CancellationError`, unless something was ready
     /// already; either way nothing is received or consumed.
     /// - Throws: as the blocking wait; also ``ZeroMQError/Code/invalidArgument`` when the poller
-    ///   holds no socket.
+    ///   holds no socket, and ``ZeroMQError/Code/notSupported`` when the first socket's context
+    ///   runs on drivers that watch no descriptors (SwiftNIO event loops).
     nonisolated(nonsending)
     public func wait(timeout: Duration?) async throws -> [Event] {
         try checkSomethingWatched(timeout: timeout)
@@ -30,7 +31,12 @@ extension Poller {
             if !ready.isEmpty { return ready }
             if let deadline, IOClock.now() >= deadline { return [] }
             if Task.isCancelled { throw CancellationError() }
-            guard await PollWaiter.wait(for: watches, until: deadline, on: reactor) else { throw ZeroMQError.terminated }
+            switch await PollWaiter.wait(for: watches, until: deadline, on: reactor) {
+            case .woke: continue
+            case .terminated: throw ZeroMQError.terminated
+            case .cannotWatch(let error):
+                throw ZeroMQError.notSupported("an async wait on a context whose drivers watch no descriptors (\(error)): use the blocking wait from a thread of your own, or the sockets' async calls")
+            }
         }
     }
 
