@@ -14,6 +14,10 @@ swift build --enable-all-traits --build-tests
 first_hour=$(date +%s)
 swift build --package-path Examples/FirstHour
 echo "first-hour package built in $(( $(date +%s) - first_hour )) s"
+# Examples/HTTPGateway (Hummingbird and ZeroMQNIO), likewise for Tests/FirstHourTests.
+gateway=$(date +%s)
+swift build --package-path Examples/HTTPGateway
+echo "http-gateway package built in $(( $(date +%s) - gateway )) s"
 swift test --enable-all-traits --skip-build --skip FaultTests
 # The documentation of every library module, from the build above: fails on any DocC warning or
 # undocumented public symbol.
