@@ -11,14 +11,14 @@
 #   2. `docc convert` per module, in dependency order, each with `--dependency` on the archives of
 #      the modules below it, so that ``ZMTP/Message`` in ZeroMQ's pages resolves to ZMTP's page.
 #      That is what the plugin's `--enable-experimental-combined-documentation` does.
-#   3. `docc merge` joins the six archives into one site, with a landing page listing them.
+#   3. `docc merge` joins the seven archives into one site, with a landing page listing them.
 # Output: .build/docs/<Module>.doccarchive and .build/docs/swift-zeromq.doccarchive (preview it
 # with any static file server; pass DOCS_HOSTING_BASE_PATH to host it under a sub-path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The public library modules, each after the modules it imports.
-modules=(ZMTP ZMTPSodium ZeroMQTransport ZeroMQPGM ZeroMQ ZeroMQMetrics)
+modules=(ZMTP ZMTPSodium ZeroMQTransport ZeroMQPGM ZeroMQ ZeroMQMetrics ZeroMQNIO)
 
 out=.build/docs
 graphs=$out/symbol-graphs

@@ -7,7 +7,7 @@ import NIOPosix
 import ZeroMQTransport
 
 /// `tcp://` and `ipc://` over SwiftNIO channels, on the event loop of an ``EventLoopDriver``:
-/// the transports of a context made with ``/ZeroMQ/Context/init(eventLoopGroup:transports:)``.
+/// the transports of a context made with ``ZeroMQ/Context/init(eventLoopGroup:transports:)``.
 ///
 /// Endpoints mean what they mean to the built-in transports (`zmq_tcp(7)`, `zmq_ipc(7)`):
 /// wildcards and ephemeral ports, interface and host names, `source;destination` connects,

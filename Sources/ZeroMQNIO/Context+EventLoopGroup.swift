@@ -10,8 +10,8 @@ extension Context {
     ///
     /// The sockets are the same as on any context: every pattern, inproc, NULL, PLAIN and CURVE,
     /// ZAP, monitors, the blocking and async calls. The group stays the application's: shut it
-    /// down after ``terminate()``. As on any context with drivers of the application's, never
-    /// make a call that waits (a blocking send or receive, a poll with a timeout, ``terminate()``)
+    /// down after ``/ZeroMQ/Context/terminate()``. As on any context with drivers of the application's, never
+    /// make a call that waits (a blocking send or receive, a poll with a timeout, ``/ZeroMQ/Context/terminate()``)
     /// on one of the group's loops: it would wait for work that loop does. Use the async calls,
     /// or the `try…` forms, there.
     ///

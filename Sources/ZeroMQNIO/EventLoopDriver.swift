@@ -9,7 +9,7 @@ import ZMTP
 import ZeroMQTransport
 
 /// Runs the socket layer's timers and cross-thread tasks on one SwiftNIO `EventLoop`: the
-/// ``/ZeroMQTransport/IODriver`` of a context made with ``/ZeroMQ/Context/init(eventLoopGroup:transports:)``.
+/// ``/ZeroMQTransport/IODriver`` of a context made with ``ZeroMQ/Context/init(eventLoopGroup:transports:)``.
 ///
 /// Its connections are NIO channels (``ChannelTransport``), whose handlers push the bytes they
 /// read to the engines: the loop's thread is the driver's thread, so the engines, sessions and
