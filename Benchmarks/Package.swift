@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // The benchmarks live in their own package (as Fuzz/ does), so the main package never builds
@@ -21,7 +21,9 @@ let tools = [
 let package = Package(
     name: "swift-zeromq-benchmarks",
     dependencies: [
-        .package(name: "swift-zeromq", path: ".."),
+        // With ZeroMQNIO, for the rows of sockets on a SwiftNIO event loop (SWIFT_ZEROMQ_IO=nio).
+        .package(name: "swift-zeromq", path: "..", traits: ["NIO"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .target(
@@ -29,6 +31,8 @@ let package = Package(
             dependencies: [
                 .product(name: "ZeroMQ", package: "swift-zeromq"),
                 .product(name: "ZMTP", package: "swift-zeromq"),
+                .product(name: "ZeroMQNIO", package: "swift-zeromq"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -238,14 +238,14 @@ def main():
     parser.add_argument("--swift-bin", required=True)
     parser.add_argument("--c-bin", required=True)
     parser.add_argument("--only", default="", help="comma-separated sections: thr,cross,lat,fanout,curve,memory,allocs,"
-                                                   "multicast,raw,caller,instructions (not in the default set: callgrind, slow)")
+                                                   "multicast,raw,caller,nio,instructions (not in the default set: callgrind, slow)")
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
     r = Runner(args.swift_bin, args.c_bin, args.quick, runs, args.verbose)
     sections = set(filter(None, args.only.split(","))) or {"thr", "cross", "lat", "fanout", "curve", "memory", "allocs",
-                                                           "multicast", "raw", "caller"}
+                                                           "multicast", "raw", "caller", "nio"}
     started = time.monotonic()
     mode = "quick" if args.quick else "full"
     print(f"swift-zeromq vs libzmq, {mode} mode, {runs} run(s) each, alternated; medians ±half the spread\n")
@@ -297,6 +297,20 @@ def main():
             attempt(lambda: r.add("throughput, caller mode", f"tcp {size_label(size)}", "msg/s",
                                   r.alternate(lambda impl: r.thr_once(impl, impl, "tcp", size, env=caller_env)),
                                   size=size, note="Swift in caller mode; compare with the throughput row"))
+    if "nio" in sections:
+        # Sockets on one SwiftNIO event loop (SWIFT_ZEROMQ_IO=nio): every connection a NIO
+        # channel whose handler pushes its reads to the engine. libzmq's tools ignore the variable.
+        nio_env = dict(os.environ, SWIFT_ZEROMQ_IO="nio")
+        for transport in ("tcp", "ipc"):
+            for size in ([64] if args.quick else [1, 64, 1024, 65536]):
+                attempt(lambda: r.add("throughput, NIO event loop", f"{transport} {size_label(size)}", "msg/s",
+                                      r.alternate(lambda impl: r.thr_once(impl, impl, transport, size, env=nio_env)),
+                                      size=size, note="Swift on a NIO event loop; compare with the throughput row"))
+        for transport in ("tcp", "ipc"):
+            for size in ([1] if args.quick else [1, 64, 1024]):
+                attempt(lambda: r.add("latency, NIO event loop", f"{transport} {size_label(size)}", "us",
+                                      r.alternate(lambda impl: r.lat_once(impl, transport, size, env=nio_env)),
+                                      higher_is_better=False, note="half round trip, pinned to one CPU; Swift on a NIO event loop"))
     if "fanout" in sections:
         def fanout():
             n = r.count(THR_COUNTS, 64) // 4
