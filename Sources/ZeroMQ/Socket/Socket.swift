@@ -395,6 +395,10 @@ public final class Socket {
         return (scheme, address)
     }
 
+    /// Throws when the socket is closed or terminated, after taking in what was reported.
+    /// Inlined: it runs on every send and receive, and as a call it cost about 20
+    /// instructions more each time.
+    @inline(__always)
     func checkUsable() throws(ZeroMQError) {
         guard !isClosed else { throw .closed }
         try processCommands()
