@@ -86,8 +86,8 @@ final class FairQueue {
                 } else {
                     state.value.current = index + 1 == count ? 0 : index + 1
                     // The only pipe keeps the turn (a multipart message passes it on with its
-                    // last part, through `advance()`).
-                    if count == 1 { state.value.turn = pipe }
+                    // last part, through `advance()`); `turn` is nil, tested as in LoadBalancer.
+                    if count == 1 && state.value.turn == nil { state.value.turn = pipe }
                 }
                 return Inbound(message: message, from: wantsSource ? state.value.active[index] : nil)
             }
@@ -221,8 +221,10 @@ final class LoadBalancer {
                 pipe.write(message)
                 if !more { pipe.flush() }
                 // The turn stays with this pipe when it is the only one (a multipart message
-                // moves it on with its last part, through `.sending`).
-                if count == 1 && !more { state.value.turn = pipe }
+                // moves it on with its last part, through `.sending`). `turn` is nil here (taken
+                // above); testing it lets the compiler drop the release of the value it
+                // overwrites (swift_release of nil, about 10 instructions per message).
+                if count == 1 && !more && state.value.turn == nil { state.value.turn = pipe }
                 return .sent
             }
             state.value.active.remove(at: index)
