@@ -42,6 +42,10 @@ extension Socket {
     }
 
     /// Hands one part to the pattern, which takes it over, or gives it back when it would block.
+    /// Inlined into the public sends, as ``receiveMessageNow()`` into the receives: as calls,
+    /// each added a frame and a move of the message per part (callgrind: 30 to 70
+    /// instructions per message over both).
+    @inline(__always)
     func sendNow(_ message: consuming Message) throws(ZeroMQError) -> SendOutcome {
         try checkUsable()
         let more = message.more
@@ -128,6 +132,7 @@ extension Socket {
     }
 
     /// One part if one is waiting, without its pipe (the path of ``receive()``).
+    @inline(__always)
     func receiveMessageNow() throws(ZeroMQError) -> Message? {
         try checkUsable()
         endBurst()

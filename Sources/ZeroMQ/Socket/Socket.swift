@@ -395,6 +395,10 @@ public final class Socket {
         return (scheme, address)
     }
 
+    /// Throws when the socket is closed or terminated, after taking in what was reported.
+    /// Inlined: it runs on every send and receive, and as a call it cost about 20
+    /// instructions more each time.
+    @inline(__always)
     func checkUsable() throws(ZeroMQError) {
         guard !isClosed else { throw .closed }
         try processCommands()
@@ -440,13 +444,22 @@ public final class Socket {
     }
 
     /// Handles what the I/O threads and inproc peers reported (libzmq's `process_commands`).
+    ///
+    /// Called on every send and receive: the common case, nothing waiting and no peer closing,
+    /// is inlined into the caller and stops at three loads (as a call, its prologue and the
+    /// one of ``reapClosedPeers()`` cost about 45 instructions per send or receive).
+    @inline(__always)
     func processCommands() throws(ZeroMQError) {
-        // Called on every send and receive: the common case, nothing waiting, stops here.
         guard mailbox.mayHaveCommands else {
             reapClosedPeers()
             if messaging.value.lifecycle == .terminated { throw .terminated }
             return
         }
+        try handleCommands()
+    }
+
+    /// Handles the commands waiting in the mailbox.
+    private func handleCommands() throws(ZeroMQError) {
         var commands = spareCommands
         spareCommands = []
         mailbox.take(into: &commands)
@@ -487,8 +500,13 @@ public final class Socket {
     }
 
     /// Detaches pipes whose peer closed once nothing is left to read in them.
+    @inline(__always)
     func reapClosedPeers() {
         guard !messaging.value.closingPeers.isEmpty else { return }
+        reapClosedPeersNow()
+    }
+
+    private func reapClosedPeersNow() {
         let closing = messaging.value.closingPeers
         for (key, peer) in closing where !peer.pipe.checkRead() {
             messaging.value.closingPeers.removeValue(forKey: key)
