@@ -69,9 +69,22 @@ public struct ChannelTransport: Transport {
         return driver
     }
 
+    /// Sets up a new connection's channel, on its loop: its options, and the handler that becomes
+    /// the engine's stream and calls `onActive` once the channel is connected.
+    static func prepare(_ channel: any Channel, family: Family, options: TransportOptions,
+                        onActive: @escaping (ChannelByteStream, String) -> Void) -> EventLoopFuture<Void> {
+        do {
+            try configure(channel, family: family, options: options)
+            try channel.pipeline.syncOperations.addHandler(ChannelByteStream(isLocal: family == .ipc, onActive: onActive))
+            return channel.eventLoop.makeSucceededVoidFuture()
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+    }
+
     /// Channel options every connection gets: reads on demand, and for TCP no Nagle delay and
     /// the keepalive settings of `options` (as the built-in transport sets them).
-    static func configure(_ channel: any Channel, family: Family, options: TransportOptions) throws {
+    private static func configure(_ channel: any Channel, family: Family, options: TransportOptions) throws {
         guard let sync = channel.syncOptions else { return }
         try sync.setOption(ChannelOptions.autoRead, value: false)
         try sync.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
@@ -132,15 +145,8 @@ final class ChannelListener: TransportListener, @unchecked Sendable {
         let accepted = NIOLoopBound(onAccept, eventLoop: eventLoop)
         let server = ServerBootstrap(group: eventLoop)
             .childChannelInitializer { channel in
-                do {
-                    try ChannelTransport.configure(channel, family: family, options: options)
-                    let stream = ChannelByteStream(isLocal: family == .ipc) { stream, peer in
-                        accepted.value(StreamConnection(stream: stream, peerAddress: peer))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(stream)
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
+                ChannelTransport.prepare(channel, family: family, options: options) { stream, peer in
+                    accepted.value(StreamConnection(stream: stream, peerAddress: peer))
                 }
             }
             .withBoundSocket(socket.fd)
@@ -199,15 +205,8 @@ final class ChannelConnecter: TransportConnecter, @unchecked Sendable {
             let connected = NIOLoopBound(self, eventLoop: eventLoop)
             var bootstrap = ClientBootstrap(group: eventLoop)
                 .channelInitializer { channel in
-                    do {
-                        try ChannelTransport.configure(channel, family: family, options: options)
-                        let stream = ChannelByteStream(isLocal: family == .ipc) { stream, peer in
-                            connected.value.finish(.success(StreamConnection(stream: stream, peerAddress: peer)), stream: stream)
-                        }
-                        try channel.pipeline.syncOperations.addHandler(stream)
-                        return channel.eventLoop.makeSucceededVoidFuture()
-                    } catch {
-                        return channel.eventLoop.makeFailedFuture(error)
+                    ChannelTransport.prepare(channel, family: family, options: options) { stream, peer in
+                        connected.value.finish(.success(StreamConnection(stream: stream, peerAddress: peer)), stream: stream)
                     }
                 }
             let attempt: EventLoopFuture<any Channel>

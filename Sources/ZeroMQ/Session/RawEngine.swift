@@ -32,17 +32,11 @@ final class RawEngine: SessionEngine, IOHandler, ByteStreamReceiver, PipeEventSi
     }
 
     func start() {
-        switch medium {
-        case .descriptor(let fd):
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            do throws(TransportError) {
-                registration = try reactor.register(fd: fd, events: .readable, handler: self)
-            } catch {
-                stop()
-                return
-            }
-        case .byteStream(let stream):
-            stream.start(self)
+        do throws(TransportError) {
+            registration = try medium.start(on: reactor, for: self)
+        } catch {
+            stop()
+            return
         }
         // No handshake: the peer is "known" at once (STREAM's connect notification).
         delegate?.rawEngineConnected(self)
@@ -57,14 +51,8 @@ final class RawEngine: SessionEngine, IOHandler, ByteStreamReceiver, PipeEventSi
     func stop() {
         guard !stopped else { return }
         stopped = true
-        switch medium {
-        case .descriptor(let fd):
-            if let registration { reactor.deregister(registration) }
-            registration = nil
-            close(fd)
-        case .byteStream(let stream):
-            stream.close()
-        }
+        medium.close(on: reactor, registration: registration)
+        registration = nil
         delegate?.engineStopped()
     }
 

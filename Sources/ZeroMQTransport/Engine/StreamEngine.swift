@@ -169,17 +169,11 @@ public final class StreamEngine: IOHandler, ByteStreamReceiver, PipeEventSink, @
     /// Registers the descriptor (or starts the byte stream) and sends the greeting.
     public func start() {
         pipe?.setSink(self)
-        switch medium {
-        case .descriptor(let fd):
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            do throws(TransportError) {
-                registration = try reactor.register(fd: fd, events: .readable, handler: self)
-            } catch {
-                stop(.transport(error))
-                return
-            }
-        case .byteStream(let stream):
-            stream.start(self)
+        do throws(TransportError) {
+            registration = try medium.start(on: reactor, for: self)
+        } catch {
+            stop(.transport(error))
+            return
         }
         pump()
     }
@@ -656,14 +650,8 @@ public final class StreamEngine: IOHandler, ByteStreamReceiver, PipeEventSink, @
         budgetRetry = nil
         budget?.release(held.reserved)
         held = HeldMessage()
-        switch medium {
-        case .descriptor(let fd):
-            if let registration { reactor.deregister(registration) }
-            registration = nil
-            close(fd)
-        case .byteStream(let stream):
-            stream.close()
-        }
+        medium.close(on: reactor, registration: registration)
+        registration = nil
         delegate?.engine(self, stoppedWith: reason)
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A connected byte stream that pushes what it receives, for runtimes that own their sockets and
 /// report completed reads rather than readiness (a SwiftNIO channel, a platform's async sockets).
 ///
@@ -34,4 +38,31 @@ public protocol ByteStreamReceiver: AnyObject {
     func streamBecameWritable()
     /// The stream ended: nil when the peer closed it in order, the failure otherwise.
     func streamEnded(_ failure: TransportError?)
+}
+
+extension StreamConnection.Medium {
+    /// Starts an engine's input: makes the descriptor non-blocking and registers it with
+    /// `driver` for reading, or starts the stream. Returns the descriptor's registration (nil
+    /// for a stream).
+    public func start(on driver: any IODriver, for engine: some IOHandler & ByteStreamReceiver) throws(TransportError) -> IORegistration? {
+        switch self {
+        case .descriptor(let fd):
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            return try driver.register(fd: fd, events: .readable, handler: engine)
+        case .byteStream(let stream):
+            stream.start(engine)
+            return nil
+        }
+    }
+
+    /// Ends it: deregisters (`registration`, if any) and closes the descriptor, or closes the stream.
+    public func close(on driver: any IODriver, registration: IORegistration?) {
+        switch self {
+        case .descriptor(let fd):
+            if let registration { driver.deregister(registration) }
+            Glibc.close(fd)
+        case .byteStream(let stream):
+            stream.close()
+        }
+    }
 }
