@@ -8,7 +8,8 @@ import ZMTP
 ///
 /// ```swift
 /// let request = try router.receiveMultipart()
-/// let identity = request[0], body = request.last!
+/// guard request.count >= 2, let body = request.last else { return }   // a peer's malformed request
+/// let identity = request[0]
 /// try router.send([identity, "", "OK"] as Multipart)
 /// ```
 public struct Multipart: Sendable, Hashable {
